@@ -1,0 +1,291 @@
+//! `UOp`: an immutable, hash-consed node. Building the same `(op, dtype, src, arg)` twice
+//! returns the same node, so equality and hashing are pointer operations. Nodes live in a
+//! sharded global interner of weak references and are freed when the last `UOp` handle
+//! goes; freeing a deep chain is iterative, so no depth overflows the stack.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::{Arc, LazyLock, Weak};
+
+use dtype::DType;
+use parking_lot::Mutex;
+
+use crate::arg::Arg;
+use crate::bounds::{Bounds, compute_bounds};
+use crate::key::{Key, StableHasher};
+use crate::op::Op;
+
+/// A handle to an interned node. Cloning is a reference-count increment.
+#[derive(Clone)]
+pub struct UOp(Arc<Node>);
+
+/// The contents of a node. Reach it through `UOp`'s accessors.
+pub struct Node {
+    op: Op,
+    dtype: DType,
+    src: Box<[UOp]>,
+    arg: Arg,
+    key: Key,
+    bounds: Option<Bounds>,
+}
+
+impl UOp {
+    /// Interns `(op, dtype, src, arg)`: returns the live node with that content if there
+    /// is one, else creates it.
+    pub fn new(op: Op, dtype: DType, src: impl Into<Box<[UOp]>>, arg: Arg) -> UOp {
+        let src = src.into();
+        let key = content_key(op, dtype, &src, &arg);
+        // Upgraded handles that do not match are dropped only after the lock is released
+        // (declared first, dropped last): dropping a last handle evicts, which locks.
+        let mut misses: Vec<Arc<Node>> = Vec::new();
+        let shard = &INTERNER.shards[(key.0[0] as usize) % SHARDS];
+        let mut map = shard.lock();
+        let bucket = map.entry(key.0[0]).or_default();
+        for weak in bucket.iter() {
+            let Some(node) = weak.upgrade() else { continue };
+            if node.op == op
+                && node.dtype == dtype
+                && node.arg == arg
+                && node.src.len() == src.len()
+                && node.src.iter().zip(src.iter()).all(|(a, b)| a == b)
+            {
+                return UOp(node);
+            }
+            misses.push(node);
+        }
+        bucket.retain(|w| w.strong_count() > 0);
+        let bounds = compute_bounds(op, dtype, &src, &arg);
+        let node = Arc::new(Node { op, dtype, src, arg, key, bounds });
+        bucket.push(Arc::downgrade(&node));
+        UOp(node)
+    }
+
+    pub fn op(&self) -> Op {
+        self.0.op
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+
+    pub fn src(&self) -> &[UOp] {
+        &self.0.src
+    }
+
+    pub fn arg(&self) -> &Arg {
+        &self.0.arg
+    }
+
+    /// The content hash: equal for equal content in every run.
+    pub fn key(&self) -> Key {
+        self.0.key
+    }
+
+    /// Interval bounds `[vmin, vmax]` of an integer, index or bool node; `None` for floats
+    /// and statements.
+    pub fn bounds(&self) -> Option<Bounds> {
+        self.0.bounds
+    }
+
+    /// A stable identity for the lifetime of the node (its address).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// The same node with other sources.
+    pub fn with_src(&self, src: impl Into<Box<[UOp]>>) -> UOp {
+        UOp::new(self.op(), self.dtype(), src, self.arg().clone())
+    }
+
+    /// A total order that is the same in every run: op, then dtype, then arg, then key.
+    /// Used to put operands of commutative ops in canonical order.
+    pub fn canonical_cmp(&self, other: &UOp) -> Ordering {
+        if self == other {
+            return Ordering::Equal;
+        }
+        (self.op(), self.dtype())
+            .cmp(&(other.op(), other.dtype()))
+            .then_with(|| arg_rank(self.arg()).cmp(&arg_rank(other.arg())))
+            .then_with(|| self.key().cmp(&other.key()))
+    }
+}
+
+/// Orders args where a human expects it (range axis, var name); the rest by key.
+fn arg_rank(arg: &Arg) -> (u32, &str) {
+    match arg {
+        Arg::Range { axis, .. } => (*axis, ""),
+        Arg::Var { name, .. } => (0, name),
+        _ => (0, ""),
+    }
+}
+
+impl PartialEq for UOp {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for UOp {}
+
+impl Hash for UOp {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.key.0[0]);
+    }
+}
+
+impl fmt::Debug for UOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", crate::print::expr_string(self))
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.op, self.dtype, self.arg)
+    }
+}
+
+fn content_key(op: Op, dtype: DType, src: &[UOp], arg: &Arg) -> Key {
+    let mut h = StableHasher::default();
+    op.name().hash(&mut h);
+    dtype.name().hash(&mut h);
+    arg.hash(&mut h);
+    h.write_usize(src.len());
+    for s in src {
+        h.write_key(s.key());
+    }
+    h.key()
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        INTERNER.evict(self.key);
+        // Free the sources iteratively: a child whose last handle is ours is taken out of
+        // its Arc, its own sources go on the stack, and it drops with none.
+        let mut stack: Vec<UOp> = std::mem::take(&mut self.src).into_vec();
+        while let Some(child) = stack.pop() {
+            if let Some(mut node) = Arc::into_inner(child.0) {
+                stack.extend(std::mem::take(&mut node.src).into_vec());
+            }
+        }
+    }
+}
+
+const SHARDS: usize = 64;
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type Bucket = Vec<Weak<Node>>;
+type Shard = Mutex<HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>>;
+
+struct Interner {
+    shards: Vec<Shard>,
+}
+
+static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
+    shards: (0..SHARDS).map(|_| Mutex::new(HashMap::default())).collect(),
+});
+
+impl Interner {
+    /// Drops the dead entries of the bucket that held a node with this key.
+    fn evict(&self, key: Key) {
+        let mut map = self.shards[(key.0[0] as usize) % SHARDS].lock();
+        if let Some(bucket) = map.get_mut(&key.0[0]) {
+            bucket.retain(|w| w.strong_count() > 0);
+            if bucket.is_empty() {
+                map.remove(&key.0[0]);
+            }
+        }
+    }
+}
+
+/// How many nodes are alive in the interner (for tests of freeing).
+pub fn live_nodes() -> usize {
+    INTERNER
+        .shards
+        .iter()
+        .map(|s| s.lock().values().map(|b| b.iter().filter(|w| w.strong_count() > 0).count()).sum::<usize>())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arg::ConstValue;
+
+    fn c(v: i128) -> UOp {
+        UOp::new(Op::Const, DType::Index, [], Arg::Const(ConstValue::Int(v)))
+    }
+
+    #[test]
+    fn same_content_is_same_node() {
+        let a = UOp::new(Op::Add, DType::Index, [c(1), c(2)], Arg::None);
+        let b = UOp::new(Op::Add, DType::Index, [c(1), c(2)], Arg::None);
+        assert_eq!(a, b);
+        assert_eq!(a.id(), b.id());
+        let d = UOp::new(Op::Add, DType::I32, [c(1), c(2)], Arg::None);
+        assert_ne!(a, d);
+    }
+
+    #[test]
+    fn keys_depend_on_content_only() {
+        let k1 = UOp::new(Op::Mul, DType::Index, [c(3), c(4)], Arg::None).key();
+        let k2 = UOp::new(Op::Mul, DType::Index, [c(3), c(4)], Arg::None).key();
+        assert_eq!(k1, k2);
+        assert_ne!(k1, UOp::new(Op::Mul, DType::Index, [c(4), c(3)], Arg::None).key());
+    }
+
+    #[test]
+    fn deep_chains_drop_without_overflow() {
+        let mut x = c(0);
+        for i in 0..200_000 {
+            x = UOp::new(Op::Add, DType::Index, [x, c(i % 7)], Arg::None);
+        }
+        drop(x);
+    }
+
+    #[test]
+    fn dropped_nodes_are_freed() {
+        let unique = UOp::new(Op::Const, DType::I16, [], Arg::Const(ConstValue::Int(-31_337)));
+        let weak = Arc::downgrade(&unique.0);
+        drop(unique);
+        assert!(weak.upgrade().is_none());
+        // rebuilding after a free gives a fresh, working node
+        let again = UOp::new(Op::Const, DType::I16, [], Arg::Const(ConstValue::Int(-31_337)));
+        assert_eq!(again.arg(), &Arg::Const(ConstValue::Int(-31_337)));
+    }
+
+    #[test]
+    fn interning_is_thread_safe() {
+        let keep: Vec<UOp> = (0..2000).map(|i| UOp::new(Op::Add, DType::Index, [c(i), c(i + 1)], Arg::None)).collect();
+        let expect: usize = keep.iter().map(UOp::id).sum();
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..2000).map(|i| UOp::new(Op::Add, DType::Index, [c(i), c(i + 1)], Arg::None).id()).sum::<usize>()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().ok(), Some(expect));
+        }
+    }
+}
