@@ -26,10 +26,18 @@ pub enum AluError {
 pub fn exec_alu(op: Op, dtype: DType, src: &[ConstValue]) -> Result<ConstValue, AluError> {
     let expected = op.alu_arity().ok_or(AluError::Unsupported { op, dtype })?;
     if src.len() != expected {
-        return Err(AluError::Arity { op, expected, got: src.len() });
+        return Err(AluError::Arity {
+            op,
+            expected,
+            got: src.len(),
+        });
     }
     if op == Op::Where {
-        return Ok(if src[0].as_bool().unwrap_or(false) { src[1] } else { src[2] });
+        return Ok(if src[0].as_bool().unwrap_or(false) {
+            src[1]
+        } else {
+            src[2]
+        });
     }
     if src.iter().any(|c| matches!(c, ConstValue::Invalid)) {
         return Ok(ConstValue::Invalid);
@@ -41,11 +49,15 @@ pub fn exec_alu(op: Op, dtype: DType, src: &[ConstValue]) -> Result<ConstValue, 
     let any_float = src.iter().any(|c| matches!(c, ConstValue::Float(_)));
     if any_float {
         let mut v = [0f64; 3];
-        src.iter().zip(v.iter_mut()).for_each(|(c, x)| *x = c.as_f64().unwrap_or(0.0));
+        src.iter()
+            .zip(v.iter_mut())
+            .for_each(|(c, x)| *x = c.as_f64().unwrap_or(0.0));
         return float_alu(op, dtype, &v).ok_or(unsupported);
     }
     let mut v = [0i128; 3];
-    src.iter().zip(v.iter_mut()).for_each(|(c, x)| *x = c.as_int().unwrap_or(0));
+    src.iter()
+        .zip(v.iter_mut())
+        .for_each(|(c, x)| *x = c.as_int().unwrap_or(0));
     if op.is_comparison() {
         return Ok(ConstValue::Bool(match op {
             Op::CmpLt => v[0] < v[1],
@@ -54,7 +66,11 @@ pub fn exec_alu(op: Op, dtype: DType, src: &[ConstValue]) -> Result<ConstValue, 
         }));
     }
     let out = int_alu(op, dtype, &v)?.ok_or(unsupported)?;
-    Ok(if dtype == DType::Bool { ConstValue::Bool(out != 0) } else { ConstValue::Int(dtype.wrap_int(out)) })
+    Ok(if dtype == DType::Bool {
+        ConstValue::Bool(out != 0)
+    } else {
+        ConstValue::Int(dtype.wrap_int(out))
+    })
 }
 
 fn int_alu(op: Op, dtype: DType, v: &[i128]) -> Result<Option<i128>, AluError> {
@@ -80,9 +96,16 @@ fn int_alu(op: Op, dtype: DType, v: &[i128]) -> Result<Option<i128>, AluError> {
             if !(0..i128::from(dtype.bitsize())).contains(&amount) {
                 return Err(AluError::ShiftOutOfRange { amount, dtype });
             }
-            if op == Op::Shl { v[0] << amount } else { v[0] >> amount }
+            if op == Op::Shl {
+                v[0] << amount
+            } else {
+                v[0] >> amount
+            }
         }
-        Op::MulAcc => dtype.wrap_int(v[0]).wrapping_mul(dtype.wrap_int(v[1])).wrapping_add(v[2]),
+        Op::MulAcc => dtype
+            .wrap_int(v[0])
+            .wrapping_mul(dtype.wrap_int(v[1]))
+            .wrapping_add(v[2]),
         Op::Trunc => v[0],
         _ => return Ok(None),
     }))
@@ -143,18 +166,42 @@ mod tests {
 
     #[test]
     fn integers_wrap_to_their_dtype() {
-        assert_eq!(exec_alu(Op::Add, DType::U8, &[Int(250), Int(10)]), Ok(Int(4)));
-        assert_eq!(exec_alu(Op::Mul, DType::I8, &[Int(100), Int(2)]), Ok(Int(-56)));
-        assert_eq!(exec_alu(Op::Sub, DType::U32, &[Int(0), Int(1)]), Ok(Int(u32::MAX as i128)));
+        assert_eq!(
+            exec_alu(Op::Add, DType::U8, &[Int(250), Int(10)]),
+            Ok(Int(4))
+        );
+        assert_eq!(
+            exec_alu(Op::Mul, DType::I8, &[Int(100), Int(2)]),
+            Ok(Int(-56))
+        );
+        assert_eq!(
+            exec_alu(Op::Sub, DType::U32, &[Int(0), Int(1)]),
+            Ok(Int(u32::MAX as i128))
+        );
     }
 
     #[test]
     fn both_divisions() {
-        assert_eq!(exec_alu(Op::FloorDiv, DType::Index, &[Int(-7), Int(2)]), Ok(Int(-4)));
-        assert_eq!(exec_alu(Op::CDiv, DType::Index, &[Int(-7), Int(2)]), Ok(Int(-3)));
-        assert_eq!(exec_alu(Op::FloorMod, DType::Index, &[Int(-7), Int(2)]), Ok(Int(1)));
-        assert_eq!(exec_alu(Op::CMod, DType::Index, &[Int(-7), Int(2)]), Ok(Int(-1)));
-        assert!(matches!(exec_alu(Op::CMod, DType::I32, &[Int(1), Int(0)]), Err(AluError::DivisionByZero { .. })));
+        assert_eq!(
+            exec_alu(Op::FloorDiv, DType::Index, &[Int(-7), Int(2)]),
+            Ok(Int(-4))
+        );
+        assert_eq!(
+            exec_alu(Op::CDiv, DType::Index, &[Int(-7), Int(2)]),
+            Ok(Int(-3))
+        );
+        assert_eq!(
+            exec_alu(Op::FloorMod, DType::Index, &[Int(-7), Int(2)]),
+            Ok(Int(1))
+        );
+        assert_eq!(
+            exec_alu(Op::CMod, DType::Index, &[Int(-7), Int(2)]),
+            Ok(Int(-1))
+        );
+        assert!(matches!(
+            exec_alu(Op::CMod, DType::I32, &[Int(1), Int(0)]),
+            Err(AluError::DivisionByZero { .. })
+        ));
     }
 
     #[test]
@@ -162,19 +209,31 @@ mod tests {
         let third = exec_alu(Op::FDiv, DType::F32, &[Float(1.0), Float(3.0)]);
         assert_eq!(third, Ok(Float((1.0f32 / 3.0) as f64)));
         assert_eq!(exec_alu(Op::Cast, DType::I32, &[Float(-2.7)]), Ok(Int(-2)));
-        assert_eq!(exec_alu(Op::CmpLt, DType::Bool, &[Float(1.0), Float(f64::NAN)]), Ok(Bool(false)));
+        assert_eq!(
+            exec_alu(Op::CmpLt, DType::Bool, &[Float(1.0), Float(f64::NAN)]),
+            Ok(Bool(false))
+        );
     }
 
     #[test]
     fn invalid_poisons_arithmetic_but_not_the_other_branch() {
         use ConstValue::Invalid;
-        assert_eq!(exec_alu(Op::Add, DType::Index, &[Invalid, Int(1)]), Ok(Invalid));
-        assert_eq!(exec_alu(Op::Where, DType::Index, &[Bool(true), Int(3), Invalid]), Ok(Int(3)));
+        assert_eq!(
+            exec_alu(Op::Add, DType::Index, &[Invalid, Int(1)]),
+            Ok(Invalid)
+        );
+        assert_eq!(
+            exec_alu(Op::Where, DType::Index, &[Bool(true), Int(3), Invalid]),
+            Ok(Int(3))
+        );
     }
 
     #[test]
     fn shifts_check_their_amount() {
-        assert_eq!(exec_alu(Op::Shl, DType::U8, &[Int(1), Int(7)]), Ok(Int(128)));
+        assert_eq!(
+            exec_alu(Op::Shl, DType::U8, &[Int(1), Int(7)]),
+            Ok(Int(128))
+        );
         assert!(exec_alu(Op::Shl, DType::U8, &[Int(1), Int(8)]).is_err());
     }
 }

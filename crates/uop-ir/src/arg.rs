@@ -63,7 +63,9 @@ impl PartialEq for ConstValue {
         match (self, other) {
             (ConstValue::Bool(a), ConstValue::Bool(b)) => a == b,
             (ConstValue::Int(a), ConstValue::Int(b)) => a == b,
-            (ConstValue::Float(a), ConstValue::Float(b)) => canonical_bits(*a) == canonical_bits(*b),
+            (ConstValue::Float(a), ConstValue::Float(b)) => {
+                canonical_bits(*a) == canonical_bits(*b)
+            }
             (ConstValue::Invalid, ConstValue::Invalid) => true,
             _ => false,
         }
@@ -74,7 +76,11 @@ impl Eq for ConstValue {}
 
 /// Bits of a float with every NaN mapped to one pattern.
 fn canonical_bits(f: f64) -> u64 {
-    if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() }
+    if f.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        f.to_bits()
+    }
 }
 
 impl Hash for ConstValue {
@@ -106,13 +112,26 @@ pub enum Arg {
     None,
     Const(ConstValue),
     /// RANGE: a loop axis; src[0] is the end.
-    Range { axis: u32, kind: AxisType },
+    Range {
+        axis: u32,
+        kind: AxisType,
+    },
     /// DEFINE_VAR: a named integer in `min..=max`.
-    Var { name: Arc<str>, min: i64, max: i64 },
+    Var {
+        name: Arc<str>,
+        min: i64,
+        max: i64,
+    },
     /// PARAM: the kernel argument slot.
-    Param { slot: u32 },
+    Param {
+        slot: u32,
+    },
     /// BUFFER: a tensor's storage: unique id, element count, device name.
-    Buffer { id: u64, size: usize, device: Arc<str> },
+    Buffer {
+        id: u64,
+        size: usize,
+        device: Arc<str>,
+    },
     /// PERMUTE: the new order of axes; FLIP: the flipped axes.
     Axes(Arc<[usize]>),
     /// RESHAPE, EXPAND: the new shape.
@@ -120,7 +139,10 @@ pub enum Arg {
     /// PAD: (before, after) per axis; SHRINK: (begin, end) per axis.
     Pairs(Arc<[(i64, i64)]>),
     /// REDUCE: the combining op and the reduced axes.
-    Reduce { op: Op, axes: Arc<[usize]> },
+    Reduce {
+        op: Op,
+        axes: Arc<[usize]>,
+    },
     /// SPECIAL, COPY, WMMA, SINK names.
     Name(Arc<str>),
 }

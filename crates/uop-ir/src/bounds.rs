@@ -27,7 +27,11 @@ impl Bounds {
 
     /// The single value, when `min == max`.
     pub const fn single(self) -> Option<i128> {
-        if self.min == self.max { Some(self.min) } else { None }
+        if self.min == self.max {
+            Some(self.min)
+        } else {
+            None
+        }
     }
 
     fn full(dtype: DType) -> Option<Bounds> {
@@ -58,17 +62,33 @@ pub(crate) fn compute_bounds(op: Op, dtype: DType, src: &[UOp], arg: &Arg) -> Op
             _ => None,
         },
         Op::Range | Op::Special => b(0).map(|end| Bounds::new(0, (end.max - 1).max(0))),
-        Op::Add => binary(b(0), b(1), |x, y| Some((x.min.checked_add(y.min)?, x.max.checked_add(y.max)?))),
-        Op::Sub => binary(b(0), b(1), |x, y| Some((x.min.checked_sub(y.max)?, x.max.checked_sub(y.min)?))),
+        Op::Add => binary(b(0), b(1), |x, y| {
+            Some((x.min.checked_add(y.min)?, x.max.checked_add(y.max)?))
+        }),
+        Op::Sub => binary(b(0), b(1), |x, y| {
+            Some((x.min.checked_sub(y.max)?, x.max.checked_sub(y.min)?))
+        }),
         Op::Mul => binary(b(0), b(1), |x, y| corners(x, y, |p, q| p.checked_mul(q))),
         Op::Neg => b(0).and_then(|x| Some(Bounds::new(x.max.checked_neg()?, x.min.checked_neg()?))),
-        Op::Max => binary(b(0), b(1), |x, y| Some((x.min.max(y.min), x.max.max(y.max)))),
-        Op::FloorDiv => binary(b(0), b(1), |x, y| nonzero(y).then(|| corners(x, y, floor_div))?),
-        Op::CDiv => binary(b(0), b(1), |x, y| nonzero(y).then(|| corners(x, y, |p, q| p.checked_div(q)))?),
+        Op::Max => binary(b(0), b(1), |x, y| {
+            Some((x.min.max(y.min), x.max.max(y.max)))
+        }),
+        Op::FloorDiv => binary(b(0), b(1), |x, y| {
+            nonzero(y).then(|| corners(x, y, floor_div))?
+        }),
+        Op::CDiv => binary(b(0), b(1), |x, y| {
+            nonzero(y).then(|| corners(x, y, |p, q| p.checked_div(q)))?
+        }),
         Op::FloorMod => binary(b(0), b(1), floor_mod_bounds),
         Op::CMod => binary(b(0), b(1), c_mod_bounds),
         Op::CmpLt => binary(b(0), b(1), |x, y| {
-            let v = if x.max < y.min { Some(true) } else if x.min >= y.max { Some(false) } else { None };
+            let v = if x.max < y.min {
+                Some(true)
+            } else if x.min >= y.max {
+                Some(false)
+            } else {
+                None
+            };
             Some(pair(bool_bounds(v)))
         }),
         Op::CmpNe | Op::CmpEq => binary(b(0), b(1), |x, y| {
@@ -79,7 +99,11 @@ pub(crate) fn compute_bounds(op: Op, dtype: DType, src: &[UOp], arg: &Arg) -> Op
             } else {
                 None
             };
-            Some(pair(bool_bounds(if op == Op::CmpEq { ne.map(|v| !v) } else { ne })))
+            Some(pair(bool_bounds(if op == Op::CmpEq {
+                ne.map(|v| !v)
+            } else {
+                ne
+            })))
         }),
         Op::And | Op::Or | Op::Xor if dtype == DType::Bool => binary(b(0), b(1), |x, y| {
             let (p, q) = (x.single().map(|v| v != 0), y.single().map(|v| v != 0));
@@ -122,7 +146,10 @@ pub(crate) fn compute_bounds(op: Op, dtype: DType, src: &[UOp], arg: &Arg) -> Op
         Op::After => b(0),
         Op::Stack => {
             let all: Option<Vec<Bounds>> = src.iter().map(UOp::bounds).collect();
-            all.and_then(|v| v.into_iter().reduce(|a, b| Bounds::new(a.min.min(b.min), a.max.max(b.max))))
+            all.and_then(|v| {
+                v.into_iter()
+                    .reduce(|a, b| Bounds::new(a.min.min(b.min), a.max.max(b.max)))
+            })
         }
         _ => None,
     };
@@ -152,14 +179,23 @@ fn nonzero(y: Bounds) -> bool {
 
 /// min and max of `f` over the four corners (enough for monotone-per-quadrant ops).
 fn corners(x: Bounds, y: Bounds, f: impl Fn(i128, i128) -> Option<i128>) -> Option<(i128, i128)> {
-    let v = [f(x.min, y.min)?, f(x.min, y.max)?, f(x.max, y.min)?, f(x.max, y.max)?];
+    let v = [
+        f(x.min, y.min)?,
+        f(x.min, y.max)?,
+        f(x.max, y.min)?,
+        f(x.max, y.max)?,
+    ];
     Some((*v.iter().min()?, *v.iter().max()?))
 }
 
 /// Floor division (rounds toward negative infinity).
 pub fn floor_div(a: i128, b: i128) -> Option<i128> {
     let q = a.checked_div(b)?;
-    Some(if (a % b != 0) && ((a < 0) != (b < 0)) { q - 1 } else { q })
+    Some(if (a % b != 0) && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    })
 }
 
 /// Floor modulo (the result has the sign of the divisor).
@@ -200,7 +236,11 @@ fn c_mod_bounds(x: Bounds, y: Bounds) -> Option<(i128, i128)> {
 }
 
 fn next_pow2_minus1(v: i128) -> i128 {
-    if v <= 0 { 0 } else { (1i128 << (128 - v.leading_zeros())) - 1 }
+    if v <= 0 {
+        0
+    } else {
+        (1i128 << (128 - v.leading_zeros())) - 1
+    }
 }
 
 #[cfg(test)]
@@ -219,9 +259,18 @@ mod tests {
 
     #[test]
     fn mod_bounds_follow_the_quotient() {
-        assert_eq!(floor_mod_bounds(Bounds::new(5, 7), Bounds::exact(4)), Some((1, 3)));
-        assert_eq!(floor_mod_bounds(Bounds::new(3, 9), Bounds::exact(4)), Some((0, 3)));
-        assert_eq!(c_mod_bounds(Bounds::new(-9, 2), Bounds::exact(4)), Some((-3, 2)));
+        assert_eq!(
+            floor_mod_bounds(Bounds::new(5, 7), Bounds::exact(4)),
+            Some((1, 3))
+        );
+        assert_eq!(
+            floor_mod_bounds(Bounds::new(3, 9), Bounds::exact(4)),
+            Some((0, 3))
+        );
+        assert_eq!(
+            c_mod_bounds(Bounds::new(-9, 2), Bounds::exact(4)),
+            Some((-3, 2))
+        );
     }
 
     #[test]

@@ -71,7 +71,16 @@ impl UOp {
 
     /// A named index variable in `min..=max`.
     pub fn var(name: &str, min: i64, max: i64) -> UOp {
-        UOp::new(Op::DefineVar, DType::Index, [], Arg::Var { name: Arc::from(name), min, max })
+        UOp::new(
+            Op::DefineVar,
+            DType::Index,
+            [],
+            Arg::Var {
+                name: Arc::from(name),
+                min,
+                max,
+            },
+        )
     }
 
     /// An ALU node; its dtype is bool for comparisons, else that of its value operand.
@@ -234,8 +243,14 @@ mod tests {
 
     #[test]
     fn consts_convert_to_their_dtype() {
-        assert_eq!(UOp::const_of(DType::U8, ConstValue::Int(300)).const_int(), Some(44));
-        assert_eq!(UOp::const_of(DType::F32, ConstValue::Int(2)).const_value(), Some(ConstValue::Float(2.0)));
+        assert_eq!(
+            UOp::const_of(DType::U8, ConstValue::Int(300)).const_int(),
+            Some(44)
+        );
+        assert_eq!(
+            UOp::const_of(DType::F32, ConstValue::Int(2)).const_value(),
+            Some(ConstValue::Float(2.0))
+        );
     }
 
     #[test]

@@ -37,7 +37,12 @@ pub struct Evaluator {
 
 impl std::fmt::Debug for Evaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Evaluator({} steps, leaves {:?})", self.steps.len(), self.leaves)
+        write!(
+            f,
+            "Evaluator({} steps, leaves {:?})",
+            self.steps.len(),
+            self.leaves
+        )
     }
 }
 
@@ -55,14 +60,21 @@ impl Evaluator {
                     leaves.push(n.clone());
                     Step::Leaf(leaves.len() - 1)
                 }
-                op if op.alu_arity().is_some() => Step::Alu { node: n.clone(), src: n.src().iter().map(|s| at[s]).collect() },
+                op if op.alu_arity().is_some() => Step::Alu {
+                    node: n.clone(),
+                    src: n.src().iter().map(|s| at[s]).collect(),
+                },
                 op => return Err(EvalError::NotAValue(op)),
             };
             at.insert(n, steps.len());
             steps.push(step);
         }
         let values = vec![ConstValue::Invalid; steps.len()];
-        Ok(Evaluator { leaves, steps, values })
+        Ok(Evaluator {
+            leaves,
+            steps,
+            values,
+        })
     }
 
     /// The leaves, in the order `eval` takes their values.
@@ -73,7 +85,10 @@ impl Evaluator {
     /// The value of the root when leaf `i` has value `leaf_values[i]`.
     pub fn eval(&mut self, leaf_values: &[i128]) -> Result<ConstValue, EvalError> {
         if leaf_values.len() != self.leaves.len() {
-            return Err(EvalError::WrongLeafCount { expected: self.leaves.len(), got: leaf_values.len() });
+            return Err(EvalError::WrongLeafCount {
+                expected: self.leaves.len(),
+                got: leaf_values.len(),
+            });
         }
         for i in 0..self.steps.len() {
             self.values[i] = match &self.steps[i] {
@@ -81,7 +96,9 @@ impl Evaluator {
                 Step::Leaf(l) => ConstValue::Int(leaf_values[*l]),
                 Step::Alu { node, src } => {
                     let mut args = [ConstValue::Invalid; 3];
-                    src.iter().zip(args.iter_mut()).for_each(|(s, a)| *a = self.values[*s]);
+                    src.iter()
+                        .zip(args.iter_mut())
+                        .for_each(|(s, a)| *a = self.values[*s]);
                     exec_alu(node.op(), node.dtype(), &args[..src.len()])?
                 }
             };
@@ -93,7 +110,11 @@ impl Evaluator {
 /// Evaluates `root` once, with leaf values given by node.
 pub fn eval_with(root: &UOp, env: &HashMap<UOp, i128>) -> Result<ConstValue, EvalError> {
     let mut e = Evaluator::new(root)?;
-    let values: Vec<i128> = e.leaves().iter().map(|l| env.get(l).copied().unwrap_or(0)).collect();
+    let values: Vec<i128> = e
+        .leaves()
+        .iter()
+        .map(|l| env.get(l).copied().unwrap_or(0))
+        .collect();
     e.eval(&values)
 }
 
@@ -108,7 +129,10 @@ mod tests {
         let mut ev = Evaluator::new(&e).expect("flattens");
         assert_eq!(ev.eval(&[3]), Ok(ConstValue::Int(1)));
         assert_eq!(ev.eval(&[6]), Ok(ConstValue::Invalid));
-        assert!(matches!(ev.eval(&[]), Err(EvalError::WrongLeafCount { .. })));
+        assert!(matches!(
+            ev.eval(&[]),
+            Err(EvalError::WrongLeafCount { .. })
+        ));
     }
 
     #[test]
@@ -116,6 +140,9 @@ mod tests {
         let v = UOp::var("v", 0, 3);
         let e = UOp::int(7).floordiv(&v);
         let mut ev = Evaluator::new(&e).expect("flattens");
-        assert!(matches!(ev.eval(&[0]), Err(EvalError::Alu(AluError::DivisionByZero { .. }))));
+        assert!(matches!(
+            ev.eval(&[0]),
+            Err(EvalError::Alu(AluError::DivisionByZero { .. }))
+        ));
     }
 }

@@ -25,7 +25,13 @@ pub fn toposort_many(roots: &[UOp]) -> Vec<UOp> {
             out.push(n);
         } else {
             stack.push((n.clone(), true));
-            stack.extend(n.src().iter().rev().filter(|s| !done.contains(*s)).map(|s| (s.clone(), false)));
+            stack.extend(
+                n.src()
+                    .iter()
+                    .rev()
+                    .filter(|s| !done.contains(*s))
+                    .map(|s| (s.clone(), false)),
+            );
         }
     }
     out
@@ -51,10 +57,19 @@ pub fn substitute(root: &UOp, map: &HashMap<UOp, UOp>) -> UOp {
             done.insert(n.clone(), n);
         } else if !expanded {
             stack.push((n.clone(), true));
-            stack.extend(n.src().iter().filter(|s| !done.contains_key(*s)).map(|s| (s.clone(), false)));
+            stack.extend(
+                n.src()
+                    .iter()
+                    .filter(|s| !done.contains_key(*s))
+                    .map(|s| (s.clone(), false)),
+            );
         } else {
             let src: Vec<UOp> = n.src().iter().map(|s| done[s].clone()).collect();
-            let new = if src.as_slice() == n.src() { n.clone() } else { n.with_src(src) };
+            let new = if src.as_slice() == n.src() {
+                n.clone()
+            } else {
+                n.with_src(src)
+            };
             done.insert(n, new);
         }
     }

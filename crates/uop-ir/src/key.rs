@@ -42,7 +42,10 @@ impl StableHasher {
     }
 
     pub fn key(&self) -> Key {
-        Key([mix(self.lanes[0], 0x5bd1_e995), mix(self.lanes[1], 0x1b87_3593)])
+        Key([
+            mix(self.lanes[0], 0x5bd1_e995),
+            mix(self.lanes[1], 0x1b87_3593),
+        ])
     }
 }
 

@@ -17,8 +17,8 @@ mod movement;
 mod op;
 mod print;
 mod rewrite;
-mod upat;
 mod uop;
+mod upat;
 
 pub use alu::{AluError, exec_alu};
 pub use arg::{Arg, ConstValue};
@@ -29,9 +29,11 @@ pub use eval::{EvalError, Evaluator, eval_with};
 pub use graph::{node_count, substitute, toposort, toposort_many};
 pub use key::{Key, StableHasher};
 pub use matcher::{PatternMatcher, Rule, RuleFailure, Shadowed, subsumes};
-pub use movement::{Movement, ShapeError, checked_numel, contiguous_strides, index_through, linearize};
+pub use movement::{
+    Movement, ShapeError, checked_numel, contiguous_strides, index_through, linearize,
+};
 pub use op::{AxisType, Op};
 pub use print::{expr_string, graph_string, short_string};
 pub use rewrite::{CHAIN_LIMIT, Mode, RewriteError, graph_rewrite, rewrite};
-pub use upat::{ArgPat, Bindings, SrcPat, UPat};
 pub use uop::{UOp, live_nodes};
+pub use upat::{ArgPat, Bindings, SrcPat, UPat};

@@ -8,8 +8,8 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::op::Op;
-use crate::upat::{ArgPat, Bindings, SrcPat, UPat};
 use crate::uop::UOp;
+use crate::upat::{ArgPat, Bindings, SrcPat, UPat};
 
 type RuleFn<C> = Arc<dyn Fn(&mut C, &Bindings) -> Result<Option<UOp>, String> + Send + Sync>;
 
@@ -27,7 +27,13 @@ pub struct Rule<C> {
 
 impl<C> Clone for Rule<C> {
     fn clone(&self) -> Self {
-        Rule { name: self.name, pat: self.pat.clone(), total: self.total, location: self.location, body: self.body.clone() }
+        Rule {
+            name: self.name,
+            pat: self.pat.clone(),
+            total: self.total,
+            location: self.location,
+            body: self.body.clone(),
+        }
     }
 }
 
@@ -53,7 +59,10 @@ pub struct PatternMatcher<C = ()> {
 
 impl<C> Clone for PatternMatcher<C> {
     fn clone(&self) -> Self {
-        PatternMatcher { rules: self.rules.clone(), by_op: self.by_op.clone() }
+        PatternMatcher {
+            rules: self.rules.clone(),
+            by_op: self.by_op.clone(),
+        }
     }
 }
 
@@ -78,19 +87,28 @@ pub struct Shadowed {
 
 impl fmt::Display for Shadowed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} can never fire: {} matches everything it matches and always rewrites", self.rule, self.by)
+        write!(
+            f,
+            "{} can never fire: {} matches everything it matches and always rewrites",
+            self.rule, self.by
+        )
     }
 }
 
 impl<C: 'static> PatternMatcher<C> {
     pub fn new() -> Self {
-        PatternMatcher { rules: Vec::new(), by_op: vec![Vec::new(); Op::ALL.len()] }
+        PatternMatcher {
+            rules: Vec::new(),
+            by_op: vec![Vec::new(); Op::ALL.len()],
+        }
     }
 
     fn push(mut self, rule: Rule<C>) -> Self {
         let index = self.rules.len();
         match &rule.pat.ops {
-            Some(ops) => ops.iter().for_each(|op| self.by_op[*op as usize].push(index)),
+            Some(ops) => ops
+                .iter()
+                .for_each(|op| self.by_op[*op as usize].push(index)),
             None => self.by_op.iter_mut().for_each(|v| v.push(index)),
         }
         self.rules.push(rule);
@@ -106,14 +124,31 @@ impl<C: 'static> PatternMatcher<C> {
         body: impl Fn(&Bindings) -> Option<UOp> + Send + Sync + 'static,
     ) -> Self {
         let body: RuleFn<C> = Arc::new(move |_, b| Ok(body(b)));
-        self.push(Rule { name, pat, total: false, location: Location::caller(), body })
+        self.push(Rule {
+            name,
+            pat,
+            total: false,
+            location: Location::caller(),
+            body,
+        })
     }
 
     /// A rule that always rewrites when its pattern matches.
     #[track_caller]
-    pub fn always(self, name: &'static str, pat: UPat, body: impl Fn(&Bindings) -> UOp + Send + Sync + 'static) -> Self {
+    pub fn always(
+        self,
+        name: &'static str,
+        pat: UPat,
+        body: impl Fn(&Bindings) -> UOp + Send + Sync + 'static,
+    ) -> Self {
         let body: RuleFn<C> = Arc::new(move |_, b| Ok(Some(body(b))));
-        self.push(Rule { name, pat, total: true, location: Location::caller(), body })
+        self.push(Rule {
+            name,
+            pat,
+            total: true,
+            location: Location::caller(),
+            body,
+        })
     }
 
     /// A rule that reads or writes the rewrite context.
@@ -125,7 +160,13 @@ impl<C: 'static> PatternMatcher<C> {
         body: impl Fn(&mut C, &Bindings) -> Option<UOp> + Send + Sync + 'static,
     ) -> Self {
         let body: RuleFn<C> = Arc::new(move |c, b| Ok(body(c, b)));
-        self.push(Rule { name, pat, total: false, location: Location::caller(), body })
+        self.push(Rule {
+            name,
+            pat,
+            total: false,
+            location: Location::caller(),
+            body,
+        })
     }
 
     /// A rule that can fail with a message (e.g. on a division by a zero constant).
@@ -137,7 +178,13 @@ impl<C: 'static> PatternMatcher<C> {
         body: impl Fn(&Bindings) -> Result<Option<UOp>, String> + Send + Sync + 'static,
     ) -> Self {
         let body: RuleFn<C> = Arc::new(move |_, b| body(b));
-        self.push(Rule { name, pat, total: false, location: Location::caller(), body })
+        self.push(Rule {
+            name,
+            pat,
+            total: false,
+            location: Location::caller(),
+            body,
+        })
     }
 
     /// This matcher's rules followed by `other`'s.
@@ -163,7 +210,11 @@ impl<C: 'static> PatternMatcher<C> {
                 Ok(Some(new)) if &new != u => return Ok(Some((new, rule))),
                 Ok(_) => {}
                 Err(message) => {
-                    return Err(RuleFailure { rule: rule.name, location: rule.location.to_string(), message });
+                    return Err(RuleFailure {
+                        rule: rule.name,
+                        location: rule.location.to_string(),
+                        message,
+                    });
                 }
             }
         }
@@ -174,7 +225,10 @@ impl<C: 'static> PatternMatcher<C> {
     pub fn shadowed(&self) -> Vec<Shadowed> {
         let mut out = Vec::new();
         for (j, later) in self.rules.iter().enumerate() {
-            if let Some(earlier) = self.rules[..j].iter().find(|r| r.total && subsumes(&r.pat, &later.pat)) {
+            if let Some(earlier) = self.rules[..j]
+                .iter()
+                .find(|r| r.total && subsumes(&r.pat, &later.pat))
+            {
                 out.push(Shadowed {
                     rule: format!("`{}` ({})", later.name, later.location),
                     by: format!("`{}` ({})", earlier.name, earlier.location),
@@ -210,14 +264,19 @@ fn subsumes_inner(a: &UPat, b: &UPat) -> bool {
     if !(set_ok(&a.ops, &b.ops) && set_ok(&a.dtypes, &b.dtypes) && arg_ok) {
         return false;
     }
-    let pairwise = |ps: &[UPat], qs: &[UPat]| ps.len() == qs.len() && ps.iter().zip(qs).all(|(p, q)| subsumes_inner(p, q));
+    let pairwise = |ps: &[UPat], qs: &[UPat]| {
+        ps.len() == qs.len() && ps.iter().zip(qs).all(|(p, q)| subsumes_inner(p, q))
+    };
     match (&a.src, &b.src) {
         (SrcPat::Any, _) => true,
-        (SrcPat::Each(p), SrcPat::Exact(qs) | SrcPat::AnyOrder(qs)) => qs.iter().all(|q| subsumes_inner(p, q)),
+        (SrcPat::Each(p), SrcPat::Exact(qs) | SrcPat::AnyOrder(qs)) => {
+            qs.iter().all(|q| subsumes_inner(p, q))
+        }
         (SrcPat::Each(p), SrcPat::Each(q)) => subsumes_inner(p, q),
         (SrcPat::Exact(ps), SrcPat::Exact(qs)) => pairwise(ps, qs),
         (SrcPat::AnyOrder(ps), SrcPat::Exact(qs) | SrcPat::AnyOrder(qs)) => {
-            pairwise(ps, qs) || (ps.len() == 2 && qs.len() == 2 && pairwise(&[ps[1].clone(), ps[0].clone()], qs))
+            pairwise(ps, qs)
+                || (ps.len() == 2 && qs.len() == 2 && pairwise(&[ps[1].clone(), ps[0].clone()], qs))
         }
         _ => false,
     }
@@ -257,9 +316,15 @@ mod tests {
     fn first_matching_rule_wins() {
         let pm: PatternMatcher = PatternMatcher::new()
             .always("x*1 -> x", UPat::var("x") * 1, |b| b["x"].clone())
-            .always("x*c -> 0", UPat::var("x") * UPat::cvar("c"), |b| b["x"].const_like(0));
+            .always("x*c -> 0", UPat::var("x") * UPat::cvar("c"), |b| {
+                b["x"].const_like(0)
+            });
         let x = UOp::var("x", 0, 5);
-        let (out, rule) = pm.rewrite(&mut (), &(&x * 1)).ok().flatten().expect("rewrites");
+        let (out, rule) = pm
+            .rewrite(&mut (), &(&x * 1))
+            .ok()
+            .flatten()
+            .expect("rewrites");
         assert_eq!(out, x);
         assert_eq!(rule.name, "x*1 -> x");
         assert!(pm.rewrite(&mut (), &x).ok().flatten().is_none());
@@ -268,7 +333,9 @@ mod tests {
     #[test]
     fn reports_shadowed_rules() {
         let pm: PatternMatcher = PatternMatcher::new()
-            .always("x+y -> y+x", UPat::var("x") + UPat::var("y"), |b| &b["y"] + &b["x"])
+            .always("x+y -> y+x", UPat::var("x") + UPat::var("y"), |b| {
+                &b["y"] + &b["x"]
+            })
             .always("x+0 -> x", UPat::var("x") + 0, |b| b["x"].clone())
             .rule("x*1 -> x", UPat::var("x") * 1, |b| Some(b["x"].clone()));
         let shadowed = pm.shadowed();
@@ -287,10 +354,13 @@ mod tests {
 
     #[test]
     fn failing_bodies_name_their_rule() {
-        let pm: PatternMatcher = PatternMatcher::new().rule_try("x//0 -> error", UPat::var("x").floordiv(0), |_| {
-            Err("division by zero".into())
-        });
-        let e = pm.rewrite(&mut (), &UOp::var("x", 0, 3).floordiv(0)).err().expect("fails");
+        let pm: PatternMatcher =
+            PatternMatcher::new().rule_try("x//0 -> error", UPat::var("x").floordiv(0), |_| {
+                Err("division by zero".into())
+            });
+        let e = pm
+            .rewrite(&mut (), &UOp::var("x", 0, 3).floordiv(0))
+            .expect_err("fails");
         assert_eq!(e.rule, "x//0 -> error");
         assert!(e.location.contains("matcher.rs"));
     }

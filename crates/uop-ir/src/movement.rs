@@ -35,7 +35,11 @@ pub enum ShapeError {
     #[error("shape {0:?} has more elements than fit in an i64")]
     Overflow(Vec<i64>),
     #[error("{op} has {got} entries for a tensor of rank {rank}")]
-    RankMismatch { op: &'static str, got: usize, rank: usize },
+    RankMismatch {
+        op: &'static str,
+        got: usize,
+        rank: usize,
+    },
     #[error("reshape from {from:?} to {to:?} changes the number of elements")]
     ReshapeSize { from: Vec<i64>, to: Vec<i64> },
     #[error("permute {0:?} is not a permutation of the axes")]
@@ -45,16 +49,25 @@ pub enum ShapeError {
     #[error("pad {0:?} has a negative amount")]
     NegativePad(Vec<(i64, i64)>),
     #[error("shrink {arg:?} does not fit inside shape {shape:?}")]
-    BadShrink { arg: Vec<(i64, i64)>, shape: Vec<i64> },
+    BadShrink {
+        arg: Vec<(i64, i64)>,
+        shape: Vec<i64>,
+    },
 }
 
 /// The number of elements of `shape`, after checking that every dim is positive and the
 /// total fits in an i64.
 pub fn checked_numel(shape: &[i64]) -> Result<i64, ShapeError> {
     if let Some(&dim) = shape.iter().find(|d| **d < 1) {
-        return Err(ShapeError::NonPositiveDim { shape: shape.to_vec(), dim });
+        return Err(ShapeError::NonPositiveDim {
+            shape: shape.to_vec(),
+            dim,
+        });
     }
-    shape.iter().try_fold(1i64, |acc, d| acc.checked_mul(*d)).ok_or_else(|| ShapeError::Overflow(shape.to_vec()))
+    shape
+        .iter()
+        .try_fold(1i64, |acc, d| acc.checked_mul(*d))
+        .ok_or_else(|| ShapeError::Overflow(shape.to_vec()))
 }
 
 /// Row-major strides of a contiguous tensor of this shape.
@@ -79,7 +92,15 @@ impl Movement {
     }
 
     fn check_rank(&self, got: usize, rank: usize) -> Result<(), ShapeError> {
-        if got == rank { Ok(()) } else { Err(ShapeError::RankMismatch { op: self.name(), got, rank }) }
+        if got == rank {
+            Ok(())
+        } else {
+            Err(ShapeError::RankMismatch {
+                op: self.name(),
+                got,
+                rank,
+            })
+        }
     }
 
     /// The output shape for an input of `shape`, or why the op does not apply.
@@ -88,7 +109,10 @@ impl Movement {
         let out = match self {
             Movement::Reshape(new) => {
                 if checked_numel(new)? != checked_numel(shape)? {
-                    return Err(ShapeError::ReshapeSize { from: shape.to_vec(), to: new.clone() });
+                    return Err(ShapeError::ReshapeSize {
+                        from: shape.to_vec(),
+                        to: new.clone(),
+                    });
                 }
                 new.clone()
             }
@@ -105,7 +129,10 @@ impl Movement {
             Movement::Expand(new) => {
                 self.check_rank(new.len(), shape.len())?;
                 if shape.iter().zip(new).any(|(s, n)| s != n && *s != 1) {
-                    return Err(ShapeError::BadExpand { from: shape.to_vec(), to: new.clone() });
+                    return Err(ShapeError::BadExpand {
+                        from: shape.to_vec(),
+                        to: new.clone(),
+                    });
                 }
                 checked_numel(new)?;
                 new.clone()
@@ -115,15 +142,26 @@ impl Movement {
                 if p.iter().any(|(b, a)| *b < 0 || *a < 0) {
                     return Err(ShapeError::NegativePad(p.clone()));
                 }
-                let out: Option<Vec<i64>> = shape.iter().zip(p).map(|(s, (b, a))| s.checked_add(*b)?.checked_add(*a)).collect();
+                let out: Option<Vec<i64>> = shape
+                    .iter()
+                    .zip(p)
+                    .map(|(s, (b, a))| s.checked_add(*b)?.checked_add(*a))
+                    .collect();
                 let out = out.ok_or_else(|| ShapeError::Overflow(shape.to_vec()))?;
                 checked_numel(&out)?;
                 out
             }
             Movement::Shrink(arg) => {
                 self.check_rank(arg.len(), shape.len())?;
-                if shape.iter().zip(arg).any(|(s, (b, e))| *b < 0 || e <= b || e > s) {
-                    return Err(ShapeError::BadShrink { arg: arg.clone(), shape: shape.to_vec() });
+                if shape
+                    .iter()
+                    .zip(arg)
+                    .any(|(s, (b, e))| *b < 0 || e <= b || e > s)
+                {
+                    return Err(ShapeError::BadShrink {
+                        arg: arg.clone(),
+                        shape: shape.to_vec(),
+                    });
                 }
                 arg.iter().map(|(b, e)| e - b).collect()
             }
@@ -145,7 +183,11 @@ impl Movement {
                 let strides = contiguous_strides(shape);
                 let idx = (0..shape.len())
                     .map(|j| {
-                        let q = if strides[j] == 1 { flat.clone() } else { flat.floordiv(strides[j]) };
+                        let q = if strides[j] == 1 {
+                            flat.clone()
+                        } else {
+                            flat.floordiv(strides[j])
+                        };
                         if j == 0 { q } else { q.floormod(shape[j]) }
                     })
                     .collect();
@@ -159,7 +201,12 @@ impl Movement {
                 (idx, None)
             }
             Movement::Expand(new) => {
-                let idx = shape.iter().zip(new).zip(out).map(|((s, n), o)| if s == n { o.clone() } else { UOp::int(0) }).collect();
+                let idx = shape
+                    .iter()
+                    .zip(new)
+                    .zip(out)
+                    .map(|((s, n), o)| if s == n { o.clone() } else { UOp::int(0) })
+                    .collect();
                 (idx, None)
             }
             Movement::Pad(p) => {
@@ -176,11 +223,20 @@ impl Movement {
                 }
                 (idx, valid)
             }
-            Movement::Shrink(arg) => {
-                (out.iter().zip(arg).map(|(o, (b, _))| if *b > 0 { o + *b } else { o.clone() }).collect(), None)
-            }
+            Movement::Shrink(arg) => (
+                out.iter()
+                    .zip(arg)
+                    .map(|(o, (b, _))| if *b > 0 { o + *b } else { o.clone() })
+                    .collect(),
+                None,
+            ),
             Movement::Flip(f) => {
-                let idx = out.iter().zip(f).zip(shape).map(|((o, fl), s)| if *fl { UOp::int(s - 1) - o } else { o.clone() }).collect();
+                let idx = out
+                    .iter()
+                    .zip(f)
+                    .zip(shape)
+                    .map(|((o, fl), s)| if *fl { UOp::int(s - 1) - o } else { o.clone() })
+                    .collect();
                 (idx, None)
             }
         }
@@ -197,9 +253,12 @@ fn and_opt(a: Option<UOp>, b: UOp) -> Option<UOp> {
 /// `Σ idx[i] * stride[i]` for a contiguous tensor of `shape` (size-1 dims skipped).
 pub fn linearize(idx: &[UOp], shape: &[i64]) -> UOp {
     let strides = contiguous_strides(shape);
-    let mut terms = idx.iter().zip(shape).zip(&strides).filter(|((_, s), _)| **s != 1).map(|((i, _), st)| {
-        if *st == 1 { i.clone() } else { i * *st }
-    });
+    let mut terms = idx
+        .iter()
+        .zip(shape)
+        .zip(&strides)
+        .filter(|((_, s), _)| **s != 1)
+        .map(|((i, _), st)| if *st == 1 { i.clone() } else { i * *st });
     let first = terms.next().unwrap_or_else(|| UOp::int(0));
     terms.fold(first, |acc, t| acc + t)
 }
@@ -207,7 +266,11 @@ pub fn linearize(idx: &[UOp], shape: &[i64]) -> UOp {
 /// The gated flat offset into a contiguous buffer of `base` shape at the point `out` of
 /// the result of applying `chain` to it: `valid.where(offset, Invalid)`, or the plain
 /// offset when nothing pads. Also returns the shape after each op (`shapes[0] == base`).
-pub fn index_through(base: &[i64], chain: &[Movement], out: &[UOp]) -> Result<(UOp, Vec<Vec<i64>>), ShapeError> {
+pub fn index_through(
+    base: &[i64],
+    chain: &[Movement],
+    out: &[UOp],
+) -> Result<(UOp, Vec<Vec<i64>>), ShapeError> {
     let mut shapes = vec![base.to_vec()];
     for m in chain {
         let next = m.output_shape(shapes.last().map_or(&[][..], Vec::as_slice))?;
@@ -249,20 +312,35 @@ mod tests {
     fn offsets(base: &[i64], chain: &[Movement]) -> Vec<Option<i128>> {
         let mut shapes = vec![base.to_vec()];
         for m in chain {
-            shapes.push(m.output_shape(shapes.last().expect("non-empty")).expect("fits"));
+            shapes.push(
+                m.output_shape(shapes.last().expect("non-empty"))
+                    .expect("fits"),
+            );
         }
         let out_shape = shapes.last().expect("non-empty").clone();
-        let ranges: Vec<UOp> = out_shape.iter().enumerate().map(|(i, s)| UOp::range(*s, i as u32)).collect();
+        let ranges: Vec<UOp> = out_shape
+            .iter()
+            .enumerate()
+            .map(|(i, s)| UOp::range(*s, i as u32))
+            .collect();
         let (e, _) = index_through(base, chain, &ranges).expect("fits");
         let mut ev = Evaluator::new(&e).expect("flattens");
         let n = checked_numel(&out_shape).expect("positive");
         (0..n)
             .map(|flat| {
-                let point: Vec<i128> = out_shape.iter().zip(contiguous_strides(&out_shape)).map(|(s, st)| ((flat / st) % s) as i128).collect();
-                let values: Vec<i128> = ev.leaves().iter().map(|l| match l.arg() {
-                    crate::arg::Arg::Range { axis, .. } => point[*axis as usize],
-                    _ => 0,
-                }).collect();
+                let point: Vec<i128> = out_shape
+                    .iter()
+                    .zip(contiguous_strides(&out_shape))
+                    .map(|(s, st)| ((flat / st) % s) as i128)
+                    .collect();
+                let values: Vec<i128> = ev
+                    .leaves()
+                    .iter()
+                    .map(|l| match l.arg() {
+                        crate::arg::Arg::Range { axis, .. } => point[*axis as usize],
+                        _ => 0,
+                    })
+                    .collect();
                 ev.eval(&values).ok().and_then(|v| v.as_int())
             })
             .collect()
@@ -270,7 +348,13 @@ mod tests {
 
     #[test]
     fn permute_and_flip() {
-        let got = offsets(&[2, 3], &[Movement::Permute(vec![1, 0]), Movement::Flip(vec![true, false])]);
+        let got = offsets(
+            &[2, 3],
+            &[
+                Movement::Permute(vec![1, 0]),
+                Movement::Flip(vec![true, false]),
+            ],
+        );
         let expect = [2, 5, 1, 4, 0, 3].map(Some);
         assert_eq!(got, expect);
     }
@@ -283,14 +367,27 @@ mod tests {
 
     #[test]
     fn reshape_expand_shrink() {
-        let got = offsets(&[6], &[Movement::Reshape(vec![2, 1, 3]), Movement::Expand(vec![2, 2, 3]), Movement::Shrink(vec![(1, 2), (0, 2), (1, 3)])]);
+        let got = offsets(
+            &[6],
+            &[
+                Movement::Reshape(vec![2, 1, 3]),
+                Movement::Expand(vec![2, 2, 3]),
+                Movement::Shrink(vec![(1, 2), (0, 2), (1, 3)]),
+            ],
+        );
         assert_eq!(got, [4, 5, 4, 5].map(Some));
     }
 
     #[test]
     fn bad_arguments_are_errors() {
-        assert!(matches!(checked_numel(&[3, 0]), Err(ShapeError::NonPositiveDim { dim: 0, .. })));
-        assert!(matches!(checked_numel(&[1 << 40, 1 << 40]), Err(ShapeError::Overflow(_))));
+        assert!(matches!(
+            checked_numel(&[3, 0]),
+            Err(ShapeError::NonPositiveDim { dim: 0, .. })
+        ));
+        assert!(matches!(
+            checked_numel(&[1 << 40, 1 << 40]),
+            Err(ShapeError::Overflow(_))
+        ));
         assert!(Movement::Permute(vec![0, 0]).output_shape(&[2, 2]).is_err());
         assert!(Movement::Reshape(vec![5]).output_shape(&[2, 2]).is_err());
         assert!(Movement::Expand(vec![4]).output_shape(&[2]).is_err());

@@ -278,7 +278,11 @@ mod tests {
     #[test]
     fn every_alu_op_has_an_arity() {
         for &op in Op::ALL {
-            assert_eq!(op.is_alu() || matches!(op, Op::Cast | Op::Bitcast), op.alu_arity().is_some(), "{op}");
+            assert_eq!(
+                op.is_alu() || matches!(op, Op::Cast | Op::Bitcast),
+                op.alu_arity().is_some(),
+                "{op}"
+            );
         }
     }
 
@@ -292,10 +296,15 @@ mod tests {
     #[test]
     fn tiers_are_disjoint() {
         for &op in Op::ALL {
-            let n = [op.is_unary(), op.is_binary(), op.is_ternary(), op.is_movement()]
-                .iter()
-                .filter(|b| **b)
-                .count();
+            let n = [
+                op.is_unary(),
+                op.is_binary(),
+                op.is_ternary(),
+                op.is_movement(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
             assert!(n <= 1, "{op}");
         }
     }

@@ -31,7 +31,11 @@ pub fn expr_string(root: &UOp) -> String {
 /// `expr_string` cut to 200 characters, for error messages.
 pub fn short_string(u: &UOp) -> String {
     let s = expr_string(u);
-    if s.chars().count() > 200 { s.chars().take(197).chain("...".chars()).collect() } else { s }
+    if s.chars().count() > 200 {
+        s.chars().take(197).chain("...".chars()).collect()
+    } else {
+        s
+    }
 }
 
 fn infix(op: Op) -> Option<&'static str> {
@@ -67,7 +71,11 @@ fn render(n: &UOp, s: &[&str]) -> String {
         }
         (op, arg) => {
             let name = op.name().to_lowercase();
-            let arg = if matches!(arg, Arg::None) { String::new() } else { format!("[{arg}]") };
+            let arg = if matches!(arg, Arg::None) {
+                String::new()
+            } else {
+                format!("[{arg}]")
+            };
             format!("{name}{arg}({})", s.join(", "))
         }
     }
@@ -79,8 +87,18 @@ pub fn graph_string(root: &UOp) -> String {
     let mut out = String::new();
     for (i, n) in toposort(root).into_iter().enumerate() {
         let srcs: Vec<String> = n.src().iter().map(|s| format!("%{}", ids[s])).collect();
-        let arg = if matches!(n.arg(), Arg::None) { String::new() } else { format!(" {}", n.arg()) };
-        let _ = writeln!(out, "%{i} = {} {}{arg} ({})", n.op(), n.dtype(), srcs.join(", "));
+        let arg = if matches!(n.arg(), Arg::None) {
+            String::new()
+        } else {
+            format!(" {}", n.arg())
+        };
+        let _ = writeln!(
+            out,
+            "%{i} = {} {}{arg} ({})",
+            n.op(),
+            n.dtype(),
+            srcs.join(", ")
+        );
         ids.insert(n, i);
     }
     out

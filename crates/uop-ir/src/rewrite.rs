@@ -34,16 +34,43 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RewriteError {
     #[error("rule `{rule}` ({location}) failed on {node}: {message}")]
-    RuleFailed { rule: &'static str, location: String, node: String, message: String },
-    #[error("rewrite does not terminate: rule `{rule}` ({location}) rewrote {node} into a graph that contains a node still being rewritten")]
-    Cycle { rule: &'static str, location: String, node: String },
-    #[error("rewrite does not terminate: {node} was rewritten {CHAIN_LIMIT} times in a row, last by rule `{rule}` ({location})")]
-    ChainTooLong { rule: &'static str, location: String, node: String },
+    RuleFailed {
+        rule: &'static str,
+        location: String,
+        node: String,
+        message: String,
+    },
+    #[error(
+        "rewrite does not terminate: rule `{rule}` ({location}) rewrote {node} into a graph that contains a node still being rewritten"
+    )]
+    Cycle {
+        rule: &'static str,
+        location: String,
+        node: String,
+    },
+    #[error(
+        "rewrite does not terminate: {node} was rewritten {CHAIN_LIMIT} times in a row, last by rule `{rule}` ({location})"
+    )]
+    ChainTooLong {
+        rule: &'static str,
+        location: String,
+        node: String,
+    },
 }
 
 /// Rewrites `root` with `pm` in `mode`; `ctx` is passed to every rule body.
-pub fn graph_rewrite<C: 'static>(root: &UOp, pm: &PatternMatcher<C>, ctx: &mut C, mode: Mode) -> Result<UOp, RewriteError> {
-    let mut r = Rewriter { pm, ctx, replace: HashMap::new(), pending: HashSet::new() };
+pub fn graph_rewrite<C: 'static>(
+    root: &UOp,
+    pm: &PatternMatcher<C>,
+    ctx: &mut C,
+    mode: Mode,
+) -> Result<UOp, RewriteError> {
+    let mut r = Rewriter {
+        pm,
+        ctx,
+        replace: HashMap::new(),
+        pending: HashSet::new(),
+    };
     match mode {
         Mode::PostOrder => r.post_order(root),
         Mode::BottomUp => r.bottom_up(root),
@@ -84,7 +111,13 @@ struct Frame {
 
 impl Frame {
     fn open(n: UOp, chain: u32, by: Option<(&'static str, String)>) -> Frame {
-        Frame { n, stage: Stage::Open, to: None, chain, by }
+        Frame {
+            n,
+            stage: Stage::Open,
+            to: None,
+            chain,
+            by,
+        }
     }
 }
 
@@ -104,7 +137,11 @@ impl<C: 'static> Rewriter<'_, C> {
 
     fn cycle(n: &UOp, by: Option<(&'static str, String)>) -> RewriteError {
         let (rule, location) = by.unwrap_or(("?", String::new()));
-        RewriteError::Cycle { rule, location, node: short_string(n) }
+        RewriteError::Cycle {
+            rule,
+            location,
+            node: short_string(n),
+        }
     }
 
     fn post_order(&mut self, root: &UOp) -> Result<UOp, RewriteError> {
@@ -118,12 +155,22 @@ impl<C: 'static> Rewriter<'_, C> {
                     if !self.pending.insert(f.n.clone()) {
                         return Err(Self::cycle(&f.n, f.by));
                     }
-                    let srcs: Vec<UOp> = f.n.src().iter().rev().filter(|s| !self.replace.contains_key(*s)).cloned().collect();
-                    stack.push(Frame { stage: Stage::Rebuild, ..f });
+                    let srcs: Vec<UOp> =
+                        f.n.src()
+                            .iter()
+                            .rev()
+                            .filter(|s| !self.replace.contains_key(*s))
+                            .cloned()
+                            .collect();
+                    stack.push(Frame {
+                        stage: Stage::Rebuild,
+                        ..f
+                    });
                     stack.extend(srcs.into_iter().map(|s| Frame::open(s, 0, None)));
                 }
                 Stage::Rebuild => {
-                    let new_src: Vec<UOp> = f.n.src().iter().map(|s| self.replace[s].clone()).collect();
+                    let new_src: Vec<UOp> =
+                        f.n.src().iter().map(|s| self.replace[s].clone()).collect();
                     let next = if new_src.as_slice() == f.n.src() {
                         match self.apply(&f.n)? {
                             None => {
@@ -133,7 +180,11 @@ impl<C: 'static> Rewriter<'_, C> {
                             }
                             Some((new, rule, loc)) => {
                                 if f.chain >= CHAIN_LIMIT {
-                                    return Err(RewriteError::ChainTooLong { rule, location: loc, node: short_string(&f.n) });
+                                    return Err(RewriteError::ChainTooLong {
+                                        rule,
+                                        location: loc,
+                                        node: short_string(&f.n),
+                                    });
                                 }
                                 Frame::open(new, f.chain + 1, Some((rule, loc)))
                             }
@@ -141,7 +192,13 @@ impl<C: 'static> Rewriter<'_, C> {
                     } else {
                         Frame::open(f.n.with_src(new_src), f.chain, f.by.clone())
                     };
-                    stack.push(Frame { n: f.n, stage: Stage::Link, to: Some(next.n.clone()), chain: 0, by: None });
+                    stack.push(Frame {
+                        n: f.n,
+                        stage: Stage::Link,
+                        to: Some(next.n.clone()),
+                        chain: 0,
+                        by: None,
+                    });
                     stack.push(next);
                 }
                 Stage::Link => self.link(f),
@@ -179,13 +236,26 @@ impl<C: 'static> Rewriter<'_, C> {
                         }
                         cur = new;
                     }
-                    let srcs: Vec<UOp> = cur.src().iter().rev().filter(|s| !self.replace.contains_key(*s)).cloned().collect();
-                    stack.push(Frame { n: f.n, stage: Stage::Rebuild, to: Some(cur), chain: f.chain, by: f.by });
+                    let srcs: Vec<UOp> = cur
+                        .src()
+                        .iter()
+                        .rev()
+                        .filter(|s| !self.replace.contains_key(*s))
+                        .cloned()
+                        .collect();
+                    stack.push(Frame {
+                        n: f.n,
+                        stage: Stage::Rebuild,
+                        to: Some(cur),
+                        chain: f.chain,
+                        by: f.by,
+                    });
                     stack.extend(srcs.into_iter().map(|s| Frame::open(s, 0, None)));
                 }
                 Stage::Rebuild => {
                     let Some(cur) = f.to.clone() else { continue };
-                    let new_src: Vec<UOp> = cur.src().iter().map(|s| self.replace[s].clone()).collect();
+                    let new_src: Vec<UOp> =
+                        cur.src().iter().map(|s| self.replace[s].clone()).collect();
                     if new_src.as_slice() == cur.src() {
                         self.pending.remove(&f.n);
                         self.replace.insert(cur.clone(), cur.clone());
@@ -193,7 +263,13 @@ impl<C: 'static> Rewriter<'_, C> {
                     } else {
                         // new sources may let rules fire on the node again
                         let rebuilt = cur.with_src(new_src);
-                        stack.push(Frame { n: f.n, stage: Stage::Link, to: Some(rebuilt.clone()), chain: 0, by: None });
+                        stack.push(Frame {
+                            n: f.n,
+                            stage: Stage::Link,
+                            to: Some(rebuilt.clone()),
+                            chain: 0,
+                            by: None,
+                        });
                         stack.push(Frame::open(rebuilt, f.chain + 1, f.by));
                     }
                 }
@@ -206,7 +282,11 @@ impl<C: 'static> Rewriter<'_, C> {
     fn walk(&mut self, root: &UOp) -> Result<UOp, RewriteError> {
         for n in crate::graph::toposort(root) {
             let new_src: Vec<UOp> = n.src().iter().map(|s| self.replace[s].clone()).collect();
-            let rebuilt = if new_src.as_slice() == n.src() { n.clone() } else { n.with_src(new_src) };
+            let rebuilt = if new_src.as_slice() == n.src() {
+                n.clone()
+            } else {
+                n.with_src(new_src)
+            };
             let out = self.apply(&rebuilt)?.map_or(rebuilt, |(new, _, _)| new);
             self.replace.insert(n, out);
         }
@@ -246,16 +326,21 @@ mod tests {
 
     #[test]
     fn looping_rule_sets_are_errors() {
-        let swap: PatternMatcher = PatternMatcher::new().always("x+y -> y+x", UPat::var("x") + UPat::var("y"), |b| {
-            UOp::alu(Op::Add, [b["y"].clone(), b["x"].clone()])
-        });
+        let swap: PatternMatcher =
+            PatternMatcher::new().always("x+y -> y+x", UPat::var("x") + UPat::var("y"), |b| {
+                UOp::alu(Op::Add, [b["y"].clone(), b["x"].clone()])
+            });
         let e = UOp::var("a", 0, 1) + UOp::var("b", 0, 1);
         let err = rewrite(&e, &swap).expect_err("must not loop");
         assert!(err.to_string().contains("x+y -> y+x"), "{err}");
 
-        let grow: PatternMatcher =
-            PatternMatcher::new().rule("c -> c+1", UPat::cvar("c"), |b| Some(UOp::int(b["c"].const_int()? as i64 + 1)));
-        assert!(matches!(rewrite(&UOp::int(0), &grow), Err(RewriteError::ChainTooLong { .. })));
+        let grow: PatternMatcher = PatternMatcher::new().rule("c -> c+1", UPat::cvar("c"), |b| {
+            Some(UOp::int(b["c"].const_int()? as i64 + 1))
+        });
+        assert!(matches!(
+            rewrite(&UOp::int(0), &grow),
+            Err(RewriteError::ChainTooLong { .. })
+        ));
     }
 
     #[test]
@@ -266,13 +351,17 @@ mod tests {
             .always("x+0 -> x", UPat::var("x") + 0, |b| b["x"].clone());
         let x = UOp::var("x", 0, 9);
         let e = ((&x + 0) * 0) + 0;
-        assert_eq!(graph_rewrite(&e, &pm, &mut (), Mode::BottomUp), Ok(UOp::int(0)));
+        assert_eq!(
+            graph_rewrite(&e, &pm, &mut (), Mode::BottomUp),
+            Ok(UOp::int(0))
+        );
     }
 
     #[test]
     fn walk_rewrites_each_node_once() {
-        let pm: PatternMatcher =
-            PatternMatcher::new().rule("c -> c+1", UPat::cvar("c"), |b| Some(UOp::int(b["c"].const_int()? as i64 + 1)));
+        let pm: PatternMatcher = PatternMatcher::new().rule("c -> c+1", UPat::cvar("c"), |b| {
+            Some(UOp::int(b["c"].const_int()? as i64 + 1))
+        });
         let e = UOp::var("x", 0, 9) + 1;
         let out = graph_rewrite(&e, &pm, &mut (), Mode::Walk).expect("walks");
         assert_eq!(out, UOp::var("x", 0, 9) + 2);
@@ -280,10 +369,11 @@ mod tests {
 
     #[test]
     fn context_is_threaded_through() {
-        let pm: PatternMatcher<u32> = PatternMatcher::new().rule_ctx("count vars", UPat::op(Op::DefineVar), |n, _| {
-            *n += 1;
-            None
-        });
+        let pm: PatternMatcher<u32> =
+            PatternMatcher::new().rule_ctx("count vars", UPat::op(Op::DefineVar), |n, _| {
+                *n += 1;
+                None
+            });
         let mut n = 0;
         let x = UOp::var("x", 0, 9);
         graph_rewrite(&(&x + &x), &pm, &mut n, Mode::PostOrder).expect("runs");

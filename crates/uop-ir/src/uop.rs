@@ -57,7 +57,14 @@ impl UOp {
         }
         bucket.retain(|w| w.strong_count() > 0);
         let bounds = compute_bounds(op, dtype, &src, &arg);
-        let node = Arc::new(Node { op, dtype, src, arg, key, bounds });
+        let node = Arc::new(Node {
+            op,
+            dtype,
+            src,
+            arg,
+            key,
+            bounds,
+        });
         bucket.push(Arc::downgrade(&node));
         UOp(node)
     }
@@ -201,7 +208,9 @@ struct Interner {
 }
 
 static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
-    shards: (0..SHARDS).map(|_| Mutex::new(HashMap::default())).collect(),
+    shards: (0..SHARDS)
+        .map(|_| Mutex::new(HashMap::default()))
+        .collect(),
 });
 
 impl Interner {
@@ -222,7 +231,12 @@ pub fn live_nodes() -> usize {
     INTERNER
         .shards
         .iter()
-        .map(|s| s.lock().values().map(|b| b.iter().filter(|w| w.strong_count() > 0).count()).sum::<usize>())
+        .map(|s| {
+            s.lock()
+                .values()
+                .map(|b| b.iter().filter(|w| w.strong_count() > 0).count())
+                .sum::<usize>()
+        })
         .sum()
 }
 
@@ -250,7 +264,10 @@ mod tests {
         let k1 = UOp::new(Op::Mul, DType::Index, [c(3), c(4)], Arg::None).key();
         let k2 = UOp::new(Op::Mul, DType::Index, [c(3), c(4)], Arg::None).key();
         assert_eq!(k1, k2);
-        assert_ne!(k1, UOp::new(Op::Mul, DType::Index, [c(4), c(3)], Arg::None).key());
+        assert_ne!(
+            k1,
+            UOp::new(Op::Mul, DType::Index, [c(4), c(3)], Arg::None).key()
+        );
     }
 
     #[test]
@@ -264,23 +281,37 @@ mod tests {
 
     #[test]
     fn dropped_nodes_are_freed() {
-        let unique = UOp::new(Op::Const, DType::I16, [], Arg::Const(ConstValue::Int(-31_337)));
+        let unique = UOp::new(
+            Op::Const,
+            DType::I16,
+            [],
+            Arg::Const(ConstValue::Int(-31_337)),
+        );
         let weak = Arc::downgrade(&unique.0);
         drop(unique);
         assert!(weak.upgrade().is_none());
         // rebuilding after a free gives a fresh, working node
-        let again = UOp::new(Op::Const, DType::I16, [], Arg::Const(ConstValue::Int(-31_337)));
+        let again = UOp::new(
+            Op::Const,
+            DType::I16,
+            [],
+            Arg::Const(ConstValue::Int(-31_337)),
+        );
         assert_eq!(again.arg(), &Arg::Const(ConstValue::Int(-31_337)));
     }
 
     #[test]
     fn interning_is_thread_safe() {
-        let keep: Vec<UOp> = (0..2000).map(|i| UOp::new(Op::Add, DType::Index, [c(i), c(i + 1)], Arg::None)).collect();
+        let keep: Vec<UOp> = (0..2000)
+            .map(|i| UOp::new(Op::Add, DType::Index, [c(i), c(i + 1)], Arg::None))
+            .collect();
         let expect: usize = keep.iter().map(UOp::id).sum();
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 std::thread::spawn(|| {
-                    (0..2000).map(|i| UOp::new(Op::Add, DType::Index, [c(i), c(i + 1)], Arg::None).id()).sum::<usize>()
+                    (0..2000)
+                        .map(|i| UOp::new(Op::Add, DType::Index, [c(i), c(i + 1)], Arg::None).id())
+                        .sum::<usize>()
                 })
             })
             .collect();

@@ -85,7 +85,13 @@ impl ops::Index<&str> for Bindings {
 impl UPat {
     /// Any node.
     pub fn any() -> UPat {
-        UPat { ops: None, dtypes: None, src: SrcPat::Any, arg: ArgPat::Any, name: None }
+        UPat {
+            ops: None,
+            dtypes: None,
+            src: SrcPat::Any,
+            arg: ArgPat::Any,
+            name: None,
+        }
     }
 
     /// Any node, bound to `name`.
@@ -95,12 +101,18 @@ impl UPat {
 
     /// A node with this op.
     pub fn op(op: Op) -> UPat {
-        UPat { ops: Some(vec![op]), ..UPat::any() }
+        UPat {
+            ops: Some(vec![op]),
+            ..UPat::any()
+        }
     }
 
     /// A node with one of these ops.
     pub fn ops(ops: &[Op]) -> UPat {
-        UPat { ops: Some(ops.to_vec()), ..UPat::any() }
+        UPat {
+            ops: Some(ops.to_vec()),
+            ..UPat::any()
+        }
     }
 
     /// Any CONST, bound to `name`.
@@ -110,12 +122,18 @@ impl UPat {
 
     /// A CONST numerically equal to `v` (any dtype).
     pub fn int(v: i64) -> UPat {
-        UPat { arg: ArgPat::Int(v), ..UPat::op(Op::Const) }
+        UPat {
+            arg: ArgPat::Int(v),
+            ..UPat::op(Op::Const)
+        }
     }
 
     /// The `Invalid` constant.
     pub fn invalid() -> UPat {
-        UPat { arg: ArgPat::Exact(Arg::Const(ConstValue::Invalid)), ..UPat::op(Op::Const) }
+        UPat {
+            arg: ArgPat::Exact(Arg::Const(ConstValue::Invalid)),
+            ..UPat::op(Op::Const)
+        }
     }
 
     pub fn named(mut self, name: &'static str) -> UPat {
@@ -150,7 +168,11 @@ impl UPat {
 
     /// An ALU pattern: sources in any order when `op` is commutative.
     pub fn alu(op: Op, src: impl IntoIterator<Item = UPat>) -> UPat {
-        if op.is_commutative() { UPat::op(op).src_any_order(src) } else { UPat::op(op).src(src) }
+        if op.is_commutative() {
+            UPat::op(op).src_any_order(src)
+        } else {
+            UPat::op(op).src(src)
+        }
     }
 
     pub fn floordiv(self, rhs: impl Into<UPat>) -> UPat {
@@ -189,7 +211,10 @@ impl UPat {
 
     fn match_inner(&self, u: &UOp, b: &mut Bindings) -> bool {
         if self.ops.as_ref().is_some_and(|ops| !ops.contains(&u.op()))
-            || self.dtypes.as_ref().is_some_and(|d| !d.contains(&u.dtype()))
+            || self
+                .dtypes
+                .as_ref()
+                .is_some_and(|d| !d.contains(&u.dtype()))
             || !self.arg_matches(u)
             || self.name.is_some_and(|n| !b.bind(n, u))
         {
@@ -198,11 +223,13 @@ impl UPat {
         match &self.src {
             SrcPat::Any => true,
             SrcPat::Exact(pats) => {
-                pats.len() == u.src().len() && pats.iter().zip(u.src()).all(|(p, s)| p.matches(s, b))
+                pats.len() == u.src().len()
+                    && pats.iter().zip(u.src()).all(|(p, s)| p.matches(s, b))
             }
             SrcPat::Each(p) => u.src().iter().all(|s| p.matches(s, b)),
             SrcPat::AnyOrder(pats) => {
-                pats.len() == u.src().len() && match_any_order(pats, u.src(), &mut vec![false; pats.len()], b)
+                pats.len() == u.src().len()
+                    && match_any_order(pats, u.src(), &mut vec![false; pats.len()], b)
             }
         }
     }
@@ -218,7 +245,9 @@ impl UPat {
 
 /// Backtracking match of `pats` against `srcs` in any order.
 fn match_any_order(pats: &[UPat], srcs: &[UOp], used: &mut Vec<bool>, b: &mut Bindings) -> bool {
-    let Some((first, rest)) = pats.split_first() else { return true };
+    let Some((first, rest)) = pats.split_first() else {
+        return true;
+    };
     for i in 0..srcs.len() {
         if used[i] {
             continue;
@@ -239,6 +268,13 @@ fn match_any_order(pats: &[UPat], srcs: &[UOp], used: &mut Vec<bool>, b: &mut Bi
 impl From<i64> for UPat {
     fn from(v: i64) -> UPat {
         UPat::int(v)
+    }
+}
+
+impl From<bool> for UPat {
+    /// A bool CONST with this value.
+    fn from(v: bool) -> UPat {
+        UPat::int(v as i64).dtype(&[DType::Bool])
     }
 }
 
