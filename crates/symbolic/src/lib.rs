@@ -16,6 +16,7 @@
 //!
 //! Side conditions are named predicates (`predicates.rs`).
 
+pub mod corpus;
 mod linear;
 pub mod predicates;
 pub mod rules;

@@ -6,11 +6,13 @@
 use uop_ir::{Op, PatternMatcher, UOp, UPat};
 
 use crate::linear::Linear;
-use crate::predicates::{ceil_div, divides_exactly, gcd, is_int_math, positive_const};
+use crate::predicates::{
+    ceil_div, divides_exactly, fits_without_wrap, gcd, is_int_math, positive_const,
+};
 
 /// `x < c` on the linear form of `x`, if that changes anything.
 fn fold_lt(x: &UOp, c: i128) -> Option<UOp> {
-    if !is_int_math(x) {
+    if !is_int_math(x) || !fits_without_wrap(x) {
         return None;
     }
     let l = Linear::of(x)?;

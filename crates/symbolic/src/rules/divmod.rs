@@ -6,12 +6,14 @@
 use uop_ir::{Bindings, Op, PatternMatcher, UOp, UPat};
 
 use crate::linear::Linear;
-use crate::predicates::{divides_exactly, floor_div, gcd, is_int_math, positive_const};
+use crate::predicates::{
+    divides_exactly, fits_without_wrap, floor_div, gcd, is_int_math, positive_const,
+};
 
 /// `x // c` (or `x % c` when `is_mod`) for a constant `c > 0`, folded through the linear
 /// form of `x`. `None` when nothing simpler is found.
 fn fold_divmod(x: &UOp, c: i128, is_mod: bool) -> Option<UOp> {
-    if !is_int_math(x) {
+    if !is_int_math(x) || !fits_without_wrap(x) {
         return None;
     }
     // the quotient is the same everywhere: x//c -> q, x%c -> x - q*c

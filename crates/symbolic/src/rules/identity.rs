@@ -18,7 +18,21 @@ pub fn rules() -> PatternMatcher {
         // x+0 -> x   (integers: for floats -0.0+0 is +0.0)
         .rule("x+0 -> x", x() + 0, |b| int_only(b, UOp::clone))
         // x*0 -> 0   (integers: for floats NaN*0 is NaN)
-        .rule("x*0 -> 0", x() * UPat::int(0), |b| int_only(b, |x| x.const_like(0)))
+        .rule("x*0 -> 0", x() * UPat::int(0), |b| {
+            int_only(b, |x| x.const_like(0))
+        })
+        // max(x, y) -> x   when vmin(x) >= vmax(y) (integers)
+        .rule("max(x, y) -> x if x >= y", x().max(UPat::var("y")), |b| {
+            let (x, y) = (&b["x"], &b["y"]);
+            let (bx, by) = (x.bounds()?, y.bounds()?);
+            if bx.min >= by.max {
+                Some(x.clone())
+            } else if by.min >= bx.max {
+                Some(y.clone())
+            } else {
+                None
+            }
+        })
         // x//1 -> x
         .rule("x//1 -> x", x().floordiv(1), |b| Some(b["x"].clone()))
         // x%1 -> 0
@@ -66,9 +80,11 @@ pub fn rules() -> PatternMatcher {
             b["x"].clone()
         })
         // x&false -> false ; x|true -> true   (bools)
-        .always("x&false -> false", (x() & UPat::int(0)).dtype(&[DType::Bool]), |_| {
-            UOp::bool(false)
-        })
+        .always(
+            "x&false -> false",
+            (x() & UPat::int(0)).dtype(&[DType::Bool]),
+            |_| UOp::bool(false),
+        )
         .always("x|true -> true", (x() | 1).dtype(&[DType::Bool]), |_| {
             UOp::bool(true)
         })
@@ -106,6 +122,8 @@ mod tests {
         assert_eq!(rewrite(&(&x + 0), &pm), Ok(x.clone()));
         assert_eq!(rewrite(&(&x * 0), &pm), Ok(UOp::int(0)));
         assert_eq!(rewrite(&x.floordiv(&x), &pm), Ok(UOp::int(1)));
+        assert_eq!(rewrite(&x.max(-3), &pm), Ok(x.clone()));
+        assert_eq!(rewrite(&x.max(12), &pm), Ok(UOp::int(12)));
         assert_eq!(rewrite(&x.lt(&x), &pm), Ok(UOp::bool(false)));
         let c = x.lt(3);
         assert_eq!(rewrite(&c.not().not(), &pm), Ok(c.clone()));
