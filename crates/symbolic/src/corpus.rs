@@ -107,13 +107,21 @@ pub fn random_gated_expr(rng: &mut impl Entropy, vars: &[UOp], depth: u32) -> UO
     if rng.below(3) != 0 {
         return e;
     }
-    let v = &vars[rng.below(vars.len() as u64) as usize];
-    let k = rng.below(8) as i64;
-    let clause = if rng.below(2) == 0 {
-        v.lt(k + 1)
-    } else {
-        v.ge(k)
-    };
+    let mut clause: Option<UOp> = None;
+    for _ in 0..=rng.below(3) {
+        let v = &vars[rng.below(vars.len() as u64) as usize];
+        let k = rng.below(8) as i64;
+        let c = match rng.below(3) {
+            0 => v.lt(k + 1),
+            1 => v.ge(k),
+            _ => (v - k).ge(1), // the shape a pad after a shrink gives
+        };
+        clause = Some(match clause {
+            Some(prev) => prev.and(c),
+            None => c,
+        });
+    }
+    let clause = clause.unwrap_or_else(|| UOp::bool(true));
     clause.where_(&e, &UOp::invalid())
 }
 

@@ -69,6 +69,22 @@ impl UOp {
         UOp::new(Op::Range, DType::Index, [end], Arg::Range { axis, kind })
     }
 
+    /// A new tensor storage of `size` elements on `device`, with a fresh id.
+    pub fn new_buffer(dtype: DType, size: usize, device: &str) -> UOp {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        UOp::new(
+            Op::Buffer,
+            dtype,
+            [],
+            Arg::Buffer {
+                id,
+                size,
+                device: Arc::from(device),
+            },
+        )
+    }
+
     /// A named index variable in `min..=max`.
     pub fn var(name: &str, min: i64, max: i64) -> UOp {
         UOp::new(

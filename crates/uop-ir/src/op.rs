@@ -32,6 +32,9 @@ ops! {
     DefineVar => "DEFINE_VAR",
     /// A GPU launch index (`gidx0`, `lidx1`); arg `Name`, src[0] = its size.
     Special => "SPECIAL",
+    /// A mutable scalar of a kernel (an accumulator); arg `Param { slot }` numbers it,
+    /// src[0] is its initial value.
+    DefineReg => "DEFINE_REG",
     /// Does nothing; a placeholder left by rewrites.
     Noop => "NOOP",
     /// The root that keeps its sources alive; a kernel AST is a SINK of STOREs.

@@ -83,24 +83,28 @@ fn simplify_gated(v: &UOp, idx: &UOp) -> Option<UOp> {
     if bounds.values().any(|(lo, hi)| lo > hi) {
         return Some(UOp::invalid());
     }
-    // drop clauses that the other clauses (and bounds) already imply
-    let keep: Vec<UOp> = cs
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| {
-            let Some((e, lo, hi)) = parse_clause(c) else {
-                return true;
-            };
-            let others = narrowed(&cs, Some(*i));
-            let (elo, ehi) = others
-                .get(&e)
-                .copied()
-                .or_else(|| e.bounds().map(|b| (b.min, b.max)))
-                .unwrap_or((i128::MIN, i128::MAX));
-            !(elo >= lo && ehi <= hi)
-        })
-        .map(|(_, c)| c.clone())
-        .collect();
+    // drop clauses that the remaining clauses (and bounds) imply; a dropped clause no
+    // longer counts, so two copies of one clause cannot drop each other
+    let mut keep: Vec<UOp> = Vec::new();
+    for (i, c) in cs.iter().enumerate() {
+        if keep.contains(c) {
+            continue;
+        }
+        let Some((e, lo, hi)) = parse_clause(c) else {
+            keep.push(c.clone());
+            continue;
+        };
+        let others: Vec<UOp> = keep.iter().chain(&cs[i + 1..]).cloned().collect();
+        let bounds_of_others = narrowed(&others, None);
+        let (elo, ehi) = bounds_of_others
+            .get(&e)
+            .copied()
+            .or_else(|| e.bounds().map(|b| (b.min, b.max)))
+            .unwrap_or((i128::MIN, i128::MAX));
+        if !(elo >= lo && ehi <= hi) {
+            keep.push(c.clone());
+        }
+    }
     // simplify idx with every narrowed leaf replaced by a stand-in
     let mut to_var = HashMap::new();
     let mut back = HashMap::new();
@@ -162,6 +166,20 @@ mod tests {
         let r = UOp::range(10, 0);
         let e = r.lt(5).and(r.lt(7)).where_(&r, &UOp::invalid());
         assert_eq!(simplify(&e), Ok(r.lt(5).where_(&r, &UOp::invalid())));
+    }
+
+    #[test]
+    fn duplicate_clauses_do_not_drop_each_other() {
+        let r = UOp::range(6, 0);
+        let e = r
+            .ge(2)
+            .and(r.lt(3))
+            .and(r.ge(2))
+            .where_(&r, &UOp::invalid());
+        let out = simplify(&e).expect("simplifies");
+        let mut ev = uop_ir::Evaluator::new(&out).expect("flattens");
+        assert_eq!(ev.eval(&[0]), Ok(uop_ir::ConstValue::Invalid), "{out:?}");
+        assert_eq!(ev.eval(&[2]), Ok(uop_ir::ConstValue::Int(2)), "{out:?}");
     }
 
     #[test]

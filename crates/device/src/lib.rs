@@ -1,0 +1,90 @@
+//! What a device is to the rest of ferrograd: it allocates buffers, copies bytes in and
+//! out, compiles rendered source into programs, and launches them. Runtimes (`runtime-cpu`,
+//! ...) implement these traits; the engine reaches them only through the `registry`, by
+//! name (`"CPU"`, `"CUDA:1"`), as `Arc<dyn Device>`.
+
+mod registry;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+
+pub use registry::{open, register, registered};
+pub use renderer::{LinearProgram, Renderer, Source};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DeviceError {
+    #[error("no device named {name:?}: known prefixes are {known:?}")]
+    UnknownDevice { name: String, known: Vec<String> },
+    #[error("device {device} is not available here: {why}")]
+    Unavailable { device: String, why: String },
+    #[error("cannot allocate {bytes} bytes on {device}: {why}")]
+    OutOfMemory {
+        device: String,
+        bytes: usize,
+        why: String,
+    },
+    #[error("copy of {len} bytes at offset {offset} does not fit a buffer of {size} bytes")]
+    CopyOutOfBounds {
+        offset: usize,
+        len: usize,
+        size: usize,
+    },
+    #[error("compiling {function} failed: {log}")]
+    Compile { function: String, log: String },
+    #[error("launching {function} failed: {why}")]
+    Launch { function: String, why: String },
+}
+
+pub type Result<T> = std::result::Result<T, DeviceError>;
+
+/// Memory on a device.
+pub trait RawBuffer: Send + Sync + fmt::Debug {
+    /// Size in bytes.
+    fn size(&self) -> usize;
+    /// The device address (a host pointer on the CPU) that programs receive.
+    fn addr(&self) -> u64;
+    /// Copies `data` into the buffer at byte `offset`.
+    fn copy_in(&self, offset: usize, data: &[u8]) -> Result<()>;
+    /// Copies bytes from `offset` into `out`.
+    fn copy_out(&self, offset: usize, out: &mut [u8]) -> Result<()>;
+}
+
+/// A shared handle to device memory.
+pub type Buffer = Arc<dyn RawBuffer>;
+
+/// A compiled kernel.
+pub trait Program: Send + Sync + fmt::Debug {
+    /// The function name.
+    fn name(&self) -> &str;
+    /// Runs the kernel with `buffers` as its arguments (in slot order) on `threads`
+    /// invocations (`core_id` 0..threads), and returns how long it ran.
+    ///
+    /// # Safety
+    /// Every buffer must be at least as large as the kernel indexes it, and no other
+    /// code may use the buffers while the kernel runs.
+    unsafe fn launch(&self, buffers: &[&Buffer], threads: usize) -> Result<Duration>;
+}
+
+/// Peak rates of a device, for the roofline fraction in `DEBUG=2` lines.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Roofline {
+    pub gflops: f64,
+    pub gbs: f64,
+}
+
+/// A place where kernels run.
+pub trait Device: Send + Sync + fmt::Debug {
+    /// The registry name, e.g. `"CPU"`.
+    fn name(&self) -> &str;
+    fn renderer(&self) -> &dyn Renderer;
+    fn alloc(&self, bytes: usize) -> Result<Buffer>;
+    fn compile(&self, source: &Source) -> Result<Arc<dyn Program>>;
+    /// Waits until all launched work is done.
+    fn synchronize(&self) -> Result<()> {
+        Ok(())
+    }
+    fn roofline(&self) -> Roofline;
+}

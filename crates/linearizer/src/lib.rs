@@ -1,0 +1,218 @@
+//! The linearizer: a kernel AST (a SINK of STOREs over RANGEs, with REDUCEs) becomes a
+//! `LinearProgram`. Passes, in order: split the outermost loop across threads (the
+//! THREAD opt, `threads.rs`), reductions to accumulators (`reduce.rs`), gated loads
+//! (`gate.rs`), closing the output loops, and a deterministic order (`order.rs`).
+
+mod gate;
+mod order;
+mod program;
+mod reduce;
+mod threads;
+
+use std::collections::BTreeSet;
+
+use thiserror::Error;
+use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
+
+pub use program::{LinearProgram, ParamInfo};
+pub use reduce::{RangeKey, identity, open_ranges};
+pub use threads::split_threads;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LinearizeError {
+    #[error("kernel AST is malformed: {0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Rewrite(#[from] uop_ir::RewriteError),
+    #[error("{0}")]
+    Symbolic(#[from] symbolic::SymbolicError),
+}
+
+/// How to linearize one kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opts {
+    /// The most threads the kernel may be split across (1 disables THREAD).
+    pub max_threads: usize,
+    /// Below this many output elements a kernel is not split across threads.
+    pub thread_min_elements: i64,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts {
+            max_threads: 1,
+            thread_min_elements: 1 << 15,
+        }
+    }
+}
+
+/// Linearizes the kernel `ast`; `sizes[slot]` is the element count of buffer `slot`.
+pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgram, LinearizeError> {
+    if ast.op() != Op::Sink {
+        return Err(LinearizeError::Malformed(format!(
+            "expected a SINK, got {}",
+            ast.op()
+        )));
+    }
+    let (ast, threads) = split_threads(ast, opts)?;
+    let name = kernel_name(&ast);
+    let ast = gate::lower_gates(&reduce::lower_reduces(&ast)?)?;
+    // close every store's loops, innermost first
+    let open = open_ranges(&ast);
+    let stmts: Vec<UOp> = ast
+        .src()
+        .iter()
+        .map(|s| {
+            open[s].iter().rev().fold(s.clone(), |st, r| {
+                UOp::new(Op::End, DType::Void, [st, r.range.0.clone()], Arg::None)
+            })
+        })
+        .collect();
+    let sink = ast.with_src(stmts);
+    let open = open_ranges(&sink);
+    let groups = range_groups(&sink);
+    let uops: Vec<UOp> = order::order(&sink, &open, &groups)
+        .into_iter()
+        .filter(|u| u.op() != Op::Sink)
+        .map(|u| {
+            if u.op() == Op::End {
+                UOp::new(Op::End, DType::Void, [u.src()[1].clone()], Arg::None)
+            } else {
+                u
+            }
+        })
+        .collect();
+    let params = params(&uops, sizes);
+    let (ops, bytes) = estimates(&uops, &params);
+    Ok(LinearProgram {
+        name,
+        uops,
+        params,
+        threads,
+        ops,
+        bytes,
+    })
+}
+
+/// Ranges that open together: all non-reduce ranges, and each reduction's ranges.
+fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
+    let mut outer: BTreeSet<RangeKey> = BTreeSet::new();
+    let mut groups: Vec<Vec<UOp>> = Vec::new();
+    for n in toposort(sink) {
+        if n.op() == Op::Range
+            && !matches!(
+                n.arg(),
+                Arg::Range {
+                    kind: AxisType::Reduce,
+                    ..
+                }
+            )
+        {
+            outer.insert(RangeKey::of(&n));
+        }
+        if n.op() == Op::End && matches!(n.src()[0].op(), Op::Store) {
+            // a reduction's chain of ENDs: collect its ranges
+            let mut g = Vec::new();
+            let mut e = n.clone();
+            while e.op() == Op::End {
+                g.push(RangeKey::of(&e.src()[1]));
+                e = e.src()[0].clone();
+            }
+            g.sort();
+            groups.push(g.into_iter().map(|k| k.range.0).collect());
+        }
+    }
+    groups.retain(|g| {
+        g.iter().all(|r| {
+            matches!(
+                r.arg(),
+                Arg::Range {
+                    kind: AxisType::Reduce,
+                    ..
+                }
+            )
+        })
+    });
+    groups.push(outer.into_iter().map(|k| k.range.0).collect());
+    groups
+}
+
+/// A name from the loop extents: `E_` for elementwise kernels, `r_` with reductions.
+fn kernel_name(ast: &UOp) -> String {
+    let mut outer = Vec::new();
+    let mut reduce = Vec::new();
+    let mut ranges: Vec<UOp> = toposort(ast)
+        .into_iter()
+        .filter(|u| u.op() == Op::Range)
+        .collect();
+    ranges.sort_by_key(RangeKey::of);
+    for r in ranges {
+        let end = r.src()[0]
+            .const_int()
+            .map_or("n".to_string(), |e| e.to_string());
+        match r.arg() {
+            Arg::Range {
+                kind: AxisType::Reduce,
+                ..
+            } => reduce.push(end),
+            _ => outer.push(end),
+        }
+    }
+    let prefix = if reduce.is_empty() { "E" } else { "r" };
+    let mut parts = vec![prefix.to_string()];
+    parts.extend(outer);
+    parts.extend(reduce);
+    if parts.len() == 1 {
+        parts.push("1".into());
+    }
+    parts.join("_")
+}
+
+fn params(uops: &[UOp], sizes: &[usize]) -> Vec<ParamInfo> {
+    let mut out: Vec<ParamInfo> = Vec::new();
+    for u in uops.iter().filter(|u| u.op() == Op::Param) {
+        let Arg::Param { slot } = u.arg() else {
+            continue;
+        };
+        let written = uops.iter().any(|s| {
+            s.op() == Op::Store && s.src()[0].op() == Op::Index && &s.src()[0].src()[0] == u
+        });
+        out.push(ParamInfo {
+            slot: *slot,
+            dtype: u.dtype(),
+            size: sizes.get(*slot as usize).copied().unwrap_or(0),
+            written,
+        });
+    }
+    out.sort_by_key(|p| p.slot);
+    out.dedup_by_key(|p| p.slot);
+    out
+}
+
+/// Operations per run (ALU nodes times the iterations of their loops) and bytes moved
+/// (every buffer once).
+fn estimates(uops: &[UOp], params: &[ParamInfo]) -> (u64, u64) {
+    let mut trips: Vec<u64> = vec![1];
+    let mut ops = 0u64;
+    for u in uops {
+        match u.op() {
+            Op::Range => {
+                let extent = u.src()[0].const_int().unwrap_or(1).max(1) as u64;
+                let outer = trips.last().copied().unwrap_or(1);
+                trips.push(outer.saturating_mul(extent));
+            }
+            Op::End => {
+                trips.pop();
+            }
+            op if op.is_alu() && !u.dtype().is_int() && u.dtype() != DType::Bool => {
+                ops = ops.saturating_add(trips.last().copied().unwrap_or(1));
+            }
+            _ => {}
+        }
+    }
+    let bytes = params
+        .iter()
+        .map(|p| (p.size * p.dtype.itemsize()) as u64)
+        .sum();
+    (ops, bytes)
+}

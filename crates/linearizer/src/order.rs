@@ -1,0 +1,61 @@
+//! Ordering a kernel into a linear program. A depth-first walk from the SINK emits each
+//! node after its sources; sources that need fewer open loops go first (so work that a
+//! loop does not depend on is emitted before the loop opens); when a RANGE is first
+//! needed, the ranges of its group (the kernel's output ranges, or one reduction's)
+//! open together in axis order, so ENDs always close the innermost loop. Ties follow
+//! source order, which is deterministic.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use uop_ir::{Op, UOp};
+
+use crate::reduce::RangeKey;
+
+pub fn order(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>, groups: &[Vec<UOp>]) -> Vec<UOp> {
+    let mut out: Vec<UOp> = Vec::new();
+    let mut done: HashSet<UOp> = HashSet::new();
+    let mut stack: Vec<(UOp, bool)> = vec![(sink.clone(), false)];
+    while let Some((n, expanded)) = stack.pop() {
+        if done.contains(&n) {
+            continue;
+        }
+        if expanded {
+            if n.op() == Op::Range {
+                // open the whole group, in axis order
+                let group = groups
+                    .iter()
+                    .find(|g| g.contains(&n))
+                    .cloned()
+                    .unwrap_or_else(|| vec![n.clone()]);
+                for r in group {
+                    if done.insert(r.clone()) {
+                        for s in r.src() {
+                            if done.insert(s.clone()) {
+                                out.push(s.clone());
+                            }
+                        }
+                        out.push(r);
+                    }
+                }
+                continue;
+            }
+            done.insert(n.clone());
+            out.push(n);
+            continue;
+        }
+        stack.push((n.clone(), true));
+        let mut srcs: Vec<(usize, UOp)> = n
+            .src()
+            .iter()
+            .filter(|s| !done.contains(*s))
+            .cloned()
+            .enumerate()
+            .collect();
+        // fewest open loops first; the stack pops the last pushed first
+        srcs.sort_by_key(|(i, s)| (open.get(s).map_or(0, BTreeSet::len), *i));
+        for (_, s) in srcs.into_iter().rev() {
+            stack.push((s, false));
+        }
+    }
+    out
+}

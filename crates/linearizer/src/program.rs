@@ -1,0 +1,85 @@
+//! `LinearProgram`: a kernel as an ordered list of `UOp`s, the contract between the
+//! linearizer and every renderer. Each node comes after its sources. The ops that can
+//! appear, and what a renderer must make of them:
+//!
+//! | op | dtype | srcs | arg | meaning |
+//! |---|---|---|---|---|
+//! | PARAM | element T | - | `Param { slot }` | buffer argument `slot`, elements of T |
+//! | SPECIAL | index | `[count]` (CONST) | `Name("core_id")` | this invocation's thread id, `0..count` |
+//! | CONST | any | - | `Const` | a literal (never Invalid) |
+//! | RANGE | index | `[end]` | `Range { axis, .. }` | opens `for (r = 0; r < end; r++)` |
+//! | END | void | `[range]` | - | closes the loop of that RANGE (always the innermost open one) |
+//! | DEFINE_REG | T | `[init, range..]` | `Param { slot }` | a mutable scalar `T acc{slot} = init` (the ranges only order it) |
+//! | AFTER | T | `[reg, stmt..]` | - | the register's value, read after the statements |
+//! | INDEX | element T | `[param, offset]` | - | the address of element `offset` (index dtype) |
+//! | LOAD | T | `[index or reg or after]` or `[index, gate, alt]` | - | a read; gated: `gate ? *index : alt` |
+//! | STORE | void | `[index or reg, value]` | - | a write |
+//! | ALU, CAST, BITCAST, WHERE | T | operands | - | a pure value |
+//!
+//! The index dtype is a signed 64-bit integer in generated code.
+
+use std::fmt;
+
+use uop_ir::{Arg, DType, Op, UOp};
+
+/// A buffer argument of a kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamInfo {
+    pub slot: u32,
+    pub dtype: DType,
+    /// Element count of the buffer the kernel expects.
+    pub size: usize,
+    /// Whether the kernel writes it.
+    pub written: bool,
+}
+
+/// A kernel ready to render.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinearProgram {
+    /// A C identifier, e.g. `r_16_4n1` (see `kernel_name`).
+    pub name: String,
+    pub uops: Vec<UOp>,
+    /// Buffer arguments in slot order.
+    pub params: Vec<ParamInfo>,
+    /// How many invocations run, each with its own `core_id` (1 when no THREAD axis).
+    pub threads: usize,
+    /// Floating-point and integer operations of one run (for GFLOP/s).
+    pub ops: u64,
+    /// Bytes read and written by one run (for GB/s).
+    pub bytes: u64,
+}
+
+impl fmt::Debug for LinearProgram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "program {} ({} threads)", self.name, self.threads)?;
+        let pos = |u: &UOp| {
+            self.uops
+                .iter()
+                .position(|x| x == u)
+                .map_or("?".to_string(), |i| i.to_string())
+        };
+        for (i, u) in self.uops.iter().enumerate() {
+            let srcs: Vec<String> = u.src().iter().map(|s| format!("%{}", pos(s))).collect();
+            let arg = if matches!(u.arg(), Arg::None) {
+                String::new()
+            } else {
+                format!(" {}", u.arg())
+            };
+            writeln!(
+                f,
+                "%{i} = {} {}{arg} ({})",
+                u.op(),
+                u.dtype(),
+                srcs.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl LinearProgram {
+    /// The RANGE nodes, in program order.
+    pub fn ranges(&self) -> impl Iterator<Item = &UOp> {
+        self.uops.iter().filter(|u| u.op() == Op::Range)
+    }
+}

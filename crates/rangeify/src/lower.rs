@@ -1,0 +1,177 @@
+//! Pushing indices from consumers to producers: the value of a tensor-graph node at an
+//! index (one expression per dim) becomes a kernel expression. Movement ops become index
+//! math (`uop_ir::Movement::input_index`, the same functions `fuzz-symbolic` checks);
+//! PAD adds a validity gate; REDUCE opens fresh ranges for its reduced dims; a realized
+//! node becomes a LOAD from its buffer.
+
+use std::collections::HashMap;
+
+use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, linearize};
+
+use crate::RangeifyError;
+use crate::shape::movement_of;
+
+/// Builds the value expression of one kernel.
+pub struct Lowerer<'a> {
+    pub shapes: &'a HashMap<UOp, Vec<i64>>,
+    /// Realized tensor nodes and the BUFFER holding each.
+    pub buffers: &'a HashMap<UOp, UOp>,
+    /// The kernel's buffer arguments, in slot order (slot 0 is the output).
+    pub params: Vec<UOp>,
+    pub next_axis: u32,
+    memo: HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp>,
+}
+
+fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.and(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(
+        shapes: &'a HashMap<UOp, Vec<i64>>,
+        buffers: &'a HashMap<UOp, UOp>,
+        output: UOp,
+        first_axis: u32,
+    ) -> Self {
+        Lowerer {
+            shapes,
+            buffers,
+            params: vec![output],
+            next_axis: first_axis,
+            memo: HashMap::new(),
+        }
+    }
+
+    fn shape(&self, u: &UOp) -> Vec<i64> {
+        self.shapes.get(u).cloned().unwrap_or_default()
+    }
+
+    /// The PARAM for `buffer`, adding it to the kernel's arguments on first use.
+    pub fn param(&mut self, buffer: &UOp) -> UOp {
+        let slot = match self.params.iter().position(|b| b == buffer) {
+            Some(i) => i,
+            None => {
+                self.params.push(buffer.clone());
+                self.params.len() - 1
+            }
+        };
+        UOp::new(
+            Op::Param,
+            buffer.dtype(),
+            [],
+            Arg::Param { slot: slot as u32 },
+        )
+    }
+
+    /// A load of a stored tensor of `shape` at `idx` (gated by `valid`).
+    fn load(&mut self, buffer: &UOp, shape: &[i64], idx: &[UOp], valid: Option<UOp>) -> UOp {
+        let param = self.param(buffer);
+        let offset = linearize(idx, shape);
+        let offset = match valid {
+            Some(v) => v.where_(&offset, &UOp::invalid()),
+            None => offset,
+        };
+        let index = UOp::new(Op::Index, buffer.dtype(), [param, offset], Arg::None);
+        UOp::new(Op::Load, buffer.dtype(), [index], Arg::None)
+    }
+
+    /// The value of `n` at `idx`, where `valid` says whether the point is real.
+    /// `root` is lowered as a value even if it is realized (it is the kernel's output).
+    pub fn lower(
+        &mut self,
+        n: &UOp,
+        idx: &[UOp],
+        valid: Option<UOp>,
+        root: bool,
+    ) -> Result<UOp, RangeifyError> {
+        let key = (n.clone(), idx.to_vec(), valid.clone());
+        if !root && let Some(v) = self.memo.get(&key) {
+            return Ok(v.clone());
+        }
+        let out = self.lower_uncached(n, idx, valid, root)?;
+        if !root {
+            self.memo.insert(key, out.clone());
+        }
+        Ok(out)
+    }
+
+    fn lower_uncached(
+        &mut self,
+        n: &UOp,
+        idx: &[UOp],
+        valid: Option<UOp>,
+        root: bool,
+    ) -> Result<UOp, RangeifyError> {
+        if n.op() == Op::Buffer {
+            return Ok(self.load(n, &self.shape(n), idx, valid));
+        }
+        if !root && let Some(buf) = self.buffers.get(n).cloned() {
+            return Ok(self.load(&buf, &self.shape(n), idx, valid));
+        }
+        match n.op() {
+            Op::Const | Op::DefineVar => Ok(n.clone()),
+            op if op.is_movement() => {
+                let src = &n.src()[0];
+                let src_shape = self.shape(src);
+                let m = movement_of(n, src_shape.len()).ok_or_else(|| {
+                    RangeifyError::Malformed(format!("{op} without its argument"))
+                })?;
+                let (src_idx, gate) = m.input_index(&src_shape, idx);
+                let inner = self.lower(src, &src_idx, and(valid, gate.clone()), false)?;
+                Ok(match gate {
+                    Some(g) => g.where_(&inner, &UOp::const_of(inner.dtype(), ConstValue::Int(0))),
+                    None => inner,
+                })
+            }
+            Op::Reduce => {
+                let Arg::Reduce { op, axes } = n.arg() else {
+                    return Err(RangeifyError::Malformed("REDUCE without axes".into()));
+                };
+                let src = &n.src()[0];
+                let src_shape = self.shape(src);
+                let mut src_idx = idx.to_vec();
+                let mut ranges = Vec::new();
+                for &a in axes.iter() {
+                    let r = UOp::range_of(UOp::int(src_shape[a]), self.next_axis, AxisType::Reduce);
+                    self.next_axis += 1;
+                    src_idx[a] = r.clone();
+                    ranges.push(r);
+                }
+                let value = self.lower(src, &src_idx, valid, false)?;
+                let mut srcs = vec![value];
+                srcs.extend(ranges);
+                Ok(UOp::new(
+                    Op::Reduce,
+                    n.dtype(),
+                    srcs,
+                    Arg::Reduce {
+                        op: *op,
+                        axes: Vec::new().into(),
+                    },
+                ))
+            }
+            Op::Contiguous | Op::Detach => self.lower(&n.src()[0], idx, valid, false),
+            op if op.is_elementwise() => {
+                let mut srcs = Vec::with_capacity(n.src().len());
+                for s in n.src() {
+                    srcs.push(self.lower(s, idx, valid.clone(), false)?);
+                }
+                Ok(n.with_src(srcs))
+            }
+            op => Err(RangeifyError::Unsupported(op)),
+        }
+    }
+}
+
+/// The identity element of a reduction (what an empty reduction gives).
+pub fn reduce_identity(op: Op, dtype: DType) -> ConstValue {
+    match op {
+        Op::Mul => ConstValue::Int(1),
+        Op::Max if dtype.is_float() => ConstValue::Float(f64::NEG_INFINITY),
+        Op::Max => ConstValue::Int(dtype.int_min().unwrap_or(0)),
+        _ => ConstValue::Int(0),
+    }
+}

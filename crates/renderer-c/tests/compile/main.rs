@@ -1,0 +1,11 @@
+//! Compile tests: rendered C is built with `cc` and run on real buffers, and every result
+//! is checked against a Rust reference (`uop_ir::exec_alu`, the `dtype` crate's
+//! conversions, or a plain loop). Without a C compiler each test prints
+//! "skipping: no C compiler" and returns.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod alu;
+mod floats;
+mod programs;

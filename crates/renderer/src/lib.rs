@@ -1,0 +1,48 @@
+//! The `Renderer` trait: turns a `LinearProgram` into source code for one target, and
+//! says what the target can do (`Target`). One crate per target implements it
+//! (`renderer-c`, ...). A renderer runs nothing.
+
+use thiserror::Error;
+use uop_ir::Op;
+
+pub use linearizer::{LinearProgram, ParamInfo};
+
+/// What a target supports; the linearizer and the optimizer ask these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Short name, e.g. `"C"`.
+    pub name: &'static str,
+    /// Whether kernels have a local (workgroup) dimension and shared memory.
+    pub has_local: bool,
+    /// The widest vector of f32 the target handles natively.
+    pub max_vector_width: usize,
+    /// The most threads one kernel may use (`core_id` values).
+    pub max_threads: usize,
+}
+
+/// Generated source of one kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The symbol to call.
+    pub function: String,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RenderError {
+    #[error("{target} cannot render {op} in kernel {kernel}: {why}")]
+    Unsupported {
+        target: &'static str,
+        kernel: String,
+        op: Op,
+        why: String,
+    },
+    #[error("kernel {kernel} is malformed: {why}")]
+    Malformed { kernel: String, why: String },
+}
+
+/// A code generator for one target.
+pub trait Renderer: Send + Sync + std::fmt::Debug {
+    fn target(&self) -> &Target;
+    fn render(&self, program: &LinearProgram) -> Result<Source, RenderError>;
+}
