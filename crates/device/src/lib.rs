@@ -12,7 +12,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use registry::{open, register, registered};
-pub use renderer::{LinearProgram, Renderer, Source};
+pub use renderer::{LinearProgram, RenderError, Renderer, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DeviceError {

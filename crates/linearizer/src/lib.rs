@@ -74,13 +74,6 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
     let uops: Vec<UOp> = order::order(&sink, &open, &groups)
         .into_iter()
         .filter(|u| u.op() != Op::Sink)
-        .map(|u| {
-            if u.op() == Op::End {
-                UOp::new(Op::End, DType::Void, [u.src()[1].clone()], Arg::None)
-            } else {
-                u
-            }
-        })
         .collect();
     let params = params(&uops, sizes);
     let (ops, bytes) = estimates(&uops, &params);

@@ -8,7 +8,7 @@
 //! | SPECIAL | index | `[count]` (CONST) | `Name("core_id")` | this invocation's thread id, `0..count` |
 //! | CONST | any | - | `Const` | a literal (never Invalid) |
 //! | RANGE | index | `[end]` | `Range { axis, .. }` | opens `for (r = 0; r < end; r++)` |
-//! | END | void | `[range]` | - | closes the loop of that RANGE (always the innermost open one) |
+//! | END | void | `[stmt, range]` | - | closes the loop of that RANGE (always the innermost open one) after `stmt` |
 //! | DEFINE_REG | T | `[init, range..]` | `Param { slot }` | a mutable scalar `T acc{slot} = init` (the ranges only order it) |
 //! | AFTER | T | `[reg, stmt..]` | - | the register's value, read after the statements |
 //! | INDEX | element T | `[param, offset]` | - | the address of element `offset` (index dtype) |

@@ -101,6 +101,11 @@ impl UOp {
         Arc::as_ptr(&self.0) as usize
     }
 
+    /// A handle that does not keep the node alive.
+    pub fn downgrade(&self) -> WeakUOp {
+        WeakUOp(Arc::downgrade(&self.0))
+    }
+
     /// The same node with other sources.
     pub fn with_src(&self, src: impl Into<Box<[UOp]>>) -> UOp {
         UOp::new(self.op(), self.dtype(), src, self.arg().clone())
@@ -125,6 +130,20 @@ fn arg_rank(arg: &Arg) -> (u32, &str) {
         Arg::Range { axis, .. } => (*axis, ""),
         Arg::Var { name, .. } => (0, name),
         _ => (0, ""),
+    }
+}
+
+/// A weak handle to a node: `upgrade` gives it back while it is alive.
+#[derive(Clone, Debug)]
+pub struct WeakUOp(Weak<Node>);
+
+impl WeakUOp {
+    pub fn upgrade(&self) -> Option<UOp> {
+        self.0.upgrade().map(UOp)
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.0.strong_count() > 0
     }
 }
 

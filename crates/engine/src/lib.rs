@@ -1,0 +1,160 @@
+//! The engine runs tensor graphs: schedule (rangeify) -> memory plan -> for each kernel:
+//! linearize, render and compile (cached by the kernel's content key) -> launch. Devices
+//! are reached only through the registry, by name. `DEBUG=1` prints the schedule summary,
+//! `DEBUG=2` a line per kernel run, `DEBUG=4` the source; `NOOPT=1` turns opts off.
+
+mod debug;
+mod planner;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use device::{Buffer, Device, LinearProgram, Program};
+use parking_lot::Mutex;
+use thiserror::Error;
+use uop_ir::{Arg, Key, UOp};
+
+pub use debug::{kernel_line, level as debug_level, noopt};
+pub use planner::{Plan, bytes_of, plan};
+pub use rangeify::{Kernel, Schedule};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EngineError {
+    #[error("scheduling failed: {0}")]
+    Rangeify(#[from] rangeify::RangeifyError),
+    #[error("linearizing failed: {0}")]
+    Linearize(#[from] linearizer::LinearizeError),
+    #[error("rendering failed: {0}")]
+    Render(#[from] device::RenderError),
+    #[error("{0}")]
+    Device(#[from] device::DeviceError),
+    #[error("buffer {0} has no memory: it was never allocated or written")]
+    MissingBuffer(String),
+}
+
+/// What one `realize` did.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    pub kernels: usize,
+    pub schedule_time: Duration,
+    /// Linearize + render + compile time of kernels not in the cache.
+    pub compile_time: Duration,
+    pub run_time: Duration,
+    /// Bytes of temporaries after sharing, and without.
+    pub temporary_bytes: usize,
+    pub unshared_temporary_bytes: usize,
+}
+
+type Compiled = (LinearProgram, Arc<dyn Program>);
+
+static PROGRAMS: LazyLock<Mutex<HashMap<(Key, String), Compiled>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Compiles a kernel (or finds it in the cache: identical kernels compile once).
+pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, EngineError> {
+    let key = (kernel.ast.key(), dev.name().to_string());
+    if let Some(c) = PROGRAMS.lock().get(&key) {
+        return Ok(c.clone());
+    }
+    let sizes: Vec<usize> = kernel
+        .buffers
+        .iter()
+        .map(|b| match b.arg() {
+            Arg::Buffer { size, .. } => *size,
+            _ => 0,
+        })
+        .collect();
+    let max_threads = if noopt() {
+        1
+    } else {
+        dev.renderer().target().max_threads
+    };
+    let opts = linearizer::Opts {
+        max_threads,
+        ..Default::default()
+    };
+    let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;
+    let source = dev.renderer().render(&program)?;
+    if debug::level() >= 4 {
+        eprintln!("{}", source.code);
+    }
+    let compiled = (program, dev.compile(&source)?);
+    PROGRAMS.lock().insert(key, compiled.clone());
+    Ok(compiled)
+}
+
+/// Schedules the tensors under `sink` (a SINK) without running anything.
+pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, EngineError> {
+    Ok(rangeify::schedule(sink, device)?)
+}
+
+/// Computes the tensors under `sink` on `device`. Afterwards `store::get` gives the memory
+/// of each of their buffers (`Schedule::buffer_of`).
+pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineError> {
+    let t0 = Instant::now();
+    let sched = schedule(sink, device)?;
+    let mut stats = RunStats {
+        kernels: sched.kernels.len(),
+        schedule_time: t0.elapsed(),
+        ..Default::default()
+    };
+    if debug::level() >= 1 {
+        eprintln!(
+            "scheduled {} kernels in {:.2} ms",
+            sched.kernels.len(),
+            stats.schedule_time.as_secs_f64() * 1e3
+        );
+    }
+    let dev = device::open(device)?;
+    // outputs persist; every other new buffer is a temporary
+    let outputs: Vec<UOp> = sink
+        .src()
+        .iter()
+        .filter_map(|s| sched.buffer_of(s))
+        .collect();
+    let temporaries: Vec<UOp> = sched
+        .buffers
+        .values()
+        .filter(|b| !outputs.contains(b))
+        .cloned()
+        .collect();
+    let plan = planner::plan(&sched.kernels, &temporaries);
+    stats.temporary_bytes = plan.planned_bytes();
+    stats.unshared_temporary_bytes = plan.unshared_bytes;
+    let arena: Vec<Buffer> = plan
+        .sizes
+        .iter()
+        .map(|s| dev.alloc(*s))
+        .collect::<Result<_, _>>()?;
+    for out in &outputs {
+        if store::get(out).is_none() {
+            store::insert(out, dev.alloc(bytes_of(out))?);
+        }
+    }
+    for (i, kernel) in sched.kernels.iter().enumerate() {
+        let tc = Instant::now();
+        let (program, exe) = compile(kernel, &dev)?;
+        stats.compile_time += tc.elapsed();
+        let memory: Vec<Buffer> = kernel
+            .buffers
+            .iter()
+            .map(|b| match plan.slot.get(b) {
+                Some(a) => Ok(arena[*a].clone()),
+                None => {
+                    store::get(b).ok_or_else(|| EngineError::MissingBuffer(format!("{}", b.arg())))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let refs: Vec<&Buffer> = memory.iter().collect();
+        // SAFETY: every buffer was allocated with the element count rangeify gave it, and
+        // the kernel's indices stay within those counts; nothing else touches them now.
+        let took = unsafe { exe.launch(&refs, program.threads)? };
+        stats.run_time += took;
+        if debug::level() >= 2 {
+            eprintln!("{}", kernel_line(i, &program, took, dev.roofline()));
+        }
+    }
+    Ok((sched, stats))
+}

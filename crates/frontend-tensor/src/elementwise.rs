@@ -1,0 +1,183 @@
+//! Elementwise math with numpy broadcasting and dtype promotion. Transcendental functions
+//! are built from the IR's base-2 ops (`exp(x) = exp2(x / ln 2)`).
+
+use dtype::{DType, least_upper_dtype};
+use uop_ir::{Op, UOp};
+
+use crate::error::{Result, TensorError};
+use crate::movement::broadcast_shape;
+use crate::tensor::Tensor;
+
+const LN2: f64 = std::f64::consts::LN_2;
+
+impl Tensor {
+    fn unary(&self, op: Op) -> Tensor {
+        self.derive(UOp::alu(op, [self.node()]), self.shape().to_vec())
+    }
+
+    fn float_unary(&self, op: Op) -> Result<Tensor> {
+        Ok(self.to_float()?.unary(op))
+    }
+
+    /// Converts to the default float (f32) unless already a float.
+    pub fn to_float(&self) -> Result<Tensor> {
+        if self.dtype().is_float() {
+            Ok(self.clone())
+        } else {
+            self.cast(DType::F32)
+        }
+    }
+
+    /// Both operands broadcast to one shape and promoted to one dtype.
+    fn broadcast_pair(&self, other: &Tensor, op: &'static str) -> Result<(Tensor, Tensor)> {
+        let shape = broadcast_shape(op, self.shape(), other.shape())?;
+        let dtype = if self.shape().is_empty() && self.node().op() == Op::Const {
+            other.dtype()
+        } else if other.shape().is_empty() && other.node().op() == Op::Const {
+            self.dtype()
+        } else {
+            least_upper_dtype(&[self.dtype(), other.dtype()])?
+        };
+        Ok((
+            self.cast(dtype)?.broadcast_to(&shape)?,
+            other.cast(dtype)?.broadcast_to(&shape)?,
+        ))
+    }
+
+    fn binary(&self, other: &Tensor, op: Op, name: &'static str) -> Result<Tensor> {
+        let (a, b) = self.broadcast_pair(other, name)?;
+        Ok(a.derive(UOp::alu(op, [a.node(), b.node()]), a.shape().to_vec()))
+    }
+
+    pub fn cast(&self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        if dtype == DType::Void || dtype == DType::Index {
+            return Err(TensorError::DType { op: "cast", dtype });
+        }
+        Ok(self.derive(self.node().cast(dtype), self.shape().to_vec()))
+    }
+
+    pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::Add, "add")
+    }
+
+    pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::Sub, "sub")
+    }
+
+    pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::Mul, "mul")
+    }
+
+    /// True division (integers are converted to f32 first).
+    pub fn div(&self, other: &Tensor) -> Result<Tensor> {
+        self.to_float()?.binary(&other.to_float()?, Op::FDiv, "div")
+    }
+
+    pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::Max, "maximum")
+    }
+
+    pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        Ok(self.neg().maximum(&other.neg())?.neg())
+    }
+
+    pub fn lt(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::CmpLt, "lt")
+    }
+
+    pub fn gt(&self, other: &Tensor) -> Result<Tensor> {
+        other.binary(self, Op::CmpLt, "gt")
+    }
+
+    pub fn eq(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::CmpEq, "eq")
+    }
+
+    pub fn ne(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(other, Op::CmpNe, "ne")
+    }
+
+    /// `self ? a : b` (self is cast to bool).
+    pub fn where_(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        let (a, b) = a.broadcast_pair(b, "where")?;
+        let shape = broadcast_shape("where", self.shape(), a.shape())?;
+        let c = self.cast(DType::Bool)?.broadcast_to(&shape)?;
+        let (a, b) = (a.broadcast_to(&shape)?, b.broadcast_to(&shape)?);
+        Ok(c.derive(UOp::alu(Op::Where, [c.node(), a.node(), b.node()]), shape))
+    }
+
+    pub fn add_scalar(&self, v: f64) -> Result<Tensor> {
+        self.add(&self.scalar_like(v))
+    }
+
+    pub fn mul_scalar(&self, v: f64) -> Result<Tensor> {
+        self.mul(&self.scalar_like(v))
+    }
+
+    pub fn neg(&self) -> Tensor {
+        self.unary(Op::Neg)
+    }
+
+    pub fn exp2(&self) -> Result<Tensor> {
+        self.float_unary(Op::Exp2)
+    }
+
+    pub fn log2(&self) -> Result<Tensor> {
+        self.float_unary(Op::Log2)
+    }
+
+    pub fn exp(&self) -> Result<Tensor> {
+        self.to_float()?.mul_scalar(1.0 / LN2)?.exp2()
+    }
+
+    pub fn log(&self) -> Result<Tensor> {
+        self.log2()?.mul_scalar(LN2)
+    }
+
+    pub fn sqrt(&self) -> Result<Tensor> {
+        self.float_unary(Op::Sqrt)
+    }
+
+    pub fn sin(&self) -> Result<Tensor> {
+        self.float_unary(Op::Sin)
+    }
+
+    pub fn cos(&self) -> Result<Tensor> {
+        let x = self.to_float()?;
+        x.neg().add_scalar(std::f64::consts::FRAC_PI_2)?.sin()
+    }
+
+    pub fn recip(&self) -> Result<Tensor> {
+        self.float_unary(Op::Recip)
+    }
+
+    /// `max(x, 0)`.
+    pub fn relu(&self) -> Result<Tensor> {
+        self.maximum(&self.scalar_like(0.0))
+    }
+
+    /// `1 / (1 + exp(-x))`.
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        self.to_float()?.neg().exp()?.add_scalar(1.0)?.recip()
+    }
+
+    /// `2*sigmoid(2x) - 1`.
+    pub fn tanh(&self) -> Result<Tensor> {
+        self.to_float()?
+            .mul_scalar(2.0)?
+            .sigmoid()?
+            .mul_scalar(2.0)?
+            .add_scalar(-1.0)
+    }
+
+    pub fn abs(&self) -> Result<Tensor> {
+        self.maximum(&self.neg())
+    }
+
+    pub fn square(&self) -> Result<Tensor> {
+        self.mul(self)
+    }
+}

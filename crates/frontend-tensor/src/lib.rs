@@ -1,0 +1,20 @@
+//! `Tensor`: ferrograd's lazy tensors. Operations build a graph of `UOp`s and run
+//! nothing; `realize`/`to_vec` hand the graph to the engine, which fuses it into a few
+//! kernels and runs them on the tensor's device (found through the device registry: a
+//! program registers its devices first, as the `ferrograd` facade's `init` does).
+
+mod element;
+mod elementwise;
+mod error;
+mod movement;
+mod nn;
+mod rand;
+mod reduce;
+mod tensor;
+
+pub use dtype::DType;
+pub use element::Element;
+pub use error::{Result, TensorError};
+pub use movement::broadcast_shape;
+pub use rand::manual_seed;
+pub use tensor::{DEFAULT_DEVICE, Tensor};

@@ -1,0 +1,195 @@
+//! Movement ops: reshape, permute, expand, pad, shrink, flip, and what is built from them
+//! (transpose, slicing, broadcasting). They change indexing only; rangeify turns them
+//! into index math.
+
+use std::sync::Arc;
+
+use uop_ir::{Arg, Movement, Op, UOp};
+
+use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
+
+impl Tensor {
+    fn movement(&self, op: Op, name: &'static str, m: Movement, arg: Arg) -> Result<Tensor> {
+        let shape = m
+            .output_shape(self.shape())
+            .map_err(|error| TensorError::Shape { op: name, error })?;
+        if shape == self.shape() && !matches!(m, Movement::Flip(_) | Movement::Permute(_)) {
+            return Ok(self.clone());
+        }
+        Ok(self.derive(UOp::new(op, self.dtype(), [self.node()], arg), shape))
+    }
+
+    pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
+        self.movement(
+            Op::Reshape,
+            "reshape",
+            Movement::Reshape(shape.to_vec()),
+            Arg::Shape(shape.into()),
+        )
+    }
+
+    pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
+        if axes.iter().enumerate().all(|(i, a)| i == *a) && axes.len() == self.shape().len() {
+            return Ok(self.clone());
+        }
+        self.movement(
+            Op::Permute,
+            "permute",
+            Movement::Permute(axes.to_vec()),
+            Arg::Axes(axes.into()),
+        )
+    }
+
+    /// Grows size-1 dims to `shape` (same rank).
+    pub fn expand(&self, shape: &[i64]) -> Result<Tensor> {
+        self.movement(
+            Op::Expand,
+            "expand",
+            Movement::Expand(shape.to_vec()),
+            Arg::Shape(shape.into()),
+        )
+    }
+
+    /// Zeros around each dim: `(before, after)`.
+    pub fn pad(&self, pads: &[(i64, i64)]) -> Result<Tensor> {
+        self.movement(
+            Op::Pad,
+            "pad",
+            Movement::Pad(pads.to_vec()),
+            Arg::Pairs(pads.into()),
+        )
+    }
+
+    /// Keeps `begin..end` of each dim.
+    pub fn shrink(&self, ranges: &[(i64, i64)]) -> Result<Tensor> {
+        self.movement(
+            Op::Shrink,
+            "shrink",
+            Movement::Shrink(ranges.to_vec()),
+            Arg::Pairs(ranges.into()),
+        )
+    }
+
+    /// Reverses the given axes.
+    pub fn flip(&self, axes: &[usize]) -> Result<Tensor> {
+        let rank = self.shape().len();
+        if let Some(&a) = axes.iter().find(|a| **a >= rank) {
+            return Err(TensorError::Axis {
+                op: "flip",
+                axis: a as isize,
+                rank,
+            });
+        }
+        let flags: Vec<bool> = (0..rank).map(|a| axes.contains(&a)).collect();
+        self.movement(
+            Op::Flip,
+            "flip",
+            Movement::Flip(flags),
+            Arg::Axes(Arc::from(axes)),
+        )
+    }
+
+    /// Swaps two axes.
+    pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
+        let rank = self.shape().len();
+        for x in [a, b] {
+            if x >= rank {
+                return Err(TensorError::Axis {
+                    op: "transpose",
+                    axis: x as isize,
+                    rank,
+                });
+            }
+        }
+        let mut axes: Vec<usize> = (0..rank).collect();
+        axes.swap(a, b);
+        self.permute(&axes)
+    }
+
+    /// Python-style slicing per dim: `start..end` with negative indices counted from the
+    /// end and out-of-range ends clamped; dims not given are kept whole.
+    pub fn slice(&self, ranges: &[(i64, i64)]) -> Result<Tensor> {
+        let rank = self.shape().len();
+        if ranges.len() > rank {
+            return Err(TensorError::Axis {
+                op: "slice",
+                axis: ranges.len() as isize - 1,
+                rank,
+            });
+        }
+        let arg: Vec<(i64, i64)> = self
+            .shape()
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| match ranges.get(i) {
+                Some(&(b, e)) => {
+                    let fix = |v: i64| if v < 0 { (v + s).max(0) } else { v.min(s) };
+                    (fix(b), fix(e))
+                }
+                None => (0, s),
+            })
+            .collect();
+        self.shrink(&arg)
+    }
+
+    /// Inserts a size-1 dim at `axis`.
+    pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
+        let mut shape = self.shape().to_vec();
+        if axis > shape.len() {
+            return Err(TensorError::Axis {
+                op: "unsqueeze",
+                axis: axis as isize,
+                rank: shape.len(),
+            });
+        }
+        shape.insert(axis, 1);
+        self.reshape(&shape)
+    }
+
+    /// Numpy broadcasting to `shape`: align right, size-1 (or missing) dims grow.
+    pub fn broadcast_to(&self, shape: &[i64]) -> Result<Tensor> {
+        let rank = shape.len();
+        if self.shape().len() > rank {
+            return Err(TensorError::Broadcast {
+                op: "broadcast_to",
+                a: self.shape().to_vec(),
+                b: shape.to_vec(),
+            });
+        }
+        let mut padded = vec![1i64; rank - self.shape().len()];
+        padded.extend_from_slice(self.shape());
+        if padded.iter().zip(shape).any(|(p, s)| p != s && *p != 1) {
+            return Err(TensorError::Broadcast {
+                op: "broadcast_to",
+                a: self.shape().to_vec(),
+                b: shape.to_vec(),
+            });
+        }
+        self.reshape(&padded)?.expand(shape)
+    }
+}
+
+/// The shape two shapes broadcast to.
+pub fn broadcast_shape(op: &'static str, a: &[i64], b: &[i64]) -> Result<Vec<i64>> {
+    let rank = a.len().max(b.len());
+    let get = |s: &[i64], i: usize| {
+        if i + s.len() >= rank {
+            s[i + s.len() - rank]
+        } else {
+            1
+        }
+    };
+    (0..rank)
+        .map(|i| match (get(a, i), get(b, i)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            _ => Err(TensorError::Broadcast {
+                op,
+                a: a.to_vec(),
+                b: b.to_vec(),
+            }),
+        })
+        .collect()
+}

@@ -1,0 +1,40 @@
+//! Compositions users expect: matmul, softmax, layernorm. Each is a few tensor ops;
+//! fusion is rangeify's job (matmul + bias + relu is one kernel).
+
+use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
+
+impl Tensor {
+    /// `[m, k] @ [k, n] -> [m, n]`, as a broadcast multiply reduced over `k`.
+    pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        let (a, b) = (self.shape(), other.shape());
+        if a.len() != 2 || b.len() != 2 || a[1] != b[0] {
+            return Err(TensorError::Matmul {
+                a: a.to_vec(),
+                b: b.to_vec(),
+            });
+        }
+        let (m, k, n) = (a[0], a[1], b[1]);
+        let lhs = self.reshape(&[m, 1, k])?.expand(&[m, n, k])?;
+        let rhs = other
+            .transpose(0, 1)?
+            .reshape(&[1, n, k])?
+            .expand(&[m, n, k])?;
+        lhs.mul(&rhs)?.sum(&[2], false)
+    }
+
+    /// `exp(x - max) / sum(exp(x - max))` along `axis`.
+    pub fn softmax(&self, axis: isize) -> Result<Tensor> {
+        let x = self.to_float()?;
+        let e = x.sub(&x.max(&[axis], true)?)?.exp()?;
+        e.div(&e.sum(&[axis], true)?)
+    }
+
+    /// `(x - mean) / sqrt(var + eps)` along `axis` (no affine).
+    pub fn layernorm(&self, axis: isize, eps: f64) -> Result<Tensor> {
+        let x = self.to_float()?;
+        let centered = x.sub(&x.mean(&[axis], true)?)?;
+        let var = centered.square()?.mean(&[axis], true)?;
+        centered.mul(&var.add_scalar(eps)?.sqrt()?.recip()?)
+    }
+}

@@ -1,0 +1,94 @@
+//! Reductions over axes: sum, max, min, mean. A REDUCE node keeps reduced dims as size 1;
+//! without `keepdim` a reshape drops them. Negative axes count from the end; no axes
+//! means all of them.
+
+use dtype::sum_acc_dtype;
+use uop_ir::{Arg, Op, UOp};
+
+use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
+
+impl Tensor {
+    fn normalize_axes(&self, op: &'static str, axes: &[isize]) -> Result<Vec<usize>> {
+        let rank = self.shape().len();
+        if axes.is_empty() {
+            return Ok((0..rank).collect());
+        }
+        let mut out = Vec::new();
+        for &a in axes {
+            let n = if a < 0 { a + rank as isize } else { a };
+            if n < 0 || n >= rank as isize {
+                return Err(TensorError::Axis { op, axis: a, rank });
+            }
+            if !out.contains(&(n as usize)) {
+                out.push(n as usize);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    fn reduce(&self, op: Op, name: &'static str, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        let axes = self.normalize_axes(name, axes)?;
+        let mut kept = self.shape().to_vec();
+        axes.iter().for_each(|a| kept[*a] = 1);
+        let src = if self.shape().is_empty() {
+            self.reshape(&[1])?
+        } else {
+            self.clone()
+        };
+        let node = UOp::new(
+            Op::Reduce,
+            self.dtype(),
+            [src.node()],
+            Arg::Reduce {
+                op,
+                axes: axes.clone().into(),
+            },
+        );
+        let out = self.derive(node, kept.clone());
+        if keepdim {
+            return Ok(out);
+        }
+        let dropped: Vec<i64> = kept
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !axes.contains(i))
+            .map(|(_, s)| *s)
+            .collect();
+        out.reshape(&dropped)
+    }
+
+    /// Sum over `axes` (all when empty). Small ints and bools accumulate as i32/u32.
+    pub fn sum(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.cast(sum_acc_dtype(self.dtype())?)?
+            .reduce(Op::Add, "sum", axes, keepdim)
+    }
+
+    pub fn max(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.reduce(Op::Max, "max", axes, keepdim)
+    }
+
+    pub fn min(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        Ok(self.neg().max(axes, keepdim)?.neg())
+    }
+
+    /// Mean over `axes` (a float).
+    pub fn mean(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        let count: i64 = self
+            .normalize_axes("mean", axes)?
+            .iter()
+            .map(|a| self.shape()[*a])
+            .product();
+        self.to_float()?
+            .sum(axes, keepdim)?
+            .mul_scalar(1.0 / count as f64)
+    }
+
+    /// Population variance over `axes`.
+    pub fn var(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        let x = self.to_float()?;
+        let centered = x.sub(&x.mean(axes, true)?)?;
+        centered.square()?.mean(axes, keepdim)
+    }
+}

@@ -1,0 +1,214 @@
+//! `Tensor`: a handle to a lazy tensor-graph node with its shape, dtype and device.
+//! Building a tensor runs nothing; `realize` (or `to_vec`) schedules and runs the graph,
+//! after which the tensor (and every clone of it) refers to its buffer.
+
+use std::sync::Arc;
+
+use dtype::DType;
+use parking_lot::RwLock;
+use uop_ir::{Arg, ConstValue, Op, UOp, checked_numel};
+
+use crate::element::Element;
+use crate::error::{Result, TensorError};
+
+/// The device tensors are created on unless told otherwise.
+pub const DEFAULT_DEVICE: &str = "CPU";
+
+#[derive(Clone)]
+pub struct Tensor {
+    node: Arc<RwLock<UOp>>,
+    shape: Arc<[i64]>,
+    dtype: DType,
+    device: Arc<str>,
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Tensor({:?}, {}, {})",
+            self.shape, self.dtype, self.device
+        )
+    }
+}
+
+impl Tensor {
+    pub(crate) fn from_node(node: UOp, shape: Vec<i64>, device: &str) -> Tensor {
+        let dtype = node.dtype();
+        Tensor {
+            node: Arc::new(RwLock::new(node)),
+            shape: shape.into(),
+            dtype,
+            device: device.into(),
+        }
+    }
+
+    /// A new tensor of this tensor's device from a node.
+    pub(crate) fn derive(&self, node: UOp, shape: Vec<i64>) -> Tensor {
+        Tensor::from_node(node, shape, &self.device)
+    }
+
+    pub fn shape(&self) -> &[i64] {
+        &self.shape
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    pub fn numel(&self) -> i64 {
+        self.shape.iter().product()
+    }
+
+    /// The current graph node.
+    pub fn node(&self) -> UOp {
+        self.node.read().clone()
+    }
+
+    /// A tensor with `data` (row-major) of `shape` on the default device.
+    pub fn from_slice<T: Element>(data: &[T], shape: &[i64]) -> Result<Tensor> {
+        Tensor::from_slice_on(data, shape, DEFAULT_DEVICE)
+    }
+
+    pub fn from_slice_on<T: Element>(data: &[T], shape: &[i64], device: &str) -> Result<Tensor> {
+        let numel = checked_numel(shape).map_err(|error| TensorError::Shape {
+            op: "from_slice",
+            error,
+        })?;
+        if numel as usize != data.len() {
+            return Err(TensorError::DataLength {
+                len: data.len(),
+                shape: shape.to_vec(),
+                numel,
+            });
+        }
+        let dev = device::open(device)?;
+        let buffer = UOp::new_buffer(T::DTYPE, data.len(), dev.name());
+        let memory = dev.alloc(data.len() * T::DTYPE.itemsize())?;
+        memory.copy_in(0, &T::write_bytes(data))?;
+        engine::store::insert(&buffer, memory);
+        let node = UOp::new(Op::Reshape, T::DTYPE, [buffer], Arg::Shape(shape.into()));
+        Ok(Tensor::from_node(node, shape.to_vec(), dev.name()))
+    }
+
+    /// A tensor of `shape` filled with `value` (lazy: no memory until realized).
+    pub fn full(shape: &[i64], value: f64, dtype: DType) -> Result<Tensor> {
+        checked_numel(shape).map_err(|error| TensorError::Shape { op: "full", error })?;
+        let c = UOp::const_of(dtype, ConstValue::Float(value));
+        let c = if dtype.is_float() {
+            c
+        } else {
+            UOp::const_of(dtype, ConstValue::Int(value as i128))
+        };
+        Tensor::from_node(c, Vec::new(), DEFAULT_DEVICE).broadcast_to(shape)
+    }
+
+    pub fn zeros(shape: &[i64], dtype: DType) -> Result<Tensor> {
+        Tensor::full(shape, 0.0, dtype)
+    }
+
+    pub fn ones(shape: &[i64], dtype: DType) -> Result<Tensor> {
+        Tensor::full(shape, 1.0, dtype)
+    }
+
+    /// A scalar constant on this tensor's device with this tensor's dtype.
+    pub(crate) fn scalar_like(&self, v: f64) -> Tensor {
+        let c = if self.dtype.is_float() {
+            UOp::const_of(self.dtype, ConstValue::Float(v))
+        } else {
+            UOp::const_of(self.dtype, ConstValue::Int(v as i128))
+        };
+        self.derive(c, Vec::new())
+    }
+
+    /// `0, 1, .., n-1` as f32... or any dtype.
+    pub fn arange(n: i64, dtype: DType) -> Result<Tensor> {
+        match dtype {
+            DType::F32 => Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), &[n]),
+            DType::F64 => Tensor::from_slice(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), &[n]),
+            DType::I64 => Tensor::from_slice(&(0..n).collect::<Vec<_>>(), &[n]),
+            _ => {
+                Tensor::from_slice(&(0..n).map(|i| i as i32).collect::<Vec<_>>(), &[n])?.cast(dtype)
+            }
+        }
+    }
+
+    /// Computes this tensor.
+    pub fn realize(&self) -> Result<&Tensor> {
+        Tensor::realize_all(&[self])?;
+        Ok(self)
+    }
+
+    /// Computes several tensors in one schedule.
+    pub fn realize_all(tensors: &[&Tensor]) -> Result<()> {
+        let pending: Vec<&Tensor> = tensors
+            .iter()
+            .copied()
+            .filter(|t| !t.is_realized())
+            .collect();
+        let Some(first) = pending.first() else {
+            return Ok(());
+        };
+        // a scalar has no loops: realize it as one element
+        let nodes: Vec<UOp> = pending
+            .iter()
+            .map(|t| {
+                let n = t.node();
+                if t.shape.is_empty() {
+                    UOp::new(Op::Reshape, n.dtype(), [n], Arg::Shape(vec![1].into()))
+                } else {
+                    n
+                }
+            })
+            .collect();
+        let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
+        let (sched, _) = engine::realize(&sink, &first.device)?;
+        for (t, n) in pending.iter().zip(nodes) {
+            let Some(buffer) = sched.buffer_of(&n) else {
+                continue;
+            };
+            *t.node.write() = UOp::new(Op::Reshape, t.dtype, [buffer], Arg::Shape(t.shape.clone()));
+        }
+        Ok(())
+    }
+
+    /// Whether the tensor is a view of a whole buffer already.
+    fn is_realized(&self) -> bool {
+        let n = self.node();
+        n.op() == Op::Reshape
+            && n.src()[0].op() == Op::Buffer
+            && engine::store::get(&n.src()[0]).is_some()
+    }
+
+    /// The values, row-major. Realizes the tensor first.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if T::DTYPE != self.dtype {
+            return Err(TensorError::WrongType {
+                want: T::DTYPE,
+                have: self.dtype,
+            });
+        }
+        self.realize()?;
+        let n = self.node();
+        let buffer = &n.src()[0];
+        let memory = engine::store::get(buffer)
+            .ok_or_else(|| engine::EngineError::MissingBuffer(buffer.arg().to_string()))?;
+        let mut bytes = vec![0u8; self.numel() as usize * self.dtype.itemsize()];
+        memory.copy_out(0, &mut bytes)?;
+        Ok(T::read_bytes(&bytes))
+    }
+
+    /// The kernels realizing these tensors would run, without running them.
+    pub fn schedule(tensors: &[&Tensor]) -> Result<engine::Schedule> {
+        let nodes: Vec<UOp> = tensors.iter().map(|t| t.node()).collect();
+        let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
+        Ok(engine::schedule(
+            &sink,
+            tensors.first().map_or(DEFAULT_DEVICE, |t| &t.device),
+        )?)
+    }
+}

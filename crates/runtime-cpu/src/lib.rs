@@ -1,0 +1,176 @@
+//! The CPU runtime: buffers in host memory (`CpuBuffer`), kernels rendered as C, compiled by
+//! the system C compiler into shared objects (`CCompiler`, cached on disk by `cache`),
+//! loaded with `libloading` (`CpuProgram`) and run on a persistent `ThreadPool`, one call per
+//! `core_id`.
+//!
+//! `CpuDevice` takes its renderer as a `Box<dyn Renderer>`; the `ferrograd` facade supplies
+//! the C renderer and registers the device:
+//! `device::register("CPU", |name| Ok(Arc::new(CpuDevice::new(name, Box::new(CRenderer::new())))))`.
+//!
+//! Environment: `FERROGRAD_CC`, `FERROGRAD_CFLAGS` (see `compiler`), `FERROGRAD_CACHE`,
+//! `DISABLE_COMPILER_CACHE` (see `cache`), `FERROGRAD_CPU_GFLOPS`, `FERROGRAD_CPU_GBS`
+//! (see [`CpuDevice::roofline`]).
+
+mod buffer;
+mod cache;
+mod compiler;
+mod pool;
+mod program;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use device::{Buffer, Device, DeviceError, Program, Renderer, Result, Roofline, Source};
+use parking_lot::Mutex;
+
+pub use buffer::{ALIGN, CpuBuffer};
+pub use cache::{DiskCache, Fnv1a128};
+pub use compiler::{CCompiler, DEFAULT_CFLAGS, SharedObject};
+pub use pool::{KernelFn, ThreadPool};
+pub use program::{CpuProgram, is_c_identifier};
+
+/// Rough peak rates used unless the environment overrides them; nothing is measured.
+/// 16 GFLOP/s per core is one 8-wide f32 FMA-free vector op per cycle at about 2 GHz;
+/// 20 GB/s is a typical single-socket streaming bandwidth.
+pub const GFLOPS_PER_CORE: f64 = 16.0;
+pub const DEFAULT_GBS: f64 = 20.0;
+
+/// The host CPU as a ferrograd device.
+#[derive(Debug)]
+pub struct CpuDevice {
+    name: String,
+    renderer: Box<dyn Renderer>,
+    compiler: CCompiler,
+    pool: Arc<ThreadPool>,
+    /// Programs by (function, code), so that each kernel is compiled and loaded once.
+    programs: Mutex<HashMap<u128, Arc<CpuProgram>>>,
+    roofline: Roofline,
+}
+
+impl CpuDevice {
+    /// The device `name` rendering with `renderer`, compiling as the environment says.
+    pub fn new(name: &str, renderer: Box<dyn Renderer>) -> CpuDevice {
+        CpuDevice::with_compiler(name, renderer, CCompiler::from_env())
+    }
+
+    /// The device `name` rendering with `renderer` and compiling with `compiler`.
+    pub fn with_compiler(
+        name: &str,
+        renderer: Box<dyn Renderer>,
+        compiler: CCompiler,
+    ) -> CpuDevice {
+        CpuDevice {
+            name: name.to_string(),
+            renderer,
+            compiler,
+            pool: Arc::new(ThreadPool::for_this_machine()),
+            programs: Mutex::new(HashMap::new()),
+            roofline: roofline_from(|k| std::env::var(k).ok()),
+        }
+    }
+
+    pub fn compiler(&self) -> &CCompiler {
+        &self.compiler
+    }
+
+    /// Compiles `source` and loads it, rebuilding once if a cached object does not load
+    /// (e.g. one built on another machine sharing the cache directory).
+    fn build(&self, source: &Source) -> Result<CpuProgram> {
+        let function = &source.function;
+        if !is_c_identifier(function) {
+            return Err(DeviceError::Compile {
+                function: function.clone(),
+                log: format!("{function:?} is not a C identifier"),
+            });
+        }
+        let mut object = self.compiler.compile(source)?;
+        // SAFETY: the code comes from our renderer (or a caller of `Device::compile`, who
+        // vouches for it like for any source handed to a compiler); running its
+        // initialisers is what compiling and loading it means.
+        let library = match unsafe { program::open_library(object.path(), function) } {
+            Err(_) if object.is_cached() => {
+                self.compiler.evict(&source.code);
+                object = self.compiler.compile(source)?;
+                // SAFETY: as above.
+                unsafe { program::open_library(object.path(), function) }?
+            }
+            other => other?,
+        };
+        // SAFETY: kernels are rendered with the `KernelFn` signature.
+        unsafe { CpuProgram::from_library(library, object.path(), function, self.pool.clone()) }
+    }
+}
+
+impl Device for CpuDevice {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn renderer(&self) -> &dyn Renderer {
+        &*self.renderer
+    }
+
+    fn alloc(&self, bytes: usize) -> Result<Buffer> {
+        Ok(Arc::new(CpuBuffer::new(&self.name, bytes)?))
+    }
+
+    fn compile(&self, source: &Source) -> Result<Arc<dyn Program>> {
+        let key = cache::key(&[source.function.as_bytes(), source.code.as_bytes()]);
+        if let Some(program) = self.programs.lock().get(&key) {
+            return Ok(program.clone());
+        }
+        // Built without the lock, so that kernels compile in parallel; a race builds twice
+        // and keeps the first.
+        let program = Arc::new(self.build(source)?);
+        Ok(self.programs.lock().entry(key).or_insert(program).clone())
+    }
+
+    /// Rough peaks: `FERROGRAD_CPU_GFLOPS` (default [`GFLOPS_PER_CORE`] × cores) and
+    /// `FERROGRAD_CPU_GBS` (default [`DEFAULT_GBS`]); read when the device is made.
+    fn roofline(&self) -> Roofline {
+        self.roofline
+    }
+}
+
+/// The roofline from variables read through `get`; unset, unparsable or non-positive values
+/// give the defaults.
+fn roofline_from(get: impl Fn(&str) -> Option<String>) -> Roofline {
+    let read = |k: &str| {
+        get(k)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Roofline {
+        gflops: read("FERROGRAD_CPU_GFLOPS").unwrap_or(GFLOPS_PER_CORE * cores as f64),
+        gbs: read("FERROGRAD_CPU_GBS").unwrap_or(DEFAULT_GBS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roofline_reads_overrides_and_ignores_junk() {
+        let r = roofline_from(|k| match k {
+            "FERROGRAD_CPU_GFLOPS" => Some("123.5".into()),
+            "FERROGRAD_CPU_GBS" => Some("-3".into()),
+            _ => None,
+        });
+        assert_eq!(r.gflops, 123.5);
+        assert_eq!(r.gbs, DEFAULT_GBS);
+        let d = roofline_from(|_| Some("fast".into()));
+        assert!(d.gflops >= GFLOPS_PER_CORE && d.gbs == DEFAULT_GBS, "{d:?}");
+    }
+
+    #[test]
+    fn c_identifiers() {
+        for ok in ["add1", "_k", "E_4_4n1"] {
+            assert!(is_c_identifier(ok), "{ok}");
+        }
+        for bad in ["", "1add", "a-b", "a b", "a\0b", "ä"] {
+            assert!(!is_c_identifier(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `CpuProgram`: a kernel in a loaded shared object. It keeps the library open for as long
+//! as the program lives, and launches through the device's `ThreadPool`.
+
+use std::ffi::c_void;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use device::{Buffer, DeviceError, Program, Result};
+use libloading::Library;
+
+use crate::pool::{KernelFn, ThreadPool};
+
+/// A compiled C kernel `void NAME(void* const* bufs, int core_id)`.
+#[derive(Debug)]
+pub struct CpuProgram {
+    name: String,
+    kernel: KernelFn,
+    pool: Arc<ThreadPool>,
+    /// Keeps `kernel` mapped; dropped last.
+    _library: Library,
+}
+
+/// Whether `name` is a C identifier (and so a symbol we can look up as given).
+pub fn is_c_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Opens the shared object at `path`.
+///
+/// # Safety
+/// Opening a library runs its initialisers: `path` must be an object built from trusted
+/// source (the renderer's output).
+pub unsafe fn open_library(path: &Path, function: &str) -> Result<Library> {
+    // SAFETY: the caller's contract.
+    unsafe { Library::new(path) }.map_err(|e| DeviceError::Compile {
+        function: function.to_string(),
+        log: format!("cannot load {}: {e}", path.display()),
+    })
+}
+
+impl CpuProgram {
+    /// Loads `function` from the shared object at `path`.
+    ///
+    /// # Safety
+    /// As for [`open_library`]; and if the library defines `function`, it must have the
+    /// kernel signature `void function(void* const* bufs, int core_id)`.
+    pub unsafe fn load(path: &Path, function: &str, pool: Arc<ThreadPool>) -> Result<CpuProgram> {
+        // SAFETY: the caller's contract.
+        let library = unsafe { open_library(path, function) }?;
+        // SAFETY: the caller's contract.
+        unsafe { CpuProgram::from_library(library, path, function, pool) }
+    }
+
+    /// Looks `function` up in an open `library` (loaded from `path`, named in errors).
+    ///
+    /// # Safety
+    /// If the library defines `function`, it must have the kernel signature.
+    pub unsafe fn from_library(
+        library: Library,
+        path: &Path,
+        function: &str,
+        pool: Arc<ThreadPool>,
+    ) -> Result<CpuProgram> {
+        let fail = |log: String| DeviceError::Compile {
+            function: function.to_string(),
+            log,
+        };
+        if !is_c_identifier(function) {
+            return Err(fail(format!("{function:?} is not a C identifier")));
+        }
+        // SAFETY: the caller guarantees the type of the symbol.
+        let kernel = match unsafe { library.get::<KernelFn>(function) } {
+            Ok(symbol) => *symbol,
+            Err(e) => {
+                return Err(fail(format!(
+                    "the compiled source defines no symbol `{function}` ({}): {e}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(CpuProgram {
+            name: function.to_string(),
+            kernel,
+            pool,
+            _library: library,
+        })
+    }
+}
+
+impl Program for CpuProgram {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    unsafe fn launch(&self, buffers: &[&Buffer], threads: usize) -> Result<Duration> {
+        if threads == 0 || i32::try_from(threads).is_err() {
+            return Err(DeviceError::Launch {
+                function: self.name.clone(),
+                why: format!("threads must be in 1..={}, not {threads}", i32::MAX),
+            });
+        }
+        let args: Vec<*mut c_void> = buffers
+            .iter()
+            .map(|b| std::ptr::with_exposed_provenance_mut(b.addr() as usize))
+            .collect();
+        let start = Instant::now();
+        if threads == 1 {
+            // SAFETY: the caller guarantees the buffers fit the kernel and are not in use.
+            unsafe { (self.kernel)(args.as_ptr(), 0) };
+        } else {
+            // SAFETY: as above; the kernel's core_ids write disjoint data by construction.
+            unsafe { self.pool.run(self.kernel, &args, threads) };
+        }
+        Ok(start.elapsed())
+    }
+}
