@@ -106,7 +106,10 @@ pub fn lower_reduces(ast: &UOp) -> Result<UOp, uop_ir::RewriteError> {
                 Arg::Param { slot: *next_reg },
             );
             *next_reg += 1;
-            let acc = UOp::new(Op::Load, red.dtype(), [reg.clone()], Arg::None);
+            // the running value is read inside the loops: order the read after every range
+        let mut inside = vec![reg.clone()];
+        inside.extend(ranges.iter().cloned());
+        let acc = UOp::new(Op::Load, red.dtype(), [UOp::new(Op::After, red.dtype(), inside, Arg::None)], Arg::None);
             let update = UOp::new(
                 Op::Store,
                 DType::Void,

@@ -1,0 +1,52 @@
+//! CPU benchmark rows of issue 3: elementwise, sum, softmax, matmul. Each row builds the
+//! Tensor program anew and realizes it (schedule + run; kernels compile once, in the
+//! warm-up), and reports the median of several runs. Also the first-result time
+//! (schedule + compile + run, cold in-process cache).
+use std::time::{Duration, Instant};
+
+use ferrograd::{Tensor, init};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn row(name: &str, bytes: f64, flops: f64, f: &dyn Fn() -> ferrograd::Result<Tensor>) -> ferrograd::Result<()> {
+    let t0 = Instant::now();
+    f()?.realize()?;
+    let first = t0.elapsed();
+    let runs: Vec<Duration> = (0..9)
+        .map(|_| {
+            let t = Instant::now();
+            let r = f().and_then(|x| x.realize().map(|_| ()));
+            r.map(|_| t.elapsed())
+        })
+        .collect::<ferrograd::Result<_>>()?;
+    let m = median(runs).as_secs_f64();
+    println!(
+        "{name:<28} {:>9.3} ms  {:>8.2} GB/s  {:>8.2} GFLOP/s  first result {:>8.1} ms",
+        m * 1e3,
+        bytes / m / 1e9,
+        flops / m / 1e9,
+        first.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn main() -> ferrograd::Result<()> {
+    init();
+    let n = 1i64 << 22;
+    let a = Tensor::rand(&[n])?;
+    let b = Tensor::rand(&[n])?;
+    Tensor::realize_all(&[&a, &b])?;
+    row("a*b+1, 2^22 f32", 12.0 * n as f64, 2.0 * n as f64, &|| a.mul(&b)?.add_scalar(1.0))?;
+    row("sum, 2^22 f32", 4.0 * n as f64, n as f64, &|| a.sum(&[], false))?;
+    let s = Tensor::rand(&[2048, 2048])?;
+    s.realize()?;
+    row("softmax 2048x2048", 8.0 * 2048.0 * 2048.0, 5.0 * 2048.0 * 2048.0, &|| s.softmax(-1))?;
+    let x = Tensor::rand(&[512, 512])?;
+    let y = Tensor::rand(&[512, 512])?;
+    Tensor::realize_all(&[&x, &y])?;
+    row("matmul 512^3 f32", 12.0 * 512.0 * 512.0, 2.0 * 512f64.powi(3), &|| x.matmul(&y))?;
+    Ok(())
+}
