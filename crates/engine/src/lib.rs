@@ -73,6 +73,7 @@ pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, Engin
     };
     let opts = linearizer::Opts {
         max_threads,
+        optimize: !noopt(),
         ..Default::default()
     };
     let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;

@@ -11,7 +11,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn row(name: &str, bytes: f64, flops: f64, f: &dyn Fn() -> ferrograd::Result<Tensor>) -> ferrograd::Result<()> {
+fn row(
+    name: &str,
+    bytes: f64,
+    flops: f64,
+    f: &dyn Fn() -> ferrograd::Result<Tensor>,
+) -> ferrograd::Result<()> {
     let t0 = Instant::now();
     f()?.realize()?;
     let first = t0.elapsed();
@@ -39,14 +44,28 @@ fn main() -> ferrograd::Result<()> {
     let a = Tensor::rand(&[n])?;
     let b = Tensor::rand(&[n])?;
     Tensor::realize_all(&[&a, &b])?;
-    row("a*b+1, 2^22 f32", 12.0 * n as f64, 2.0 * n as f64, &|| a.mul(&b)?.add_scalar(1.0))?;
-    row("sum, 2^22 f32", 4.0 * n as f64, n as f64, &|| a.sum(&[], false))?;
+    row("a*b+1, 2^22 f32", 12.0 * n as f64, 2.0 * n as f64, &|| {
+        a.mul(&b)?.add_scalar(1.0)
+    })?;
+    row("sum, 2^22 f32", 4.0 * n as f64, n as f64, &|| {
+        a.sum(&[], false)
+    })?;
     let s = Tensor::rand(&[2048, 2048])?;
     s.realize()?;
-    row("softmax 2048x2048", 8.0 * 2048.0 * 2048.0, 5.0 * 2048.0 * 2048.0, &|| s.softmax(-1))?;
+    row(
+        "softmax 2048x2048",
+        8.0 * 2048.0 * 2048.0,
+        5.0 * 2048.0 * 2048.0,
+        &|| s.softmax(-1),
+    )?;
     let x = Tensor::rand(&[512, 512])?;
     let y = Tensor::rand(&[512, 512])?;
     Tensor::realize_all(&[&x, &y])?;
-    row("matmul 512^3 f32", 12.0 * 512.0 * 512.0, 2.0 * 512f64.powi(3), &|| x.matmul(&y))?;
+    row(
+        "matmul 512^3 f32",
+        12.0 * 512.0 * 512.0,
+        2.0 * 512f64.powi(3),
+        &|| x.matmul(&y),
+    )?;
     Ok(())
 }

@@ -22,7 +22,10 @@ pub fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         device::register("CPU", |name| {
-            Ok(Arc::new(runtime_cpu::CpuDevice::new(name, Box::new(renderer_c::CRenderer::new()))))
+            Ok(Arc::new(runtime_cpu::CpuDevice::new(
+                name,
+                Box::new(renderer_c::CRenderer::new()),
+            )))
         });
     });
 }

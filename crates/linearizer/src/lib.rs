@@ -4,6 +4,7 @@
 //! (`gate.rs`), closing the output loops, and a deterministic order (`order.rs`).
 
 mod gate;
+mod opts;
 mod order;
 mod program;
 mod reduce;
@@ -14,6 +15,7 @@ use std::collections::BTreeSet;
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
+pub use opts::{cpu_heuristics, unroll_reduces, upcast};
 pub use program::{LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
 pub use threads::split_threads;
@@ -35,6 +37,8 @@ pub struct Opts {
     pub max_threads: usize,
     /// Below this many output elements a kernel is not split across threads.
     pub thread_min_elements: i64,
+    /// Apply the upcast/unroll heuristics (`NOOPT=1` turns them off).
+    pub optimize: bool,
 }
 
 impl Default for Opts {
@@ -42,6 +46,7 @@ impl Default for Opts {
         Opts {
             max_threads: 1,
             thread_min_elements: 1 << 15,
+            optimize: false,
         }
     }
 }
@@ -54,16 +59,32 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
             ast.op()
         )));
     }
-    let (ast, threads) = split_threads(ast, opts)?;
+    let ast = if opts.optimize {
+        symbolic::simplify(&cpu_heuristics(ast))?
+    } else {
+        ast.clone()
+    };
+    let (ast, threads) = split_threads(&ast, opts)?;
     let name = kernel_name(&ast);
-    let ast = gate::lower_gates(&reduce::lower_reduces(&ast)?)?;
-    // close every store's loops, innermost first
+    let ast = gate::lower_gates(&reduce::lower_reduces(&ast))?;
+    // close the stores' loops, innermost first; stores over the same loops share them
     let open = open_ranges(&ast);
-    let stmts: Vec<UOp> = ast
-        .src()
-        .iter()
-        .map(|s| {
-            open[s].iter().rev().fold(s.clone(), |st, r| {
+    let mut by_loops: Vec<(BTreeSet<RangeKey>, Vec<UOp>)> = Vec::new();
+    for s in ast.src() {
+        match by_loops.iter_mut().find(|(k, _)| *k == open[s]) {
+            Some((_, g)) => g.push(s.clone()),
+            None => by_loops.push((open[s].clone(), vec![s.clone()])),
+        }
+    }
+    let stmts: Vec<UOp> = by_loops
+        .into_iter()
+        .map(|(loops, mut g)| {
+            let body = if g.len() == 1 {
+                g.remove(0)
+            } else {
+                UOp::new(Op::Group, DType::Void, g, Arg::None)
+            };
+            loops.iter().rev().fold(body, |st, r| {
                 UOp::new(Op::End, DType::Void, [st, r.range.0.clone()], Arg::None)
             })
         })
@@ -103,7 +124,7 @@ fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
         {
             outer.insert(RangeKey::of(&n));
         }
-        if n.op() == Op::End && matches!(n.src()[0].op(), Op::Store) {
+        if n.op() == Op::End && matches!(n.src()[0].op(), Op::Store | Op::Group) {
             // a reduction's chain of ENDs: collect its ranges
             let mut g = Vec::new();
             let mut e = n.clone();

@@ -44,6 +44,12 @@ pub fn order(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>, groups: &[Vec<
             continue;
         }
         stack.push((n.clone(), true));
+        // a loop's accumulators are defined before the loop opens
+        let regs = if n.op() == Op::End {
+            registers_of(&n)
+        } else {
+            Vec::new()
+        };
         let mut srcs: Vec<(usize, UOp)> = n
             .src()
             .iter()
@@ -56,6 +62,27 @@ pub fn order(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>, groups: &[Vec<
         for (_, s) in srcs.into_iter().rev() {
             stack.push((s, false));
         }
+        for r in regs.into_iter().rev().filter(|r| !done.contains(r)) {
+            stack.push((r, false));
+        }
     }
     out
+}
+
+/// The registers that the statements closed by this END chain store to.
+fn registers_of(end: &UOp) -> Vec<UOp> {
+    let mut body = end.clone();
+    while body.op() == Op::End {
+        body = body.src()[0].clone();
+    }
+    let stores: Vec<UOp> = if body.op() == Op::Group {
+        body.src().to_vec()
+    } else {
+        vec![body]
+    };
+    stores
+        .into_iter()
+        .filter(|s| s.op() == Op::Store && s.src()[0].op() == Op::DefineReg)
+        .map(|s| s.src()[0].clone())
+        .collect()
 }

@@ -1,12 +1,11 @@
 //! Lowering REDUCE to an accumulator: `REDUCE(value, r..)` becomes
 //! `acc = DEFINE_REG(identity); for r..: acc = acc op value; LOAD(AFTER(acc, END..))`.
-//! Inner reductions are lowered first, so an outer one sees plain loads of registers.
+//! Inner reductions are lowered first, so an outer one sees plain loads of registers;
+//! reductions over the same ranges share one loop.
 
 use std::collections::{BTreeSet, HashMap};
 
-use uop_ir::{
-    Arg, ConstValue, DType, Mode, Op, PatternMatcher, UOp, UPat, graph_rewrite, toposort,
-};
+use uop_ir::{Arg, ConstValue, DType, Op, UOp, toposort};
 
 /// The RANGEs a node depends on that are still open (not closed by an END inside it).
 pub fn open_ranges(root: &UOp) -> HashMap<UOp, BTreeSet<RangeKey>> {
@@ -80,50 +79,89 @@ pub fn identity(op: Op, dtype: DType) -> UOp {
     UOp::const_of(dtype, v)
 }
 
-/// Every REDUCE in `ast` lowered to an accumulator register.
-pub fn lower_reduces(ast: &UOp) -> Result<UOp, uop_ir::RewriteError> {
-    let pm: PatternMatcher<u32> = PatternMatcher::new().rule_ctx(
-        "REDUCE -> accumulator",
-        UPat::op(Op::Reduce).named("red"),
-        |next_reg, b| {
-            let red = &b["red"];
-            let Arg::Reduce { op, .. } = red.arg() else {
-                return None;
+/// Every REDUCE in `ast` lowered to accumulator registers. Innermost reductions go
+/// first; reductions over the same ranges share one loop (one register each).
+pub fn lower_reduces(ast: &UOp) -> UOp {
+    let mut ast = ast.clone();
+    let mut next_reg = 0u32;
+    loop {
+        let order = toposort(&ast);
+        let ready: Vec<UOp> = order
+            .iter()
+            .filter(|u| {
+                u.op() == Op::Reduce && toposort(&u.src()[0]).iter().all(|v| v.op() != Op::Reduce)
+            })
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            return ast;
+        }
+        let mut groups: Vec<(BTreeSet<RangeKey>, Vec<UOp>)> = Vec::new();
+        for red in ready {
+            let key: BTreeSet<RangeKey> = red.src()[1..].iter().map(RangeKey::of).collect();
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, g)) => g.push(red),
+                None => groups.push((key, vec![red])),
+            }
+        }
+        let mut replace: HashMap<UOp, UOp> = HashMap::new();
+        for (reduced, group) in groups {
+            let ranges: Vec<UOp> = reduced.iter().map(|r| r.range.0.clone()).collect();
+            let mut outer: BTreeSet<RangeKey> = BTreeSet::new();
+            for red in &group {
+                let value = &red.src()[0];
+                outer.extend(
+                    open_ranges(value)[value]
+                        .iter()
+                        .filter(|r| !reduced.contains(r))
+                        .cloned(),
+                );
+            }
+            let mut regs = Vec::new();
+            let mut stores = Vec::new();
+            for red in &group {
+                let Arg::Reduce { op, .. } = red.arg() else {
+                    continue;
+                };
+                let mut reg_src = vec![identity(*op, red.dtype())];
+                reg_src.extend(outer.iter().map(|r| r.range.0.clone()));
+                let reg = UOp::new(
+                    Op::DefineReg,
+                    red.dtype(),
+                    reg_src,
+                    Arg::Param { slot: next_reg },
+                );
+                next_reg += 1;
+                // the running value is read inside the loops: order the read after every range
+                let mut inside = vec![reg.clone()];
+                inside.extend(ranges.iter().cloned());
+                let acc = UOp::new(
+                    Op::Load,
+                    red.dtype(),
+                    [UOp::new(Op::After, red.dtype(), inside, Arg::None)],
+                    Arg::None,
+                );
+                stores.push(UOp::new(
+                    Op::Store,
+                    DType::Void,
+                    [reg.clone(), UOp::alu(*op, [acc, red.src()[0].clone()])],
+                    Arg::None,
+                ));
+                regs.push((red.clone(), reg));
+            }
+            let body = if stores.len() == 1 {
+                stores.remove(0)
+            } else {
+                UOp::new(Op::Group, DType::Void, stores, Arg::None)
             };
-            let (value, ranges) = red.src().split_first()?;
-            let reduced: BTreeSet<RangeKey> = ranges.iter().map(RangeKey::of).collect();
-            let outer: Vec<UOp> = open_ranges(value)[value]
-                .iter()
-                .filter(|r| !reduced.contains(r))
-                .map(|r| r.range.0.clone())
-                .collect();
-            let mut reg_src = vec![identity(*op, red.dtype())];
-            reg_src.extend(outer);
-            let reg = UOp::new(
-                Op::DefineReg,
-                red.dtype(),
-                reg_src,
-                Arg::Param { slot: *next_reg },
-            );
-            *next_reg += 1;
-            // the running value is read inside the loops: order the read after every range
-        let mut inside = vec![reg.clone()];
-        inside.extend(ranges.iter().cloned());
-        let acc = UOp::new(Op::Load, red.dtype(), [UOp::new(Op::After, red.dtype(), inside, Arg::None)], Arg::None);
-            let update = UOp::new(
-                Op::Store,
-                DType::Void,
-                [reg.clone(), UOp::alu(*op, [acc, value.clone()])],
-                Arg::None,
-            );
-            let mut sorted: Vec<&RangeKey> = reduced.iter().collect();
-            sorted.reverse();
-            let end = sorted.into_iter().fold(update, |stmt, r| {
-                UOp::new(Op::End, DType::Void, [stmt, r.range.0.clone()], Arg::None)
+            let end = ranges.iter().rev().fold(body, |stmt, r| {
+                UOp::new(Op::End, DType::Void, [stmt, r.clone()], Arg::None)
             });
-            let after = UOp::new(Op::After, red.dtype(), [reg, end], Arg::None);
-            Some(UOp::new(Op::Load, red.dtype(), [after], Arg::None))
-        },
-    );
-    graph_rewrite(ast, &pm, &mut 0, Mode::Walk)
+            for (red, reg) in regs {
+                let after = UOp::new(Op::After, red.dtype(), [reg, end.clone()], Arg::None);
+                replace.insert(red, UOp::new(Op::Load, after.dtype(), [after], Arg::None));
+            }
+        }
+        ast = uop_ir::substitute(&ast, &replace);
+    }
 }
