@@ -6,6 +6,7 @@
 //! - UNROLL a reduction by `u`: `REDUCE(v, r) -> REDUCE(v[r'*u+0], r') op ... op
 //!   REDUCE(v[r'*u+u-1], r')`, independent accumulators that share one loop, so the loop is
 //!   not bound by the latency of one add.
+//!
 //! Both keep values exact for integers; float reductions are reassociated (as numpy's
 //! pairwise summation also does).
 
