@@ -35,7 +35,7 @@ pub enum LinearizeError {
 pub struct Opts {
     /// The most threads the kernel may be split across (1 disables THREAD).
     pub max_threads: usize,
-    /// Below this many output elements a kernel is not split across threads.
+    /// Below this many loop trips (all loops together) a kernel is not split across threads.
     pub thread_min_elements: i64,
     /// Apply the upcast/unroll heuristics (`NOOPT=1` turns them off).
     pub optimize: bool,

@@ -44,9 +44,10 @@ pub fn order(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>, groups: &[Vec<
             continue;
         }
         stack.push((n.clone(), true));
-        // a loop's accumulators are defined before the loop opens
+        // what a loop's body needs but does not depend on the loop for (its accumulators,
+        // loop-invariant math) is emitted before the loop opens
         let regs = if n.op() == Op::End {
-            registers_of(&n)
+            invariants_of(&n, open)
         } else {
             Vec::new()
         };
@@ -69,20 +70,14 @@ pub fn order(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>, groups: &[Vec<
     out
 }
 
-/// The registers that the statements closed by this END chain store to.
-fn registers_of(end: &UOp) -> Vec<UOp> {
-    let mut body = end.clone();
-    while body.op() == Op::End {
-        body = body.src()[0].clone();
-    }
-    let stores: Vec<UOp> = if body.op() == Op::Group {
-        body.src().to_vec()
-    } else {
-        vec![body]
+/// The nodes in the body of `END(stmt, r)` that need only the loops around the END (not
+/// `r`), sources first.
+fn invariants_of(end: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>) -> Vec<UOp> {
+    let Some(outside) = open.get(end) else {
+        return Vec::new();
     };
-    stores
+    uop_ir::toposort(&end.src()[0])
         .into_iter()
-        .filter(|s| s.op() == Op::Store && s.src()[0].op() == Op::DefineReg)
-        .map(|s| s.src()[0].clone())
+        .filter(|u| u.op() != Op::Range && open.get(u).is_some_and(|o| o.is_subset(outside)))
         .collect()
 }

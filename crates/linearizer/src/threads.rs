@@ -1,6 +1,7 @@
 //! The THREAD opt: the outermost output loop `r` of extent `n` is split across `t`
 //! threads (`t` the largest divisor of `n` within the limit): `r -> core_id*(n/t) + r'`,
-//! with `r'` looping over `n/t`. Small kernels are left on one thread.
+//! with `r'` looping over `n/t`. Kernels with little work (all loop trips together) stay
+//! on one thread.
 
 use std::collections::HashMap;
 
@@ -25,11 +26,13 @@ pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeEr
         })
         .collect();
     outer.sort_by_key(RangeKey::of);
-    let elements: i64 = outer
-        .iter()
+    // the work of one run: the trip count of every loop, reductions included
+    let elements: i64 = toposort(ast)
+        .into_iter()
+        .filter(|u| u.op() == Op::Range)
         .filter_map(|r| r.src()[0].const_int())
         .map(|e| e as i64)
-        .product();
+        .fold(1i64, |a, e| a.saturating_mul(e));
     let Some(first) = outer.first() else {
         return Ok((ast.clone(), 1));
     };

@@ -41,6 +41,16 @@ pub fn realize_set(sink: &UOp, shapes: &HashMap<UOp, Vec<i64>>) -> HashSet<UOp> 
             if n.op() == Op::Sink {
                 continue;
             }
+            // a reduction that this node broadcasts is stored first: it ends here
+            if n.op() == Op::Expand && broadcasts(n, shapes) {
+                let src = &n.src()[0];
+                if !is_leaf(src)
+                    && !realized.contains(src)
+                    && sub.get(src).is_some_and(store_before_broadcast)
+                {
+                    added |= realized.insert(src.clone());
+                }
+            }
             let mut s = Subgraph {
                 has_reduce: n.op() == Op::Reduce,
                 buffers_read: 0,
@@ -58,15 +68,6 @@ pub fn realize_set(sink: &UOp, shapes: &HashMap<UOp, Vec<i64>>) -> HashSet<UOp> 
                 }
             }
             s.buffers_read = r.len();
-            if n.op() == Op::Expand && broadcasts(n, shapes) {
-                let src = &n.src()[0];
-                if !is_leaf(src)
-                    && !realized.contains(src)
-                    && sub.get(src).is_some_and(store_before_broadcast)
-                {
-                    added |= realized.insert(src.clone());
-                }
-            }
             if !is_leaf(n)
                 && !realized.contains(n)
                 && store_shared(&s, consumers.get(n).copied().unwrap_or(0))

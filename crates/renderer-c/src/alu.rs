@@ -73,6 +73,10 @@ pub(crate) fn expr(
             "{} / {a}",
             if dt == DType::F64 { "1.0" } else { "1.0f" }
         )),
+        Op::Exp2 if float && dt != DType::F64 => {
+            helpers.require(Helper::Exp2F32);
+            Ok(format!("exp2_f32({a})"))
+        }
         Op::Exp2 => float_only(format!("exp2{f}({a})")),
         Op::Log2 => float_only(format!("log2{f}({a})")),
         Op::Sin => float_only(format!("sin{f}({a})")),

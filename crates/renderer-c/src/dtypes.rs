@@ -77,6 +77,8 @@ pub(crate) enum Helper {
     Encode(DType),
     FloorDiv,
     FloorMod,
+    /// `exp2_f32`: a branch-free exp2 that the C compiler can vectorize.
+    Exp2F32,
 }
 
 impl Helper {

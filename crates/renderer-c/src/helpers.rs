@@ -90,6 +90,33 @@ static inline uint16_t float_to_bf16(float x) {
 }
 ";
 
+/// exp2 by range reduction: `x = n + f` with `f` in [-0.5, 0.5], `2^f` by the Cephes
+/// polynomial (relative error about 2e-7), `2^n` from exponent bits in two factors so
+/// that subnormal results and overflow come out right. No branches and no libm call, so
+/// loops over it vectorize.
+const EXP2_F32: &str = "\
+static inline float exp2_f32(float x) {
+  float xc = x < -150.0f ? -150.0f : (x > 128.0f ? 128.0f : x);
+  float n = __builtin_floorf(xc + 0.5f);
+  float f = xc - n;
+  float p = 1.535336188319500e-4f;
+  p = p * f + 1.339887440266574e-3f;
+  p = p * f + 9.618437357674640e-3f;
+  p = p * f + 5.550332471162809e-2f;
+  p = p * f + 2.402264791363012e-1f;
+  p = p * f + 6.931472028550421e-1f;
+  p = p * f + 1.0f;
+  int ni = (int)n;
+  int n1 = ni >> 1;
+  int n2 = ni - n1;
+  union { unsigned int u; float f; } a, b;
+  a.u = (unsigned int)(n1 + 127) << 23;
+  b.u = (unsigned int)(n2 + 127) << 23;
+  float r = p * a.f * b.f;
+  return x != x ? x : r;
+}
+";
+
 const FLOOR_DIV: &str = "\
 static inline long long floordiv_i64(long long a, long long b) {
   long long q = a / b;
@@ -188,6 +215,7 @@ pub(crate) fn text(helper: Helper) -> String {
         Helper::F64ToF32Odd => F64_TO_F32_ODD.to_string(),
         Helper::Fp8Mag => FP8_MAG.to_string(),
         Helper::FloorDiv => FLOOR_DIV.to_string(),
+        Helper::Exp2F32 => EXP2_F32.to_string(),
         Helper::FloorMod => FLOOR_MOD.to_string(),
         Helper::Decode(DType::F16) => F16_DECODE.to_string(),
         Helper::Encode(DType::F16) => F16_ENCODE.to_string(),
