@@ -18,11 +18,11 @@ that compares with criterion's steady state.
   /tmp/tgvenv/bin/python crates/symbolic/benches/tinygrad_symbolic.py [--rounds 5] [--n 10000]
 """
 import argparse
+import importlib.metadata
 import statistics
 import sys
 import time
 
-import tinygrad
 from tinygrad.uop.ops import UOp
 
 MASK = (1 << 64) - 1
@@ -105,7 +105,7 @@ def main() -> None:
     if r == 0: simplified = out
 
   def avg_nodes(es): return sum(len(e.toposort()) for e in es) / max(len(es), 1)
-  print(f"tinygrad {tinygrad.__version__ if hasattr(tinygrad, '__version__') else '0.14.0'}, python {sys.version.split()[0]}")
+  print(f"tinygrad {importlib.metadata.version('tinygrad')}, python {sys.version.split()[0]}")
   print(f"corpus: {args.n} expressions (seed {args.seed:#x}, depth {args.depth}) built in {build_s:.2f} s; "
         f"{errors // args.rounds} raised per round")
   print(f"average nodes {avg_nodes(corpus):.2f} before, {avg_nodes(simplified):.2f} after")
