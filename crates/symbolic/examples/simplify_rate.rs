@@ -18,6 +18,9 @@ fn main() {
             let _ = symbolic::simplify(e);
         }
         let s = t.elapsed().as_secs_f64();
-        println!("round {round}: {:.0} expressions/s", corpus.len() as f64 / s);
+        println!(
+            "round {round}: {:.0} expressions/s",
+            corpus.len() as f64 / s
+        );
     }
 }
