@@ -10,7 +10,7 @@ use crate::alu::{AluError, exec_alu};
 use crate::arg::ConstValue;
 use crate::graph::toposort;
 use crate::op::Op;
-use crate::uop::UOp;
+use crate::uop::{UOp, UOpMap};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EvalError {
@@ -50,7 +50,7 @@ impl Evaluator {
     /// Flattens `root`. Leaves are listed by `leaves()` in a deterministic order.
     pub fn new(root: &UOp) -> Result<Evaluator, EvalError> {
         let order = toposort(root);
-        let mut at: HashMap<UOp, usize> = HashMap::new();
+        let mut at: UOpMap<usize> = UOpMap::default();
         let mut leaves = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         for n in order {

@@ -1,9 +1,9 @@
 //! Whole-graph helpers: `toposort` (sources before users, iterative), `substitute`
 //! (replace nodes by others everywhere), `node_count`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use crate::uop::UOp;
+use crate::uop::{UOp, UOpMap, UOpSet};
 
 /// Every node reachable from `root`, each once, sources before the nodes that use them.
 /// The order is deterministic (sources in order, depth first).
@@ -14,7 +14,7 @@ pub fn toposort(root: &UOp) -> Vec<UOp> {
 /// `toposort` over several roots.
 pub fn toposort_many(roots: &[UOp]) -> Vec<UOp> {
     let mut out = Vec::new();
-    let mut done: HashSet<UOp> = HashSet::new();
+    let mut done: UOpSet = UOpSet::default();
     let mut stack: Vec<(UOp, bool)> = roots.iter().rev().map(|r| (r.clone(), false)).collect();
     while let Some((n, expanded)) = stack.pop() {
         if done.contains(&n) {
@@ -44,8 +44,8 @@ pub fn node_count(root: &UOp) -> usize {
 
 /// `root` with every occurrence of a key of `map` replaced by its value. Replacements are
 /// not searched again.
-pub fn substitute(root: &UOp, map: &HashMap<UOp, UOp>) -> UOp {
-    let mut done: HashMap<UOp, UOp> = HashMap::new();
+pub fn substitute<S: std::hash::BuildHasher>(root: &UOp, map: &HashMap<UOp, UOp, S>) -> UOp {
+    let mut done: UOpMap<UOp> = UOpMap::default();
     let mut stack: Vec<(UOp, bool)> = vec![(root.clone(), false)];
     while let Some((n, expanded)) = stack.pop() {
         if done.contains_key(&n) {

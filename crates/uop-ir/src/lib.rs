@@ -35,5 +35,5 @@ pub use movement::{
 pub use op::{AxisType, Op};
 pub use print::{expr_string, graph_string, short_string};
 pub use rewrite::{CHAIN_LIMIT, Mode, RewriteError, graph_rewrite, rewrite};
-pub use uop::{UOp, WeakUOp, live_nodes};
+pub use uop::{PassThrough, UOp, UOpMap, UOpSet, WeakUOp, live_nodes};
 pub use upat::{ArgPat, Bindings, SrcPat, UPat};

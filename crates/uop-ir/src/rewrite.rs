@@ -12,13 +12,11 @@
 //! node rewritten into something that contains a node still being rewritten is a cycle,
 //! and a chain of more than `CHAIN_LIMIT` rewrites of one node is an error.
 
-use std::collections::{HashMap, HashSet};
-
 use thiserror::Error;
 
 use crate::matcher::PatternMatcher;
 use crate::print::short_string;
-use crate::uop::UOp;
+use crate::uop::{UOp, UOpMap, UOpSet};
 
 /// The longest chain of rewrites of one node before the rule set is declared looping.
 pub const CHAIN_LIMIT: u32 = 10_000;
@@ -68,8 +66,8 @@ pub fn graph_rewrite<C: 'static>(
     let mut r = Rewriter {
         pm,
         ctx,
-        replace: HashMap::new(),
-        pending: HashSet::new(),
+        replace: UOpMap::default(),
+        pending: UOpSet::default(),
     };
     match mode {
         Mode::PostOrder => r.post_order(root),
@@ -86,9 +84,9 @@ pub fn rewrite(root: &UOp, pm: &PatternMatcher) -> Result<UOp, RewriteError> {
 struct Rewriter<'a, C> {
     pm: &'a PatternMatcher<C>,
     ctx: &'a mut C,
-    replace: HashMap<UOp, UOp>,
+    replace: UOpMap<UOp>,
     /// Nodes opened but not finished: meeting one again means the rules loop.
-    pending: HashSet<UOp>,
+    pending: UOpSet,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -229,7 +227,7 @@ impl<C: 'static> Rewriter<'_, C> {
                     }
                     // rules first, to a fixed point on this node
                     let mut cur = f.n.clone();
-                    let mut seen = HashSet::from([cur.clone()]);
+                    let mut seen = UOpSet::from_iter([cur.clone()]);
                     while let Some((new, rule, loc)) = self.apply(&cur)? {
                         if !seen.insert(new.clone()) || seen.len() as u32 > CHAIN_LIMIT {
                             return Err(Self::cycle(&cur, Some((rule, loc))));

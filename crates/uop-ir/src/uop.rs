@@ -201,9 +201,14 @@ impl Drop for Node {
 
 const SHARDS: usize = 64;
 
-/// A hasher for keys that are already hashes.
-#[derive(Default)]
-struct PassThrough(u64);
+/// A hasher for keys that are already hashes (a `UOp` hashes as its content key).
+#[derive(Default, Clone, Copy, Debug)]
+pub struct PassThrough(u64);
+
+/// A hash map keyed by nodes, hashing each by its (already random) content key.
+pub type UOpMap<V> = HashMap<UOp, V, BuildHasherDefault<PassThrough>>;
+/// A hash set of nodes, hashing each by its content key.
+pub type UOpSet = std::collections::HashSet<UOp, BuildHasherDefault<PassThrough>>;
 
 impl Hasher for PassThrough {
     fn finish(&self) -> u64 {
