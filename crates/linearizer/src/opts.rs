@@ -18,7 +18,10 @@ use crate::reduce::RangeKey;
 
 /// The range split `r -> r'*u + k`: the new range and the expression for each `k`.
 fn split(r: &UOp, u: i64, kind: AxisType) -> Option<(UOp, Vec<UOp>)> {
-    let n = r.src()[0].const_int()? as i64;
+    if r.op() != Op::Range {
+        return None;
+    }
+    let n = r.src().first()?.const_int()? as i64;
     let Arg::Range { axis, .. } = r.arg() else {
         return None;
     };
@@ -71,7 +74,10 @@ pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
             continue;
         };
         let (value, ranges) = (&red.src()[0], &red.src()[1..]);
-        if ranges.len() != 1 || toposort(value).iter().any(|v| v.op() == Op::Reduce) {
+        if ranges.len() != 1
+            || ranges[0].op() != Op::Range
+            || toposort(value).iter().any(|v| v.op() == Op::Reduce)
+        {
             continue;
         }
         let Some((outer, lanes)) = split(&ranges[0], u, AxisType::Reduce) else {

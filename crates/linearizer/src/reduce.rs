@@ -98,7 +98,16 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
         }
         let mut groups: Vec<(BTreeSet<RangeKey>, Vec<UOp>)> = Vec::new();
         for red in ready {
-            let key: BTreeSet<RangeKey> = red.src()[1..].iter().map(RangeKey::of).collect();
+            let key: BTreeSet<RangeKey> = red.src()[1..]
+                .iter()
+                .filter(|r| r.op() == Op::Range)
+                .map(RangeKey::of)
+                .collect();
+            if key.is_empty() {
+                // a reduction over no loop (its ranges folded to constants) is its value
+                groups.push((key, vec![red]));
+                continue;
+            }
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, g)) => g.push(red),
                 None => groups.push((key, vec![red])),
@@ -106,6 +115,12 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
         }
         let mut replace: HashMap<UOp, UOp> = HashMap::new();
         for (reduced, group) in groups {
+            if reduced.is_empty() {
+                group.iter().for_each(|red| {
+                    replace.insert(red.clone(), red.src()[0].clone());
+                });
+                continue;
+            }
             let ranges: Vec<UOp> = reduced.iter().map(|r| r.range.0.clone()).collect();
             let mut outer: BTreeSet<RangeKey> = BTreeSet::new();
             for red in &group {

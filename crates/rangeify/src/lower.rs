@@ -135,12 +135,20 @@ impl<'a> Lowerer<'a> {
                 let mut src_idx = idx.to_vec();
                 let mut ranges = Vec::new();
                 for &a in axes.iter() {
+                    if src_shape[a] == 1 {
+                        // one element: no loop
+                        src_idx[a] = UOp::int(0);
+                        continue;
+                    }
                     let r = UOp::range_of(UOp::int(src_shape[a]), self.next_axis, AxisType::Reduce);
                     self.next_axis += 1;
                     src_idx[a] = r.clone();
                     ranges.push(r);
                 }
                 let value = self.lower(src, &src_idx, valid, false)?;
+                if ranges.is_empty() {
+                    return Ok(value);
+                }
                 let mut srcs = vec![value];
                 srcs.extend(ranges);
                 Ok(UOp::new(
