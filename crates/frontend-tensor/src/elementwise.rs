@@ -1,7 +1,7 @@
 //! Elementwise math with numpy broadcasting and dtype promotion. Transcendental functions
 //! are built from the IR's base-2 ops (`exp(x) = exp2(x / ln 2)`).
 
-use dtype::{DType, least_upper_dtype};
+use dtype::{DType, Operand, least_upper_dtype, promote};
 use uop_ir::{Op, UOp};
 
 use crate::error::{Result, TensorError};
@@ -31,12 +31,21 @@ impl Tensor {
     /// Both operands broadcast to one shape and promoted to one dtype.
     fn broadcast_pair(&self, other: &Tensor, op: &'static str) -> Result<(Tensor, Tensor)> {
         let shape = broadcast_shape(op, self.shape(), other.shape())?;
-        let dtype = if self.shape().is_empty() && self.node().op() == Op::Const {
-            other.dtype()
-        } else if other.shape().is_empty() && other.node().op() == Op::Const {
-            self.dtype()
-        } else {
-            least_upper_dtype(&[self.dtype(), other.dtype()])?
+        // a scalar constant is a weak literal: it adopts the other side's dtype, unless it
+        // is a float next to an integer tensor
+        let weak = |c: &Tensor, strong: &Tensor| -> Result<DType> {
+            let lit = if c.dtype().is_float() {
+                Operand::WeakFloat
+            } else {
+                Operand::WeakInt
+            };
+            Ok(promote(Operand::Strong(strong.dtype()), lit)?)
+        };
+        let is_literal = |t: &Tensor| t.shape().is_empty() && t.node().op() == Op::Const;
+        let dtype = match (is_literal(self), is_literal(other)) {
+            (true, false) => weak(self, other)?,
+            (false, true) => weak(other, self)?,
+            _ => least_upper_dtype(&[self.dtype(), other.dtype()])?,
         };
         Ok((
             self.cast(dtype)?.broadcast_to(&shape)?,

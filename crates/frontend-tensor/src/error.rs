@@ -34,6 +34,8 @@ pub enum TensorError {
     WrongType { want: DType, have: DType },
     #[error("{op} is not defined for {dtype}")]
     DType { op: &'static str, dtype: DType },
+    #[error("{op}: cannot allocate {bytes} bytes of host memory")]
+    HostMemory { op: &'static str, bytes: usize },
     #[error("{0}")]
     Promote(#[from] dtype::DTypeError),
     #[error("{0}")]

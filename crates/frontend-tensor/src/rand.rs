@@ -22,13 +22,20 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// `n` uniform values in [0, 1) with 24 random bits each.
-fn uniform(n: usize) -> Vec<f32> {
+/// `n` uniform values in [0, 1) with 24 random bits each (drawn on the host).
+fn uniform(op: &'static str, n: usize) -> Result<Vec<f32>> {
+    let mut out: Vec<f32> = Vec::new();
+    out.try_reserve_exact(n)
+        .map_err(|_| crate::TensorError::HostMemory {
+            op,
+            bytes: n.saturating_mul(4),
+        })?;
     let seed = mix(SEED.load(Ordering::SeqCst) ^ 0x5eed);
     let start = COUNTER.fetch_add(n as u64, Ordering::SeqCst);
-    (0..n as u64)
-        .map(|i| (mix(seed ^ mix(start + i)) >> 40) as f32 / (1u64 << 24) as f32)
-        .collect()
+    out.extend(
+        (0..n as u64).map(|i| (mix(seed ^ mix(start + i)) >> 40) as f32 / (1u64 << 24) as f32),
+    );
+    Ok(out)
 }
 
 impl Tensor {
@@ -36,7 +43,7 @@ impl Tensor {
     pub fn rand(shape: &[i64]) -> Result<Tensor> {
         let n = uop_ir::checked_numel(shape)
             .map_err(|error| crate::TensorError::Shape { op: "rand", error })?;
-        Tensor::from_slice(&uniform(n as usize), shape)
+        Tensor::from_slice(&uniform("rand", n as usize)?, shape)
     }
 
     /// Standard normal, f32 (Box-Muller).
@@ -44,7 +51,7 @@ impl Tensor {
         let n = uop_ir::checked_numel(shape)
             .map_err(|error| crate::TensorError::Shape { op: "randn", error })?
             as usize;
-        let u = uniform(2 * n);
+        let u = uniform("randn", n.saturating_mul(2))?;
         let v: Vec<f32> = (0..n)
             .map(|i| {
                 let (u1, u2) = (1.0 - u[2 * i] as f64, u[2 * i + 1] as f64);

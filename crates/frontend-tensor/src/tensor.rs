@@ -115,12 +115,16 @@ impl Tensor {
         Tensor::full(shape, 1.0, dtype)
     }
 
-    /// A scalar constant on this tensor's device with this tensor's dtype.
+    /// A scalar constant on this tensor's device. A literal is weak: it takes this
+    /// tensor's dtype, except that a fractional value next to an integer tensor is a
+    /// float (as `i32 * 0.5` is in numpy and tinygrad).
     pub(crate) fn scalar_like(&self, v: f64) -> Tensor {
         let c = if self.dtype.is_float() {
             UOp::const_of(self.dtype, ConstValue::Float(v))
-        } else {
+        } else if v.fract() == 0.0 && v.is_finite() {
             UOp::const_of(self.dtype, ConstValue::Int(v as i128))
+        } else {
+            UOp::const_of(dtype::DEFAULT_FLOAT, ConstValue::Float(v))
         };
         self.derive(c, Vec::new())
     }

@@ -1,0 +1,223 @@
+//! Bad user input returns `Err` with a message that names the operation and the problem;
+//! it never panics (DESIGN.md: "Errors, not panics"). None of these runs a kernel, but
+//! the device must be registered to create tensors.
+
+mod common;
+
+use std::fmt::Debug;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use frontend_tensor::{DType, Result, Tensor};
+
+/// `f` returns an error (it does not panic, and it does not succeed) whose message
+/// contains each of `needles`.
+fn expect_err<T: Debug>(what: &str, needles: &[&str], f: impl FnOnce() -> Result<T>) {
+    let r = catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| panic!("{what}: panicked instead of returning an error"));
+    let msg = match r {
+        Ok(v) => panic!("{what}: returned Ok({v:?}), want an error"),
+        Err(e) => e.to_string(),
+    };
+    for n in needles {
+        assert!(
+            msg.contains(n),
+            "{what}: the message {msg:?} does not mention {n:?}"
+        );
+    }
+}
+
+fn t23() -> Tensor {
+    common::cpu();
+    Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).expect("from_slice")
+}
+
+#[test]
+fn reshape_to_a_different_count() {
+    expect_err(
+        "reshape [2,3] -> [4]",
+        &["reshape", "[2, 3]", "[4]", "number of elements"],
+        || t23().reshape(&[4]),
+    );
+    expect_err("reshape [2,3] -> [7]", &["reshape", "[7]"], || {
+        t23().reshape(&[7])
+    });
+    expect_err("reshape [2,3] -> [-1, -6]", &["reshape", "-1"], || {
+        t23().reshape(&[-1, -6])
+    });
+}
+
+#[test]
+fn expand_of_a_non_1_dim() {
+    expect_err(
+        "expand [2,3] -> [4,3]",
+        &["expand", "[2, 3]", "[4, 3]", "size-1"],
+        || t23().expand(&[4, 3]),
+    );
+    expect_err("expand [2,3] -> [2,3,4] (rank)", &["expand"], || {
+        t23().expand(&[2, 3, 4])
+    });
+    expect_err("broadcast_to [2,3] -> [3]", &["broadcast_to"], || {
+        t23().broadcast_to(&[3])
+    });
+    expect_err("broadcast_to [2,3] -> [4,3]", &["broadcast_to"], || {
+        t23().broadcast_to(&[4, 3])
+    });
+}
+
+#[test]
+fn binary_ops_of_shapes_that_do_not_broadcast() {
+    let b = || Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[4]).expect("from_slice");
+    expect_err(
+        "add [2,3] + [4]",
+        &["add", "[2, 3]", "[4]", "broadcast"],
+        || t23().add(&b()),
+    );
+    expect_err("mul", &["mul", "broadcast"], || t23().mul(&b()));
+    expect_err("lt", &["lt", "broadcast"], || t23().lt(&b()));
+    expect_err("where", &["where", "broadcast"], || {
+        t23().lt(&t23()).and_then(|c| c.where_(&b(), &b()))
+    });
+    expect_err("where branches", &["where", "broadcast"], || {
+        b().where_(&t23(), &b())
+    });
+}
+
+#[test]
+fn matmul_mismatch() {
+    expect_err(
+        "matmul [2,3] @ [2,3]",
+        &["matmul", "[2, 3]", "inner"],
+        || t23().matmul(&t23()),
+    );
+    expect_err("matmul of a 1-D tensor", &["matmul", "2-D"], || {
+        t23().reshape(&[6]).and_then(|v| v.matmul(&t23()))
+    });
+    expect_err("matmul of a 3-D tensor", &["matmul", "2-D"], || {
+        t23()
+            .reshape(&[1, 2, 3])
+            .and_then(|v| v.matmul(&t23().transpose(0, 1)?))
+    });
+}
+
+#[test]
+fn zero_size_dims() {
+    common::cpu();
+    let empty: &[f32] = &[];
+    expect_err("from_slice of shape [0]", &["from_slice", "0"], || {
+        Tensor::from_slice(empty, &[0])
+    });
+    expect_err("zeros [3, 0]", &["full", "[3, 0]", "size 0"], || {
+        Tensor::zeros(&[3, 0], DType::F32)
+    });
+    expect_err("full [-2]", &["full", "-2"], || {
+        Tensor::full(&[-2], 1.0, DType::F32)
+    });
+    expect_err("rand [0]", &["rand", "0"], || Tensor::rand(&[0]));
+    expect_err("randn [4, 0]", &["randn", "0"], || Tensor::randn(&[4, 0]));
+    expect_err("arange 0", &["0"], || Tensor::arange(0, DType::F32));
+    expect_err("arange -3", &["-3"], || Tensor::arange(-3, DType::I32));
+    expect_err("reshape to [0, 6]", &["reshape", "0"], || {
+        t23().reshape(&[0, 6])
+    });
+    expect_err("expand to [2, 0]", &["expand", "0"], || {
+        t23().sum(&[1], true).and_then(|s| s.expand(&[2, 0]))
+    });
+    expect_err("shrink to an empty range", &["shrink"], || {
+        t23().shrink(&[(0, 2), (1, 1)])
+    });
+    expect_err("slice to an empty range", &["shrink"], || {
+        t23().slice(&[(1, 1)])
+    });
+}
+
+#[test]
+fn axes_out_of_range() {
+    expect_err(
+        "sum axis -3 of rank 2",
+        &["sum", "axis -3", "rank 2"],
+        || t23().sum(&[-3], false),
+    );
+    expect_err("sum axis 2 of rank 2", &["sum", "axis 2", "rank 2"], || {
+        t23().sum(&[2], false)
+    });
+    expect_err("max axis -3", &["max", "-3"], || t23().max(&[-3], true));
+    expect_err("min axis 5", &["5"], || t23().min(&[5], false));
+    expect_err("mean axis -4", &["mean", "-4"], || t23().mean(&[-4], false));
+    expect_err("var axis 9", &["9"], || t23().var(&[9], false));
+    expect_err("softmax axis -3", &["-3"], || t23().softmax(-3));
+    expect_err("softmax axis 2", &["2"], || t23().softmax(2));
+    expect_err("layernorm axis 7", &["7"], || t23().layernorm(7, 1e-5));
+    expect_err("transpose 0, 2", &["transpose", "axis 2"], || {
+        t23().transpose(0, 2)
+    });
+    expect_err("flip axis 3", &["flip", "axis 3"], || t23().flip(&[3]));
+    expect_err("unsqueeze 3 of rank 2", &["unsqueeze", "3"], || {
+        t23().unsqueeze(3)
+    });
+    expect_err("slice with 3 ranges of rank 2", &["slice"], || {
+        t23().slice(&[(0, 1), (0, 1), (0, 1)])
+    });
+}
+
+#[test]
+fn movement_args_that_do_not_fit() {
+    expect_err("permute [0, 0]", &["permute", "[0, 0]"], || {
+        t23().permute(&[0, 0])
+    });
+    expect_err("permute [0, 2]", &["permute"], || t23().permute(&[0, 2]));
+    expect_err(
+        "permute of rank 3 on rank 2",
+        &["permute", "rank 2"],
+        || t23().permute(&[0, 1, 2]),
+    );
+    expect_err("pad with a negative amount", &["pad", "negative"], || {
+        t23().pad(&[(0, 0), (-1, 0)])
+    });
+    expect_err("pad of the wrong rank", &["pad", "rank 2"], || {
+        t23().pad(&[(1, 1)])
+    });
+    expect_err("shrink past the end", &["shrink", "[2, 3]"], || {
+        t23().shrink(&[(0, 2), (0, 4)])
+    });
+    expect_err("shrink from a negative start", &["shrink"], || {
+        t23().shrink(&[(-1, 2), (0, 3)])
+    });
+    expect_err("shrink of the wrong rank", &["shrink"], || {
+        t23().shrink(&[(0, 1)])
+    });
+    // more memory than the address space: the allocator's failure is an error
+    expect_err("realize 2^60 f32", &["allocate"], || {
+        Tensor::zeros(&[1 << 60], DType::F32)?
+            .exp()?
+            .to_vec::<f32>()
+    });
+    expect_err("a shape too large for i64", &["fit"], || {
+        Tensor::zeros(&[i64::MAX, 2], DType::F32)
+    });
+}
+
+#[test]
+fn data_and_dtype_mismatches() {
+    common::cpu();
+    expect_err(
+        "from_slice with 5 values for [2, 3]",
+        &["from_slice", "5", "[2, 3]"],
+        || Tensor::from_slice(&[1.0f32; 5], &[2, 3]),
+    );
+    expect_err("to_vec::<i32> of f32", &["to_vec", "i32", "f32"], || {
+        t23().to_vec::<i32>()
+    });
+    expect_err("to_vec::<f64> of f32", &["to_vec", "f64", "f32"], || {
+        t23().to_vec::<f64>()
+    });
+    expect_err("to_vec::<f32> of bool", &["to_vec", "f32", "bool"], || {
+        t23().lt(&t23())?.to_vec::<f32>()
+    });
+    expect_err("to_vec::<bool> of i32", &["to_vec", "bool", "i32"], || {
+        t23().cast(DType::I32)?.to_vec::<bool>()
+    });
+    expect_err("cast to void", &["cast"], || t23().cast(DType::Void));
+    expect_err("an unknown device", &["NOPE"], || {
+        Tensor::from_slice_on(&[1.0f32], &[1], "NOPE")
+    });
+}

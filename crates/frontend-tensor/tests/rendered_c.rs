@@ -1,0 +1,98 @@
+//! The C that canonical kernels render to, as `insta` snapshots: a change in the
+//! linearizer or the C renderer shows up as a diff to review like code. Kernels are
+//! linearized with `Opts::default()` (one thread), so the text does not depend on the
+//! machine. Rendering runs nothing, so no C compiler is needed.
+
+mod common;
+
+use frontend_tensor::Tensor;
+use renderer::Renderer;
+use uop_ir::Arg;
+
+/// The C source of each kernel that realizing `t` schedules.
+fn render(t: &Tensor) -> Vec<String> {
+    let sched = Tensor::schedule(&[t]).unwrap_or_else(|e| panic!("schedule: {e}"));
+    let renderer = renderer_c::CRenderer::new();
+    sched
+        .kernels
+        .iter()
+        .map(|k| {
+            let sizes: Vec<usize> = k
+                .buffers
+                .iter()
+                .map(|b| match b.arg() {
+                    Arg::Buffer { size, .. } => *size,
+                    _ => 0,
+                })
+                .collect();
+            let program = linearizer::linearize(&k.ast, &sizes, &linearizer::Opts::default())
+                .unwrap_or_else(|e| panic!("linearize: {e}"));
+            renderer
+                .render(&program)
+                .unwrap_or_else(|e| panic!("render: {e}"))
+                .code
+        })
+        .collect()
+}
+
+/// The one kernel of `t`.
+fn render_one(t: &Tensor) -> String {
+    let mut src = render(t);
+    assert_eq!(
+        src.len(),
+        1,
+        "expected one kernel, got:\n{}",
+        src.join("\n")
+    );
+    src.remove(0)
+}
+
+/// `1, 2, 3, ..` of `shape` (registers the device first).
+fn ramp(shape: &[i64]) -> Tensor {
+    common::cpu();
+    let n: i64 = shape.iter().product();
+    let data: Vec<f32> = (0..n).map(|i| i as f32 + 1.0).collect();
+    Tensor::from_slice(&data, shape).expect("from_slice")
+}
+
+#[test]
+fn elementwise_add() {
+    let (a, b) = (ramp(&[16]), ramp(&[16]));
+    insta::assert_snapshot!(render_one(&a.add(&b).unwrap()));
+}
+
+#[test]
+fn row_sum() {
+    let a = ramp(&[4, 8]);
+    insta::assert_snapshot!(render_one(&a.sum(&[1], false).unwrap()));
+}
+
+#[test]
+fn matmul_4x4() {
+    let (a, b) = (ramp(&[4, 4]), ramp(&[4, 4]));
+    insta::assert_snapshot!(render_one(&a.matmul(&b).unwrap()));
+}
+
+#[test]
+fn padded_load() {
+    let a = ramp(&[3, 5]);
+    let b = ramp(&[5, 7]);
+    let t = a.pad(&[(1, 1), (1, 1)]).unwrap().add(&b).unwrap();
+    insta::assert_snapshot!(render_one(&t));
+}
+
+#[test]
+fn i32_where_and_cast() {
+    common::cpu();
+    let data: Vec<i32> = (0..12).map(|i| i - 6).collect();
+    let a = Tensor::from_slice(&data, &[12]).unwrap();
+    let zero = Tensor::zeros(&[1], frontend_tensor::DType::I32).unwrap();
+    let t = a
+        .lt(&zero)
+        .unwrap()
+        .where_(&a.neg(), &a)
+        .unwrap()
+        .cast(frontend_tensor::DType::F32)
+        .unwrap();
+    insta::assert_snapshot!(render_one(&t));
+}
