@@ -127,11 +127,11 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     let arena: Vec<Buffer> = plan
         .sizes
         .iter()
-        .map(|s| dev.alloc(*s))
+        .map(|s| store::alloc(&dev, *s))
         .collect::<Result<_, _>>()?;
     for out in &outputs {
         if store::get(out).is_none() {
-            store::insert(out, dev.alloc(bytes_of(out))?);
+            store::insert(out, dev.name(), store::alloc(&dev, bytes_of(out))?);
         }
     }
     for (i, kernel) in sched.kernels.iter().enumerate() {
@@ -156,6 +156,9 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
         if debug::level() >= 2 {
             eprintln!("{}", kernel_line(i, &program, took, dev.roofline()));
         }
+    }
+    for memory in arena {
+        store::release(&dev, memory);
     }
     Ok((sched, stats))
 }

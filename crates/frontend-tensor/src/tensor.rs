@@ -88,9 +88,9 @@ impl Tensor {
         }
         let dev = device::open(device)?;
         let buffer = UOp::new_buffer(T::DTYPE, data.len(), dev.name());
-        let memory = dev.alloc(data.len() * T::DTYPE.itemsize())?;
+        let memory = engine::store::alloc(&dev, data.len() * T::DTYPE.itemsize())?;
         memory.copy_in(0, &T::write_bytes(data))?;
-        engine::store::insert(&buffer, memory);
+        engine::store::insert(&buffer, dev.name(), memory);
         let node = UOp::new(Op::Reshape, T::DTYPE, [buffer], Arg::Shape(shape.into()));
         Ok(Tensor::from_node(node, shape.to_vec(), dev.name()))
     }

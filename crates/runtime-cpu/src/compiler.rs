@@ -16,7 +16,7 @@ use crate::cache::{self, DiskCache};
 
 /// The optimisation flags used unless `FERROGRAD_CFLAGS` replaces them. Contraction into FMA
 /// is off so that results match the reference (unfused) arithmetic bit for bit.
-pub const DEFAULT_CFLAGS: &str = "-O3 -march=native -ffp-contract=off";
+pub const DEFAULT_CFLAGS: &str = "-O3 -march=native -ffp-contract=off -fno-trapping-math";
 
 /// What makes the output a shared object read from stdin; `-o OUT` follows.
 const REQUIRED_FLAGS: [&str; 5] = ["-shared", "-fPIC", "-x", "c", "-"];

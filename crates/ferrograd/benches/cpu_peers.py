@@ -1,0 +1,37 @@
+"""Peer figures for the CPU benchmark rows (crates/ferrograd/examples/cpu_bench.rs):
+numpy and tinygrad 0.14's CPU device on the same programs, median of 9 runs after a
+warm-up. tinygrad's CPU device compiles with clang: run with CC=clang-19 (gcc does not
+take its flags). Usage: python cpu_peers.py [numpy|tinygrad|all]"""
+import os, sys, time
+
+def median_ms(f, n=9):
+    f()
+    r = []
+    for _ in range(n):
+        s = time.perf_counter(); f(); r.append(time.perf_counter() - s)
+    return sorted(r)[n // 2] * 1e3
+
+def numpy_rows():
+    import numpy as np
+    a = np.random.rand(1 << 22).astype(np.float32); b = np.random.rand(1 << 22).astype(np.float32)
+    s = np.random.rand(2048, 2048).astype(np.float32)
+    x = np.random.rand(512, 512).astype(np.float32); y = np.random.rand(512, 512).astype(np.float32)
+    def softmax():
+        e = np.exp(s - s.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
+    return {"a*b+1": median_ms(lambda: a * b + 1), "sum": median_ms(lambda: a.sum()),
+            "softmax": median_ms(softmax), "matmul": median_ms(lambda: x @ y)}
+
+def tinygrad_rows():
+    os.environ.setdefault("DEV", "CPU")
+    from tinygrad import Tensor
+    a = Tensor.rand(1 << 22).realize(); b = Tensor.rand(1 << 22).realize()
+    s = Tensor.rand(2048, 2048).realize()
+    x = Tensor.rand(512, 512).realize(); y = Tensor.rand(512, 512).realize()
+    return {"a*b+1": median_ms(lambda: (a * b + 1).realize()), "sum": median_ms(lambda: a.sum().realize()),
+            "softmax": median_ms(lambda: s.softmax(-1).realize()), "matmul": median_ms(lambda: (x @ y).realize())}
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    for name, fn in [("numpy", numpy_rows), ("tinygrad", tinygrad_rows)]:
+        if which in (name, "all"):
+            print(name, {k: round(v, 3) for k, v in fn().items()}, "ms")
