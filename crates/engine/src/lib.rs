@@ -160,5 +160,14 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     for memory in arena {
         store::release(&dev, memory);
     }
+    if debug::level() >= 1 {
+        eprintln!(
+            "ran {} kernels in {:.2} ms; temporaries {:.2} MB planned ({:.2} MB without sharing)",
+            stats.kernels,
+            stats.run_time.as_secs_f64() * 1e3,
+            stats.temporary_bytes as f64 / 1e6,
+            stats.unshared_temporary_bytes as f64 / 1e6
+        );
+    }
     Ok((sched, stats))
 }

@@ -133,6 +133,14 @@ impl Tensor {
         self.shrink(&arg)
     }
 
+    /// Forces this tensor into a buffer of its own when realized (a kernel boundary).
+    pub fn contiguous(&self) -> Tensor {
+        self.derive(
+            UOp::new(Op::Contiguous, self.dtype(), [self.node()], Arg::None),
+            self.shape().to_vec(),
+        )
+    }
+
     /// Inserts a size-1 dim at `axis`.
     pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
         let mut shape = self.shape().to_vec();

@@ -113,3 +113,21 @@ fn rand_of_a_huge_shape_is_an_error() {
     let r = std::panic::catch_unwind(|| Tensor::randn(&huge).map(|_| ()));
     assert!(matches!(r, Ok(Err(_))), "randn [2^61] panicked");
 }
+
+#[test]
+fn contiguous_forces_a_kernel_boundary() {
+    if !common::cpu() {
+        return;
+    }
+    let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[4]).unwrap();
+    let chain = a.add_scalar(1.0).unwrap().mul_scalar(2.0).unwrap();
+    assert_eq!(Tensor::schedule(&[&chain]).unwrap().kernels.len(), 1);
+    let split = a
+        .add_scalar(1.0)
+        .unwrap()
+        .contiguous()
+        .mul_scalar(2.0)
+        .unwrap();
+    assert_eq!(Tensor::schedule(&[&split]).unwrap().kernels.len(), 2);
+    assert_eq!(split.to_vec::<f32>().unwrap(), vec![4.0, 6.0, 8.0, 10.0]);
+}
