@@ -29,5 +29,17 @@ pub fn lower_gates(ast: &UOp) -> Result<UOp, uop_ir::RewriteError> {
                 .named("ld"),
             |b| Some(UOp::const_of(b["ld"].dtype(), ConstValue::Int(0))),
         );
+    let pm = pm
+        // where(g, LOAD(i, g, z), z) -> LOAD(i, g, z)   (the load is gated already)
+        .rule(
+            "where(g, load(i, g, z), z) -> load(i, g, z)",
+            UPat::var("g").where_(
+                UPat::op(Op::Load)
+                    .src([UPat::any(), UPat::var("g"), UPat::var("z")])
+                    .named("ld"),
+                UPat::var("z"),
+            ),
+            |b| Some(b["ld"].clone()),
+        );
     graph_rewrite(ast, &pm, &mut (), Mode::PostOrder)
 }
