@@ -131,3 +131,18 @@ fn contiguous_forces_a_kernel_boundary() {
     assert_eq!(Tensor::schedule(&[&split]).unwrap().kernels.len(), 2);
     assert_eq!(split.to_vec::<f32>().unwrap(), vec![4.0, 6.0, 8.0, 10.0]);
 }
+
+/// A reduction over several axes opens all its loops together (found by fuzz-kernels).
+#[test]
+fn reduce_over_three_permuted_axes() {
+    if !common::cpu() {
+        return;
+    }
+    let data = [4.0f32, -3.0, -1.0, 1.0, 4.0, -4.0, 4.0, -1.0];
+    let t = Tensor::from_slice(&data, &[2, 2, 1, 2]).unwrap();
+    let p = t.permute(&[2, 0, 1, 3]).unwrap().permute(&[1, 2, 0, 3]).unwrap();
+    let m = p.max(&[0, 1, 3], true).unwrap();
+    assert_eq!(m.to_vec::<f32>().unwrap(), vec![4.0]);
+    let s = t.sum(&[0, 1, 3], false).unwrap();
+    assert_eq!(s.to_vec::<f32>().unwrap(), vec![4.0]);
+}

@@ -112,7 +112,14 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
 fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
     let mut outer: BTreeSet<RangeKey> = BTreeSet::new();
     let mut groups: Vec<Vec<UOp>> = Vec::new();
-    for n in toposort(sink) {
+    let order = toposort(sink);
+    // an END that closes another END's loop is not the outermost of its chain
+    let inner: std::collections::HashSet<UOp> = order
+        .iter()
+        .filter(|n| n.op() == Op::End && n.src()[0].op() == Op::End)
+        .map(|n| n.src()[0].clone())
+        .collect();
+    for n in order {
         if n.op() == Op::Range
             && !matches!(
                 n.arg(),
@@ -124,8 +131,8 @@ fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
         {
             outer.insert(RangeKey::of(&n));
         }
-        if n.op() == Op::End && matches!(n.src()[0].op(), Op::Store | Op::Group) {
-            // a reduction's chain of ENDs: collect its ranges
+        if n.op() == Op::End && !inner.contains(&n) {
+            // a chain of ENDs from its outermost: collect its ranges
             let mut g = Vec::new();
             let mut e = n.clone();
             while e.op() == Op::End {
