@@ -140,9 +140,38 @@ fn reduce_over_three_permuted_axes() {
     }
     let data = [4.0f32, -3.0, -1.0, 1.0, 4.0, -4.0, 4.0, -1.0];
     let t = Tensor::from_slice(&data, &[2, 2, 1, 2]).unwrap();
-    let p = t.permute(&[2, 0, 1, 3]).unwrap().permute(&[1, 2, 0, 3]).unwrap();
+    let p = t
+        .permute(&[2, 0, 1, 3])
+        .unwrap()
+        .permute(&[1, 2, 0, 3])
+        .unwrap();
     let m = p.max(&[0, 1, 3], true).unwrap();
     assert_eq!(m.to_vec::<f32>().unwrap(), vec![4.0]);
     let s = t.sum(&[0, 1, 3], false).unwrap();
     assert_eq!(s.to_vec::<f32>().unwrap(), vec![4.0]);
+}
+
+/// A reduction nested in another, upcast into lanes of which only some nest: all the lanes'
+/// reductions share their loop (found by fuzz-kernels). Checked against the same program
+/// cut into two kernels.
+#[test]
+fn nested_reductions_in_upcast_lanes() {
+    if !common::cpu() {
+        return;
+    }
+    let data = [-3.0f32, -1.0, 3.0, -4.0, -2.0, -4.0, 2.0, -4.0];
+    let t0 = Tensor::from_slice(&data, &[2, 2, 1, 2]).unwrap();
+    let t2 = t0
+        .pad(&[(0, 1), (2, 1), (0, 0), (2, 3)])
+        .unwrap()
+        .sum(&[1], true)
+        .unwrap();
+    let pads = [(1, 2), (1, 2), (3, 3), (1, 2)];
+    let fused = t2.pad(&pads).unwrap().max(&[2], true).unwrap();
+    let split = t2.contiguous().pad(&pads).unwrap().max(&[2], true).unwrap();
+    assert_eq!(Tensor::schedule(&[&fused]).unwrap().kernels.len(), 1);
+    assert_eq!(
+        fused.to_vec::<f32>().unwrap(),
+        split.to_vec::<f32>().unwrap()
+    );
 }

@@ -113,6 +113,28 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
                 None => groups.push((key, vec![red])),
             }
         }
+        // reductions over the same loop share it: a group waits until every reduction over
+        // its ranges is ready (upcast lanes copy one reduction and keep its ranges)
+        let waiting: Vec<BTreeSet<RangeKey>> = order
+            .iter()
+            .filter(|u| u.op() == Op::Reduce && !groups.iter().any(|(_, g)| g.contains(u)))
+            .map(|u| {
+                u.src()[1..]
+                    .iter()
+                    .filter(|r| r.op() == Op::Range)
+                    .map(RangeKey::of)
+                    .collect()
+            })
+            .collect();
+        let all = groups.len();
+        let deferred: Vec<(BTreeSet<RangeKey>, Vec<UOp>)> = groups
+            .iter()
+            .filter(|(k, _)| !k.is_empty() && waiting.contains(k))
+            .cloned()
+            .collect();
+        if deferred.len() < all {
+            groups.retain(|(k, _)| k.is_empty() || !waiting.contains(k));
+        }
         let mut replace: HashMap<UOp, UOp> = HashMap::new();
         for (reduced, group) in groups {
             if reduced.is_empty() {
