@@ -130,20 +130,29 @@ pub fn case_seed(seed: u64, index: u64) -> u64 {
 pub fn random_case(seed: u64, index: u64) -> Case {
     let mut rng = SplitMix(case_seed(seed, index));
     let base = random_shape(&mut rng);
-    let len = 1 + rng.below(MAX_CHAIN) as usize;
+    let (chain, _) = random_chain(&mut rng, &base, MAX_CHAIN);
+    Case { base, chain }
+}
+
+/// A chain of 1 to `max_len` movement ops that fit `shape` and the limits (shorter when no
+/// op fits), with the shape it leaves. Also `fuzz-kernels`' movement generator.
+pub fn random_chain(rng: &mut SplitMix, shape: &[i64], max_len: u64) -> (Vec<Movement>, Vec<i64>) {
+    let len = 1 + rng.below(max_len) as usize;
     let mut chain = Vec::with_capacity(len);
-    let mut shape = base.clone();
+    let mut shape = shape.to_vec();
     for _ in 0..len {
-        let Some((m, next)) = random_fitting_op(&mut rng, &shape) else {
+        let Some((m, next)) = random_fitting_op(rng, &shape) else {
             break;
         };
         chain.push(m);
         shape = next;
     }
-    Case { base, chain }
+    (chain, shape)
 }
 
-fn random_shape(rng: &mut SplitMix) -> Vec<i64> {
+/// A random base shape: rank 1 to 5, dims 1 to 16 (about a quarter 1), at most
+/// [`MAX_ELEMENTS`] elements.
+pub fn random_shape(rng: &mut SplitMix) -> Vec<i64> {
     let rank = 1 + rng.below(MAX_BASE_RANK) as usize;
     let mut shape: Vec<i64> = (0..rank).map(|_| random_dim(rng)).collect();
     while shape.iter().product::<i64>() > MAX_ELEMENTS {

@@ -146,7 +146,8 @@ pub fn build(case: &Case) -> Result<Built, String> {
     })
 }
 
-fn apply(stack: &ViewStack, m: &Movement) -> view_ref::Result<ViewStack> {
+/// `m` applied to the top of `stack` (view-ref's movement ops).
+pub fn apply(stack: &ViewStack, m: &Movement) -> view_ref::Result<ViewStack> {
     match m {
         Movement::Reshape(s) => stack.reshape(s),
         Movement::Permute(p) => stack.permute(p),
@@ -199,7 +200,7 @@ pub fn agrees(expected: Option<i64>, got: ConstValue) -> bool {
 }
 
 /// Row-major odometer; false once every point was visited.
-fn next_point(point: &mut [i64], shape: &[i64]) -> bool {
+pub fn next_point(point: &mut [i64], shape: &[i64]) -> bool {
     for (x, &dim) in point.iter_mut().zip(shape).rev() {
         *x += 1;
         if *x < dim {
