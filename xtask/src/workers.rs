@@ -183,9 +183,18 @@ mod tests {
         assert_eq!(i, 42);
         assert_eq!((back.kernels, back.live_steps), (3, 5));
         assert!(back.multi_consumer);
-        assert_eq!(back.failure, Some(Failure::new(Kind::Error, "bad thing here")));
+        assert_eq!(
+            back.failure,
+            Some(Failure::new(Kind::Error, "bad thing here"))
+        );
         let ok = Outcome::default();
-        assert!(decode(&encode(0, &ok)).expect("decodes").1.failure.is_none());
+        assert!(
+            decode(&encode(0, &ok))
+                .expect("decodes")
+                .1
+                .failure
+                .is_none()
+        );
         assert!(decode("case 1").is_none());
     }
 }
