@@ -175,3 +175,15 @@ fn nested_reductions_in_upcast_lanes() {
         split.to_vec::<f32>().unwrap()
     );
 }
+
+/// A full sum of a flipped tensor: a nest of reduction loops read backwards, which gcc
+/// 12.2's loop vectorizer miscompiled (found by fuzz-kernels, seed 11, case 1075).
+#[test]
+fn sum_of_a_flipped_tensor() {
+    if !common::cpu() {
+        return;
+    }
+    let t = Tensor::from_slice(&[-3.0f32, 1.0, 1.0, 4.0, 2.0, 2.0, -4.0, 3.0], &[4, 2]).unwrap();
+    let s = t.flip(&[0, 1]).unwrap().sum(&[0, 1], true).unwrap();
+    assert_eq!(s.to_vec::<f32>().unwrap(), vec![6.0]);
+}

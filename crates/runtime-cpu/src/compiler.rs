@@ -16,7 +16,12 @@ use crate::cache::{self, DiskCache};
 
 /// The optimisation flags used unless `FERROGRAD_CFLAGS` replaces them. Contraction into FMA
 /// is off so that results match the reference (unfused) arithmetic bit for bit.
-pub const DEFAULT_CFLAGS: &str = "-O3 -march=native -ffp-contract=off -fno-trapping-math";
+/// `-fno-trapping-math` lets gated and `exp2` code become selects. The loop vectorizer is
+/// off: gcc 12.2 (Debian 12) miscompiles a nest of reduction loops read backwards
+/// (`acc += d[7 - 2*a - b]` over a 4x2 nest sums to 2, not 6; found by
+/// `cargo xtask fuzz-kernels`, seed 11, case 1075). Straight-line (SLP) vectorization stays.
+pub const DEFAULT_CFLAGS: &str =
+    "-O3 -march=native -ffp-contract=off -fno-trapping-math -fno-tree-loop-vectorize";
 
 /// What makes the output a shared object read from stdin; `-o OUT` follows.
 const REQUIRED_FLAGS: [&str; 5] = ["-shared", "-fPIC", "-x", "c", "-"];
