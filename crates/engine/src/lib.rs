@@ -74,6 +74,7 @@ pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, Engin
     let opts = linearizer::Opts {
         max_threads,
         optimize: !noopt(),
+        vector: dev.renderer().target().vector.clone(),
         ..Default::default()
     };
     let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;

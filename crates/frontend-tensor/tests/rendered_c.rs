@@ -11,6 +11,23 @@ use uop_ir::Arg;
 
 /// The C source of each kernel that realizing `t` schedules.
 fn render(t: &Tensor) -> Vec<String> {
+    render_with(t, &linearizer::Opts::default())
+}
+
+/// The same with the CPU heuristics and the C target's vectors (one thread).
+fn render_optimized(t: &Tensor) -> Vec<String> {
+    let opts = linearizer::Opts {
+        optimize: true,
+        vector: renderer_c::CRenderer::with_threads(1)
+            .target()
+            .vector
+            .clone(),
+        ..Default::default()
+    };
+    render_with(t, &opts)
+}
+
+fn render_with(t: &Tensor, opts: &linearizer::Opts) -> Vec<String> {
     let sched = Tensor::schedule(&[t]).unwrap_or_else(|e| panic!("schedule: {e}"));
     let renderer = renderer_c::CRenderer::new();
     sched
@@ -25,7 +42,7 @@ fn render(t: &Tensor) -> Vec<String> {
                     _ => 0,
                 })
                 .collect();
-            let program = linearizer::linearize(&k.ast, &sizes, &linearizer::Opts::default())
+            let program = linearizer::linearize(&k.ast, &sizes, opts)
                 .unwrap_or_else(|e| panic!("linearize: {e}"));
             renderer
                 .render(&program)
@@ -95,4 +112,23 @@ fn i32_where_and_cast() {
         .cast(frontend_tensor::DType::F32)
         .unwrap();
     insta::assert_snapshot!(render_one(&t));
+}
+
+#[test]
+fn vectorized_mul_add() {
+    let (a, b) = (ramp(&[64]), ramp(&[64]));
+    let t = a.mul(&b).unwrap().add_scalar(1.0).unwrap();
+    insta::assert_snapshot!(render_optimized(&t).join("\n"));
+}
+
+#[test]
+fn vectorized_softmax() {
+    let a = ramp(&[4, 32]);
+    insta::assert_snapshot!(render_optimized(&a.softmax(-1).unwrap()).join("\n"));
+}
+
+#[test]
+fn vectorized_matmul() {
+    let (a, b) = (ramp(&[8, 16]), ramp(&[16, 16]));
+    insta::assert_snapshot!(render_optimized(&a.matmul(&b).unwrap()).join("\n"));
 }

@@ -9,16 +9,18 @@ mod order;
 mod program;
 mod reduce;
 mod threads;
+mod vectorize;
 
 use std::collections::BTreeSet;
 
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
-pub use opts::{cpu_heuristics, unroll_reduces, upcast};
+pub use opts::{choose_vector_axis, cpu_heuristics, unroll_reduces, upcast};
 pub use program::{LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
 pub use threads::split_threads;
+pub use vectorize::{VectorTarget, lane_of, vectorize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LinearizeError {
@@ -37,8 +39,10 @@ pub struct Opts {
     pub max_threads: usize,
     /// Below this many loop trips (all loops together) a kernel is not split across threads.
     pub thread_min_elements: i64,
-    /// Apply the upcast/unroll heuristics (`NOOPT=1` turns them off).
+    /// Apply the upcast/unroll/vector heuristics (`NOOPT=1` turns them off).
     pub optimize: bool,
+    /// The target's vectors; `None` keeps every kernel scalar.
+    pub vector: Option<VectorTarget>,
 }
 
 impl Default for Opts {
@@ -47,6 +51,7 @@ impl Default for Opts {
             max_threads: 1,
             thread_min_elements: 1 << 15,
             optimize: false,
+            vector: None,
         }
     }
 }
@@ -59,14 +64,23 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
             ast.op()
         )));
     }
+    let vector = opts.vector.as_ref().filter(|_| opts.optimize);
     let ast = if opts.optimize {
-        symbolic::simplify(&cpu_heuristics(ast))?
+        let axis = vector.and_then(|t| choose_vector_axis(ast, t));
+        symbolic::simplify(&cpu_heuristics(ast, axis.as_ref().map(|(r, _)| r)))?
     } else {
         ast.clone()
     };
     let (ast, threads) = split_threads(&ast, opts)?;
     let name = kernel_name(&ast);
-    let ast = gate::lower_gates(&reduce::lower_reduces(&ast))?;
+    let mut ast = gate::lower_gates(&ast)?;
+    if let Some(t) = vector
+        && let Some((r, lanes)) = choose_vector_axis(&ast, t)
+        && let Some(v) = vectorize(&ast, &r, lanes, t)?
+    {
+        ast = v;
+    }
+    let ast = reduce::lower_reduces(&ast);
     // close the stores' loops, innermost first; stores over the same loops share them
     let open = open_ranges(&ast);
     let mut by_loops: Vec<(BTreeSet<RangeKey>, Vec<UOp>)> = Vec::new();
@@ -226,7 +240,8 @@ fn estimates(uops: &[UOp], params: &[ParamInfo]) -> (u64, u64) {
                 trips.pop();
             }
             op if op.is_alu() && !u.dtype().is_int() && u.dtype() != DType::Bool => {
-                ops = ops.saturating_add(trips.last().copied().unwrap_or(1));
+                let lanes = u.lanes() as u64;
+                ops = ops.saturating_add(trips.last().copied().unwrap_or(1) * lanes);
             }
             _ => {}
         }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, Op, UOp, substitute, toposort};
 
 use crate::reduce::RangeKey;
+use crate::vectorize::{VectorTarget, is_loop};
 
 /// The range split `r -> r'*u + k`: the new range and the expression for each `k`.
 fn split(r: &UOp, u: i64, kind: AxisType) -> Option<(UOp, Vec<UOp>)> {
@@ -106,15 +107,103 @@ pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
     substitute(ast, &replace)
 }
 
-/// The CPU heuristics: in reduction kernels, upcast the last output axis by 8 and the
-/// one before it by 4 where they divide; when no output axis can be upcast, unroll the
-/// reductions by 8.
-pub fn cpu_heuristics(ast: &UOp) -> UOp {
+/// The address of a LOAD or STORE target, without a validity gate.
+fn address(idx: &UOp) -> Option<&UOp> {
+    if idx.op() != Op::Index {
+        return None;
+    }
+    let off = idx.src().get(1)?;
+    if off.op() == Op::Where && off.src()[2].is_invalid() {
+        return Some(&off.src()[1]);
+    }
+    Some(off)
+}
+
+/// `off(r + 1) - off(r)` when it simplifies to a constant.
+fn stride(off: &UOp, r: &UOp) -> Option<i128> {
+    let next = substitute(off, &HashMap::from([(r.clone(), r + 1)]));
+    symbolic::simplify(&(next - off)).ok()?.const_int()
+}
+
+/// How often an access with address `off` runs: the product of the extents of the
+/// ranges it depends on.
+fn trips(off: &UOp) -> i64 {
+    toposort(off)
+        .iter()
+        .filter(|u| u.op() == Op::Range)
+        .filter_map(|r| r.src()[0].const_int())
+        .fold(1i64, |a, e| a.saturating_mul(e as i64))
+}
+
+/// The axis to split into vectors and the lanes: the range along which the most buffer
+/// accesses of vector dtypes are contiguous (stride 1) minus those it scatters (strides
+/// other than 0 and 1), each access weighted by how often it runs (`trips`), among
+/// constant ranges that the lanes divide. Ties go to output
+/// loops (no horizontal reduction), then to the later axis. `None` when no range scores
+/// above 0.
+pub fn choose_vector_axis(ast: &UOp, target: &VectorTarget) -> Option<(UOp, u8)> {
+    let nodes = toposort(ast);
+    let accesses: Vec<(&UOp, i64)> = nodes
+        .iter()
+        .filter_map(|u| match u.op() {
+            Op::Load | Op::Store => u.src().first(),
+            _ => None,
+        })
+        .filter(|idx| target.lanes(idx.dtype()).is_some())
+        .filter_map(address)
+        .map(|off| (off, trips(off)))
+        .collect();
+    let lanes = nodes
+        .iter()
+        .filter(|u| u.op() == Op::Index)
+        .filter_map(|idx| target.lanes(idx.dtype()))
+        .min()?;
+    let mut best: Option<((i64, bool, u32), UOp)> = None;
+    for r in nodes.iter().filter(|u| u.op() == Op::Range) {
+        let Some(n) = r.src()[0].const_int() else {
+            continue;
+        };
+        let Arg::Range { axis, .. } = r.arg() else {
+            continue;
+        };
+        if n % lanes as i128 != 0 {
+            continue;
+        }
+        let score: i64 = accesses
+            .iter()
+            .map(|(off, trips)| match stride(off, r) {
+                Some(1) => *trips,
+                Some(0) => 0,
+                _ => -trips,
+            })
+            .fold(0i64, i64::saturating_add);
+        let rank = (score, is_loop(r), *axis);
+        if score > 0 && best.as_ref().is_none_or(|(b, _)| rank > *b) {
+            best = Some((rank, r.clone()));
+        }
+    }
+    best.map(|(_, r)| (r, lanes))
+}
+
+/// The CPU heuristics. In reduction kernels: when the kernel will be vectorized along
+/// `vector_axis`, upcast the last other output axis by 4 (four vector accumulators);
+/// otherwise upcast the last output axis by 8 and the one before it by 4 where they
+/// divide, and when no output axis can be upcast, unroll the reductions by 8.
+/// Elementwise kernels are left to the vector opt.
+pub fn cpu_heuristics(ast: &UOp, vector_axis: Option<&UOp>) -> UOp {
     let has_reduce = toposort(ast).iter().any(|u| u.op() == Op::Reduce);
     if !has_reduce {
         return ast.clone();
     }
     let outs = output_ranges(ast);
+    if let Some(v) = vector_axis {
+        for r in outs.iter().rev().filter(|r| *r != v) {
+            if let Some(next) = upcast(ast, r, 4) {
+                return next;
+            }
+        }
+        return ast.clone();
+    }
     let mut cur = ast.clone();
     let mut upcasted = false;
     for (pos, amount) in [(1usize, 8i64), (2, 4)] {

@@ -69,7 +69,7 @@ impl fmt::Debug for LinearProgram {
                 f,
                 "%{i} = {} {}{arg} ({})",
                 u.op(),
-                u.dtype(),
+                u.dtype_text(),
                 srcs.join(", ")
             )?;
         }

@@ -162,9 +162,11 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
                 };
                 let mut reg_src = vec![identity(*op, red.dtype())];
                 reg_src.extend(outer.iter().map(|r| r.range.0.clone()));
-                let reg = UOp::new(
+                let lanes = red.lanes();
+                let reg = UOp::new_vec(
                     Op::DefineReg,
                     red.dtype(),
+                    lanes,
                     reg_src,
                     Arg::Param { slot: next_reg },
                 );
@@ -172,10 +174,17 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
                 // the running value is read inside the loops: order the read after every range
                 let mut inside = vec![reg.clone()];
                 inside.extend(ranges.iter().cloned());
-                let acc = UOp::new(
+                let acc = UOp::new_vec(
                     Op::Load,
                     red.dtype(),
-                    [UOp::new(Op::After, red.dtype(), inside, Arg::None)],
+                    lanes,
+                    [UOp::new_vec(
+                        Op::After,
+                        red.dtype(),
+                        lanes,
+                        inside,
+                        Arg::None,
+                    )],
                     Arg::None,
                 );
                 stores.push(UOp::new(
@@ -195,8 +204,11 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
                 UOp::new(Op::End, DType::Void, [stmt, r.clone()], Arg::None)
             });
             for (red, reg) in regs {
-                let after = UOp::new(Op::After, red.dtype(), [reg, end.clone()], Arg::None);
-                replace.insert(red, UOp::new(Op::Load, after.dtype(), [after], Arg::None));
+                let lanes = red.lanes();
+                let after =
+                    UOp::new_vec(Op::After, red.dtype(), lanes, [reg, end.clone()], Arg::None);
+                let value = UOp::new_vec(Op::Load, red.dtype(), lanes, [after], Arg::None);
+                replace.insert(red, value);
             }
         }
         ast = uop_ir::substitute(&ast, &replace);

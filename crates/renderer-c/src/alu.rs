@@ -13,6 +13,8 @@ use crate::dtypes::{Helper, Helpers, bits_type, is_narrow_float, math_suffix, va
 pub(crate) struct Operand {
     pub text: String,
     pub dtype: DType,
+    /// Vector lanes (1 for a scalar).
+    pub lanes: u8,
 }
 
 /// The expression of `op` on `src`; `out` is the node's dtype.

@@ -61,6 +61,8 @@ pub(crate) fn math_suffix(dtype: DType) -> &'static str {
 /// is the emission order: every helper comes after the helpers it calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Helper {
+    /// The typedefs of a vector type (`f32x8`, `f32x8_u`).
+    VecType(DType, u8),
     /// `f32_bits` and `f32_from_bits`.
     F32Bits,
     /// `f64_bits` and `f64_from_bits`.
@@ -79,17 +81,25 @@ pub(crate) enum Helper {
     FloorMod,
     /// `exp2_f32`: a branch-free exp2 that the C compiler can vectorize.
     Exp2F32,
+    /// `max_f32x8`: the lane-wise MAX of two vectors.
+    VecMax(DType, u8),
+    /// `exp2_f32x8`: `exp2_f32` on every lane.
+    VecExp2(u8),
 }
 
 impl Helper {
-    fn deps(self) -> &'static [Helper] {
-        match self {
+    fn deps(self) -> Vec<Helper> {
+        if matches!(self, Helper::VecMax(..) | Helper::VecExp2(_)) {
+            return crate::vector::deps(self);
+        }
+        let deps: &[Helper] = match self {
             Helper::F64ToF32Odd | Helper::Decode(_) => &[Helper::F32Bits],
             Helper::Fp8Mag => &[Helper::RneShr],
             Helper::Encode(d) if d.is_fp8() => &[Helper::F32Bits, Helper::Fp8Mag],
             Helper::Encode(_) => &[Helper::F32Bits, Helper::RneShr],
             _ => &[],
-        }
+        };
+        deps.to_vec()
     }
 }
 
@@ -100,7 +110,7 @@ pub(crate) struct Helpers(BTreeSet<Helper>);
 impl Helpers {
     pub(crate) fn require(&mut self, helper: Helper) {
         if self.0.insert(helper) {
-            helper.deps().iter().for_each(|&d| self.require(d));
+            helper.deps().into_iter().for_each(|d| self.require(d));
         }
     }
 

@@ -21,6 +21,7 @@ use uop_ir::{Arg, DType, Op, UOp};
 use crate::alu::{self, Operand};
 use crate::consts;
 use crate::dtypes::{Helpers, storage_type, value_type};
+use crate::vector;
 
 const TARGET: &str = "C";
 
@@ -31,10 +32,18 @@ enum Node {
     Value(Operand),
     /// The buffer `data{slot}`.
     Buffer { slot: u32, dtype: DType },
-    /// A register (`acc{slot}`).
-    Reg { name: String, dtype: DType },
-    /// One element of a buffer: `data{slot}[offset]`.
-    Element { lvalue: String, dtype: DType },
+    /// A register (`acc{slot}`), a vector when `lanes > 1`.
+    Reg {
+        name: String,
+        dtype: DType,
+        lanes: u8,
+    },
+    /// The element `offset` of buffer `slot` (and the ones after it, for a vector access).
+    Element {
+        slot: u32,
+        offset: String,
+        dtype: DType,
+    },
     /// A statement, with no value.
     Stmt,
 }
@@ -205,15 +214,42 @@ impl Emitter<'_> {
         prefix: &str,
         expr: &str,
     ) -> Result<Node, RenderError> {
-        let ty =
-            value_type(u.dtype()).ok_or_else(|| self.malformed(i, u, "a value of dtype void"))?;
+        let ty = self.type_of(i, u)?;
         let name = format!("{prefix}{}", self.names);
         self.names += 1;
         self.line(&format!("const {ty} {name} = {expr};"));
         Ok(Node::Value(Operand {
             text: name,
             dtype: u.dtype(),
+            lanes: u.lanes(),
         }))
+    }
+
+    /// The C type of the value of `u`: a scalar type or a vector type.
+    fn type_of(&mut self, i: usize, u: &UOp) -> Result<String, RenderError> {
+        if u.lanes() > 1 {
+            return vector::vector_type(u.dtype(), u.lanes(), &mut self.helpers)
+                .map_err(|why| self.unsupported(i, u, why));
+        }
+        value_type(u.dtype())
+            .map(str::to_string)
+            .ok_or_else(|| self.malformed(i, u, "a value of dtype void"))
+    }
+
+    /// A scalar operand of a vector op, broadcast to every lane.
+    fn widen(&mut self, i: usize, u: &UOp, v: Operand) -> Result<Operand, RenderError> {
+        if v.lanes == u.lanes() {
+            return Ok(v);
+        }
+        if v.lanes != 1 {
+            return Err(self.malformed(i, u, format!("mixes {} and {} lanes", v.lanes, u.lanes())));
+        }
+        let ty = self.type_of(i, u)?;
+        Ok(Operand {
+            text: vector::broadcast(&ty, &v.text, u.lanes()),
+            dtype: v.dtype,
+            lanes: u.lanes(),
+        })
     }
 
     fn node(&mut self, i: usize, u: &UOp) -> Result<(), RenderError> {
@@ -234,6 +270,7 @@ impl Emitter<'_> {
                 Node::Value(Operand {
                     text,
                     dtype: u.dtype(),
+                    lanes: 1,
                 })
             }
             Op::Special => self.special(i, u)?,
@@ -245,12 +282,27 @@ impl Emitter<'_> {
             Op::Load => self.load(i, u)?,
             Op::Store => self.store(i, u)?,
             Op::Sink | Op::Group | Op::Noop => Node::Stmt,
+            Op::Stack => self.stack(i, u)?,
+            Op::Gep => self.gep(i, u)?,
+            op if op.alu_arity().is_some() && u.lanes() > 1 => {
+                let mut src = Vec::new();
+                for s in u.src() {
+                    let v = self.value(i, u, s)?;
+                    src.push(self.widen(i, u, v)?);
+                }
+                let expr = vector::expr(op, u.lanes(), &src, &mut self.helpers)
+                    .map_err(|why| self.unsupported(i, u, why))?;
+                self.declare(i, u, "alu", &expr)?
+            }
             op if op.alu_arity().is_some() => {
                 let src = u
                     .src()
                     .iter()
                     .map(|s| self.value(i, u, s))
                     .collect::<Result<Vec<_>, _>>()?;
+                if src.iter().any(|s| s.lanes != 1) {
+                    return Err(self.malformed(i, u, "a scalar op on a vector"));
+                }
                 let expr = alu::expr(op, u.dtype(), &src, &mut self.helpers)
                     .map_err(|why| self.unsupported(i, u, why))?;
                 let prefix = if matches!(op, Op::Cast | Op::Bitcast) {
@@ -298,6 +350,7 @@ impl Emitter<'_> {
         Ok(Node::Value(Operand {
             text: "core_id64".into(),
             dtype: DType::Index,
+            lanes: 1,
         }))
     }
 
@@ -334,6 +387,7 @@ impl Emitter<'_> {
         Ok(Node::Value(Operand {
             text: name,
             dtype: DType::Index,
+            lanes: 1,
         }))
     }
 
@@ -369,13 +423,13 @@ impl Emitter<'_> {
 
     fn define_reg(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
         let slot = self.slot(i, u)?;
-        let ty = value_type(u.dtype())
-            .ok_or_else(|| self.malformed(i, u, "a register of dtype void"))?;
+        let ty = self.type_of(i, u)?;
         let init = u
             .src()
             .first()
             .ok_or_else(|| self.malformed(i, u, "no initial value"))?;
         let init = self.value(i, u, init)?;
+        let init = self.widen(i, u, init)?;
         if !self.regs.insert(slot) {
             return Err(self.malformed(i, u, format!("register slot {slot} is defined twice")));
         }
@@ -384,6 +438,7 @@ impl Emitter<'_> {
         Ok(Node::Reg {
             name,
             dtype: u.dtype(),
+            lanes: u.lanes(),
         })
     }
 
@@ -424,7 +479,8 @@ impl Emitter<'_> {
             ));
         }
         Ok(Node::Element {
-            lvalue: format!("data{slot}[{}]", offset.text),
+            slot,
+            offset: offset.text,
             dtype,
         })
     }
@@ -436,8 +492,23 @@ impl Emitter<'_> {
             _ => return Err(self.malformed(i, u, "expected [index] or [index, gate, alt]")),
         };
         let (read, dtype) = match self.get(i, u, target)?.node.clone() {
-            Node::Element { lvalue, dtype } => (self.helpers.load(dtype, &lvalue), dtype),
-            Node::Reg { name, dtype } => (name, dtype),
+            Node::Element {
+                slot,
+                offset,
+                dtype,
+            } if u.lanes() > 1 => {
+                let ty = self.type_of(i, u)?;
+                (format!("*(const {ty}_u*)(data{slot} + {offset})"), dtype)
+            }
+            Node::Element {
+                slot,
+                offset,
+                dtype,
+            } => (
+                self.helpers.load(dtype, &format!("data{slot}[{offset}]")),
+                dtype,
+            ),
+            Node::Reg { name, dtype, lanes } if lanes == u.lanes() => (name, dtype),
             _ => return Err(self.malformed(i, u, format!("reads a {}", target.op()))),
         };
         if u.dtype() != dtype {
@@ -447,7 +518,11 @@ impl Emitter<'_> {
             None => read,
             Some((gate, alt)) => {
                 let gate = self.value(i, u, gate)?;
+                if gate.lanes != 1 {
+                    return Err(self.malformed(i, u, "a vector gate"));
+                }
                 let alt = self.value(i, u, alt)?;
+                let alt = self.widen(i, u, alt)?;
                 if alt.dtype != dtype {
                     return Err(self.malformed(
                         i,
@@ -467,11 +542,30 @@ impl Emitter<'_> {
         };
         let value = self.value(i, u, value)?;
         let (lvalue, text, dtype) = match self.get(i, u, target)?.node.clone() {
-            Node::Element { lvalue, dtype } => {
-                let text = self.helpers.store(dtype, &value.text);
-                (lvalue, text, dtype)
+            Node::Element {
+                slot,
+                offset,
+                dtype,
+            } if value.lanes > 1 => {
+                let ty = vector::vector_type(dtype, value.lanes, &mut self.helpers)
+                    .map_err(|why| self.unsupported(i, u, why))?;
+                (
+                    format!("*({ty}_u*)(data{slot} + {offset})"),
+                    value.text.clone(),
+                    dtype,
+                )
             }
-            Node::Reg { name, dtype } => (name, value.text, dtype),
+            Node::Element {
+                slot,
+                offset,
+                dtype,
+            } => {
+                let text = self.helpers.store(dtype, &value.text);
+                (format!("data{slot}[{offset}]"), text, dtype)
+            }
+            Node::Reg { name, dtype, lanes } if lanes == value.lanes => {
+                (name, value.text.clone(), dtype)
+            }
             _ => return Err(self.malformed(i, u, format!("writes to a {}", target.op()))),
         };
         if value.dtype != dtype {
@@ -479,5 +573,40 @@ impl Emitter<'_> {
         }
         self.line(&format!("{lvalue} = {text};"));
         Ok(Node::Stmt)
+    }
+
+    /// STACK: `(f32x8){a, b, ...}` from scalars.
+    fn stack(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
+        if u.src().len() != u.lanes() as usize {
+            return Err(self.malformed(
+                i,
+                u,
+                format!("{} elements for {} lanes", u.src().len(), u.lanes()),
+            ));
+        }
+        let mut elems = Vec::new();
+        for s in u.src() {
+            let v = self.value(i, u, s)?;
+            if v.lanes != 1 || v.dtype != u.dtype() {
+                return Err(self.malformed(i, u, "an element is not a scalar of its dtype"));
+            }
+            elems.push(v.text);
+        }
+        let ty = self.type_of(i, u)?;
+        self.declare(i, u, "vec", &format!("({ty}){{{}}}", elems.join(", ")))
+    }
+
+    /// GEP: one lane of a vector.
+    fn gep(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
+        let (Some(src), Arg::Axes(lanes)) = (u.src().first(), u.arg()) else {
+            return Err(self.malformed(i, u, "expected [vector] and a lane"));
+        };
+        let v = self.value(i, u, src)?;
+        match lanes[..] {
+            [k] if k < v.lanes as usize && u.lanes() == 1 => {
+                self.declare(i, u, "lane", &format!("{}[{k}]", v.text))
+            }
+            _ => Err(self.malformed(i, u, format!("lane {lanes:?} of {} lanes", v.lanes))),
+        }
     }
 }

@@ -223,5 +223,8 @@ pub(crate) fn text(helper: Helper) -> String {
         Helper::Encode(DType::BF16) => BF16_ENCODE.to_string(),
         Helper::Decode(d) => fp8_decode(d),
         Helper::Encode(d) => fp8_encode(d),
+        Helper::VecType(d, lanes) => crate::vector::typedef(d, lanes),
+        Helper::VecMax(d, lanes) => crate::vector::max_helper(d, lanes),
+        Helper::VecExp2(lanes) => crate::vector::exp2_helper(lanes),
     }
 }

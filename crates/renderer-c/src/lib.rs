@@ -7,6 +7,7 @@
 //! - `helpers`: the C text of those helpers and of floor division.
 //! - `consts`: exact literals.
 //! - `alu`: ALU, CAST and BITCAST expressions.
+//! - `vector`: vector types and vector ALU expressions (GCC/clang vector extensions).
 //! - `emit`: the walk over the program that writes declarations, loops and stores.
 //!
 //! Malformed programs and ops the target cannot run give a `RenderError`, never a panic.
@@ -16,8 +17,9 @@ mod consts;
 mod dtypes;
 mod emit;
 mod helpers;
+mod vector;
 
-use renderer::{LinearProgram, RenderError, Renderer, Source, Target};
+use renderer::{LinearProgram, RenderError, Renderer, Source, Target, VectorTarget};
 
 /// Renders kernels as C for the CPU; `core_id` is the thread index of a run.
 #[derive(Clone, Debug)]
@@ -40,6 +42,11 @@ impl CRenderer {
                 has_local: false,
                 max_vector_width: 8,
                 max_threads: max_threads.max(1),
+                vector: Some(VectorTarget {
+                    bytes: 32,
+                    dtypes: vector::C_VECTOR_DTYPES.to_vec(),
+                    alu: vector::c_vector_alu(),
+                }),
             },
         }
     }

@@ -5,7 +5,7 @@
 use thiserror::Error;
 use uop_ir::Op;
 
-pub use linearizer::{LinearProgram, ParamInfo};
+pub use linearizer::{LinearProgram, ParamInfo, VectorTarget};
 
 /// What a target supports; the linearizer and the optimizer ask these.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct Target {
     pub max_vector_width: usize,
     /// The most threads one kernel may use (`core_id` values).
     pub max_threads: usize,
+    /// The vectors the renderer emits; `None` keeps kernels scalar.
+    pub vector: Option<VectorTarget>,
 }
 
 /// Generated source of one kernel.

@@ -109,7 +109,9 @@ impl UOp {
         } else {
             src.first().map_or(DType::Void, UOp::dtype)
         };
-        UOp::new(op, dtype, src, Arg::None)
+        // a vector operand makes the result a vector (scalars broadcast)
+        let lanes = src.iter().map(UOp::lanes).max().unwrap_or(1);
+        UOp::new_vec(op, dtype, lanes, src, Arg::None)
     }
 
     fn binary(&self, op: Op, rhs: impl IntoOperand) -> UOp {

@@ -43,8 +43,10 @@ ops! {
     After => "AFTER",
     /// Groups statements with no order between them.
     Group => "GROUP",
-    /// Builds a vector (or tuple) from its srcs.
+    /// Builds a vector from its scalar srcs (lanes = their count).
     Stack => "STACK",
+    /// One lane of a vector; arg `Axes([lane])`.
+    Gep => "GEP",
     // -- memory --
     /// Pointer arithmetic: src[0] buffer, src[1..] index expressions.
     Index => "INDEX",

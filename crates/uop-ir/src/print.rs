@@ -96,7 +96,7 @@ pub fn graph_string(root: &UOp) -> String {
             out,
             "%{i} = {} {}{arg} ({})",
             n.op(),
-            n.dtype(),
+            n.dtype_text(),
             srcs.join(", ")
         );
         ids.insert(n, i);

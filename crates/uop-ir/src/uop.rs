@@ -25,6 +25,8 @@ pub struct UOp(Arc<Node>);
 pub struct Node {
     op: Op,
     dtype: DType,
+    /// Vector lanes: 1 for a scalar, `n` for a vector of `n` elements of `dtype`.
+    lanes: u8,
     src: Box<[UOp]>,
     arg: Arg,
     key: Key,
@@ -35,8 +37,15 @@ impl UOp {
     /// Interns `(op, dtype, src, arg)`: returns the live node with that content if there
     /// is one, else creates it.
     pub fn new(op: Op, dtype: DType, src: impl Into<Box<[UOp]>>, arg: Arg) -> UOp {
+        UOp::new_vec(op, dtype, 1, src, arg)
+    }
+
+    /// Interns a node of `lanes` elements of `dtype` (a vector when `lanes > 1`; 0 is
+    /// taken as 1). Vectors exist only after the linearizer's vectorize pass.
+    pub fn new_vec(op: Op, dtype: DType, lanes: u8, src: impl Into<Box<[UOp]>>, arg: Arg) -> UOp {
+        let lanes = lanes.max(1);
         let src = src.into();
-        let key = content_key(op, dtype, &src, &arg);
+        let key = content_key(op, dtype, lanes, &src, &arg);
         // Upgraded handles that do not match are dropped only after the lock is released
         // (declared first, dropped last): dropping a last handle evicts, which locks.
         let mut misses: Vec<Arc<Node>> = Vec::new();
@@ -47,6 +56,7 @@ impl UOp {
             let Some(node) = weak.upgrade() else { continue };
             if node.op == op
                 && node.dtype == dtype
+                && node.lanes == lanes
                 && node.arg == arg
                 && node.src.len() == src.len()
                 && node.src.iter().zip(src.iter()).all(|(a, b)| a == b)
@@ -56,10 +66,15 @@ impl UOp {
             misses.push(node);
         }
         bucket.retain(|w| w.strong_count() > 0);
-        let bounds = compute_bounds(op, dtype, &src, &arg);
+        let bounds = if lanes == 1 {
+            compute_bounds(op, dtype, &src, &arg)
+        } else {
+            None
+        };
         let node = Arc::new(Node {
             op,
             dtype,
+            lanes,
             src,
             arg,
             key,
@@ -75,6 +90,20 @@ impl UOp {
 
     pub fn dtype(&self) -> DType {
         self.0.dtype
+    }
+
+    /// The dtype as printed: `f32`, or `f32x8` for a vector.
+    pub fn dtype_text(&self) -> String {
+        if self.lanes() > 1 {
+            format!("{}x{}", self.dtype(), self.lanes())
+        } else {
+            self.dtype().to_string()
+        }
+    }
+
+    /// Vector lanes (1 for a scalar).
+    pub fn lanes(&self) -> u8 {
+        self.0.lanes
     }
 
     pub fn src(&self) -> &[UOp] {
@@ -108,7 +137,13 @@ impl UOp {
 
     /// The same node with other sources.
     pub fn with_src(&self, src: impl Into<Box<[UOp]>>) -> UOp {
-        UOp::new(self.op(), self.dtype(), src, self.arg().clone())
+        UOp::new_vec(
+            self.op(),
+            self.dtype(),
+            self.lanes(),
+            src,
+            self.arg().clone(),
+        )
     }
 
     /// A total order that is the same in every run: op, then dtype, then arg, then key.
@@ -173,10 +208,14 @@ impl fmt::Debug for Node {
     }
 }
 
-fn content_key(op: Op, dtype: DType, src: &[UOp], arg: &Arg) -> Key {
+fn content_key(op: Op, dtype: DType, lanes: u8, src: &[UOp], arg: &Arg) -> Key {
     let mut h = StableHasher::default();
     op.name().hash(&mut h);
     dtype.name().hash(&mut h);
+    // scalars hash as they did before vectors existed
+    if lanes > 1 {
+        h.write_usize(lanes as usize);
+    }
     arg.hash(&mut h);
     h.write_usize(src.len());
     for s in src {

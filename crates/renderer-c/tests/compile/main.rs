@@ -9,3 +9,4 @@ mod common;
 mod alu;
 mod floats;
 mod programs;
+mod vectors;

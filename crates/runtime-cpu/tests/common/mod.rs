@@ -19,6 +19,7 @@ impl HandWritten {
             has_local: false,
             max_vector_width: 8,
             max_threads: 8,
+            vector: None,
         })
     }
 }

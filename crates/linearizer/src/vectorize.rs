@@ -1,0 +1,347 @@
+//! The vector opt: one range `r` of extent `n` becomes `r' * u + lane` with `r'` looping
+//! over `n/u` and `lane` the `u` lanes of a vector. Every node that depends on `lane`
+//! becomes a vector node (`lanes = u`); the rest stay scalars and are broadcast where a
+//! vector op reads them.
+//!
+//! What each dependent node becomes:
+//! - LOAD: a vector load at the lane-0 address when lane `k` reads element `off_0 + k` and
+//!   the gate (if any) is the same for every lane; otherwise (a gather, a per-lane gate)
+//!   `u` scalar loads stacked into a vector (STACK).
+//! - STORE: a vector store under the same condition; otherwise `u` scalar stores of the
+//!   lanes (GEP), in lane order.
+//! - ALU, CAST, BITCAST, WHERE: a vector op when the target has it for that dtype
+//!   (`VectorTarget`); otherwise devectorized: the scalar op per lane, stacked.
+//! - REDUCE: a vector accumulator. When `r` is one of the reduced ranges, the lanes are
+//!   combined at the end (a horizontal reduction), which reassociates float sums as the
+//!   UNROLL opt does.
+//!
+//! It assumes gated loads are lowered (`LOAD(INDEX(b, off), gate, alt)`) and reductions
+//! are not. It refuses (returns `None`, leaving the kernel scalar) when an address or gate
+//! that depends on the lane holds a reduction, or a node it has no rule for depends on
+//! the lane.
+
+use std::collections::HashMap;
+
+use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
+
+use crate::LinearizeError;
+
+/// The vectors a target has: what this pass may emit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VectorTarget {
+    /// The vector register size in bytes (32 for AVX2): lanes = bytes / itemsize.
+    pub bytes: usize,
+    /// Element dtypes that vectors (loads, stores, registers, ALU) may hold.
+    pub dtypes: Vec<DType>,
+    /// ALU ops the target has on vectors of a dtype; the rest are devectorized.
+    pub alu: Vec<(Op, DType)>,
+}
+
+impl VectorTarget {
+    /// The lanes of a full vector of `dtype`, or `None` when it has no vectors.
+    pub fn lanes(&self, dtype: DType) -> Option<u8> {
+        if !self.dtypes.contains(&dtype) || dtype.itemsize() == 0 {
+            return None;
+        }
+        u8::try_from(self.bytes / dtype.itemsize())
+            .ok()
+            .filter(|l| *l > 1)
+    }
+}
+
+/// The marker for the lane index while the graph is rebuilt.
+fn lane_var(axis: u32, lanes: u8) -> UOp {
+    UOp::new(
+        Op::DefineVar,
+        DType::Index,
+        [],
+        Arg::Var {
+            name: format!("lane@{axis}").into(),
+            min: 0,
+            max: lanes as i64 - 1,
+        },
+    )
+}
+
+/// Lane `k` of `v`: `v` itself for a scalar, the element of a STACK, else a GEP.
+pub fn lane_of(v: &UOp, k: usize) -> UOp {
+    if v.lanes() == 1 {
+        v.clone()
+    } else if v.op() == Op::Stack {
+        v.src()[k].clone()
+    } else {
+        UOp::new(Op::Gep, v.dtype(), [v.clone()], Arg::Axes([k].into()))
+    }
+}
+
+/// `v` as a vector of `lanes`: a scalar is broadcast with a STACK.
+fn widen(v: &UOp, lanes: u8) -> UOp {
+    if v.lanes() == lanes {
+        v.clone()
+    } else {
+        stack(v.dtype(), vec![v.clone(); lanes as usize])
+    }
+}
+
+fn stack(dtype: DType, elems: Vec<UOp>) -> UOp {
+    let lanes = elems.len() as u8;
+    UOp::new_vec(Op::Stack, dtype, lanes, elems, Arg::None)
+}
+
+/// `r` of `ast` split into vectors of `lanes`; `None` when the pass refuses (see the
+/// module doc) or `r` is not a constant range that `lanes` divides.
+pub fn vectorize(
+    ast: &UOp,
+    r: &UOp,
+    lanes: u8,
+    target: &VectorTarget,
+) -> Result<Option<UOp>, LinearizeError> {
+    let Arg::Range { axis, kind } = r.arg() else {
+        return Ok(None);
+    };
+    let Some(n) = r.src().first().and_then(UOp::const_int) else {
+        return Ok(None);
+    };
+    let u = lanes as i128;
+    if lanes < 2 || n < u || n % u != 0 {
+        return Ok(None);
+    }
+    let lane = lane_var(*axis, lanes);
+    let outer = UOp::range_of(UOp::int((n / u) as i64), *axis, *kind);
+    let split = if n == u {
+        lane.clone()
+    } else {
+        &outer * lanes as i64 + &lane
+    };
+    let ast = substitute(ast, &HashMap::from([(r.clone(), split)]));
+    let mut v = Vectorizer {
+        lane,
+        lanes,
+        outer,
+        target,
+        done: HashMap::new(),
+        depends: HashMap::new(),
+    };
+    for n in toposort(&ast) {
+        let dep = n == v.lane || n.src().iter().any(|s| v.depends[s]);
+        v.depends.insert(n.clone(), dep);
+        let new = if dep {
+            match v.node(&n)? {
+                Some(new) => new,
+                None => return Ok(None),
+            }
+        } else {
+            n.clone()
+        };
+        v.done.insert(n, new);
+    }
+    Ok(Some(v.done[&ast].clone()))
+}
+
+struct Vectorizer<'a> {
+    lane: UOp,
+    lanes: u8,
+    /// The range `r'` that replaces `r`.
+    outer: UOp,
+    target: &'a VectorTarget,
+    /// Old node -> new node.
+    done: HashMap<UOp, UOp>,
+    /// Whether an old node depends on the lane.
+    depends: HashMap<UOp, bool>,
+}
+
+impl Vectorizer<'_> {
+    fn vector_dtype(&self, d: DType) -> bool {
+        self.target.lanes(d).is_some_and(|l| l >= self.lanes)
+    }
+
+    /// `e` (an old scalar address or gate) with the lane fixed to `k`, simplified; `None`
+    /// when it holds a reduction over the split range.
+    fn at_lane(&self, e: &UOp, k: usize) -> Result<Option<UOp>, LinearizeError> {
+        if toposort(e)
+            .iter()
+            .any(|x| x.op() == Op::Reduce && self.depends[x])
+        {
+            return Ok(None);
+        }
+        let fixed = substitute(e, &HashMap::from([(self.lane.clone(), UOp::int(k as i64))]));
+        Ok(Some(symbolic::simplify(&fixed)?))
+    }
+
+    /// `off` per lane, and whether lane `k` is `off_0 + k`.
+    fn lane_offsets(&self, off: &UOp) -> Result<Option<(Vec<UOp>, bool)>, LinearizeError> {
+        let mut offs = Vec::new();
+        for k in 0..self.lanes as usize {
+            match self.at_lane(off, k)? {
+                Some(o) => offs.push(o),
+                None => return Ok(None),
+            }
+        }
+        let mut contiguous = true;
+        for (k, o) in offs.iter().enumerate().skip(1) {
+            let d = symbolic::simplify(&(o - &offs[0]))?;
+            contiguous &= d.const_int() == Some(k as i128);
+        }
+        Ok(Some((offs, contiguous)))
+    }
+
+    fn node(&self, n: &UOp) -> Result<Option<UOp>, LinearizeError> {
+        let new_src: Vec<UOp> = n.src().iter().map(|s| self.done[s].clone()).collect();
+        Ok(match n.op() {
+            Op::DefineVar => Some(stack(
+                DType::Index,
+                (0..self.lanes as i64).map(UOp::int).collect(),
+            )),
+            // addresses are resolved per lane by the LOAD or STORE that uses them
+            Op::Index => Some(n.clone()),
+            Op::Load => self.load(n)?,
+            Op::Store => self.store(n, &new_src)?,
+            Op::Reduce => self.reduce(n, &new_src),
+            Op::Sink | Op::Group => Some(n.with_src(new_src)),
+            op if op.alu_arity().is_some() => Some(self.alu(n, &new_src)),
+            _ => None,
+        })
+    }
+
+    fn load(&self, n: &UOp) -> Result<Option<UOp>, LinearizeError> {
+        let idx = &n.src()[0];
+        let [buf, off] = idx.src() else {
+            return Ok(None);
+        };
+        if buf.op() != Op::Param {
+            return Ok(None);
+        }
+        let Some((offs, contiguous)) = self.lane_offsets(off)? else {
+            return Ok(None);
+        };
+        let gate = n.src().get(1);
+        let gate_uniform = gate.is_none_or(|g| !self.depends[g]);
+        if contiguous && gate_uniform && self.vector_dtype(n.dtype()) {
+            let mut src = vec![idx.with_src([buf.clone(), offs[0].clone()])];
+            src.extend(n.src()[1..].iter().cloned());
+            return Ok(Some(UOp::new_vec(
+                Op::Load,
+                n.dtype(),
+                self.lanes,
+                src,
+                Arg::None,
+            )));
+        }
+        let mut elems = Vec::new();
+        for (k, o) in offs.into_iter().enumerate() {
+            let mut src = vec![idx.with_src([buf.clone(), o])];
+            if let Some(g) = gate {
+                let Some(g) = self.at_lane(g, k)? else {
+                    return Ok(None);
+                };
+                src.push(g);
+                src.extend(n.src()[2..].iter().cloned());
+            }
+            elems.push(n.with_src(src));
+        }
+        Ok(Some(stack(n.dtype(), elems)))
+    }
+
+    fn store(&self, n: &UOp, new_src: &[UOp]) -> Result<Option<UOp>, LinearizeError> {
+        let [idx, _] = n.src() else {
+            return Ok(None);
+        };
+        let value = &new_src[1];
+        let [buf, off] = idx.src() else {
+            return Ok(None);
+        };
+        if !self.depends[idx] {
+            // every lane writes the same element: the last lane's value is the one left
+            let last = lane_of(value, self.lanes as usize - 1);
+            return Ok(Some(n.with_src([idx.clone(), last])));
+        }
+        let Some((offs, contiguous)) = self.lane_offsets(off)? else {
+            return Ok(None);
+        };
+        if contiguous && self.vector_dtype(value.dtype()) {
+            let idx = idx.with_src([buf.clone(), offs[0].clone()]);
+            return Ok(Some(n.with_src([idx, widen(value, self.lanes)])));
+        }
+        let stores: Vec<UOp> = offs
+            .into_iter()
+            .enumerate()
+            .map(|(k, o)| n.with_src([idx.with_src([buf.clone(), o]), lane_of(value, k)]))
+            .collect();
+        Ok(Some(UOp::new(Op::Group, DType::Void, stores, Arg::None)))
+    }
+
+    fn reduce(&self, n: &UOp, new_src: &[UOp]) -> Option<UOp> {
+        let Arg::Reduce { op, .. } = n.arg() else {
+            return None;
+        };
+        let value = &new_src[0];
+        let mut horizontal = false;
+        let mut ranges = Vec::new();
+        for (old, new) in n.src()[1..].iter().zip(&new_src[1..]) {
+            if self.depends[old] {
+                horizontal = true;
+                if self.outer.src()[0].const_int() != Some(1) {
+                    ranges.push(self.outer.clone());
+                }
+            } else {
+                ranges.push(new.clone());
+            }
+        }
+        let combine = |parts: Vec<UOp>| parts.into_iter().reduce(|a, b| UOp::alu(*op, [a, b]));
+        let reduce_of = |v: UOp| {
+            let mut src = vec![v.clone()];
+            src.extend(ranges.iter().cloned());
+            UOp::new_vec(Op::Reduce, n.dtype(), v.lanes(), src, n.arg().clone())
+        };
+        let lanes = self.lanes as usize;
+        if value.lanes() == 1 {
+            let red = reduce_of(value.clone());
+            return if horizontal {
+                combine(vec![red; lanes])
+            } else {
+                Some(red)
+            };
+        }
+        let red = if self.vector_dtype(n.dtype()) && self.target.alu.contains(&(*op, n.dtype())) {
+            reduce_of(value.clone())
+        } else {
+            stack(
+                n.dtype(),
+                (0..lanes).map(|k| reduce_of(lane_of(value, k))).collect(),
+            )
+        };
+        if horizontal {
+            combine((0..lanes).map(|k| lane_of(&red, k)).collect())
+        } else {
+            Some(red)
+        }
+    }
+
+    fn alu(&self, n: &UOp, new_src: &[UOp]) -> UOp {
+        let native = self.target.alu.contains(&(n.op(), n.dtype()))
+            && self.vector_dtype(n.dtype())
+            && new_src.iter().all(|s| self.vector_dtype(s.dtype()));
+        if native {
+            let src: Vec<UOp> = new_src.iter().map(|s| widen(s, self.lanes)).collect();
+            return UOp::new_vec(n.op(), n.dtype(), self.lanes, src, n.arg().clone());
+        }
+        let elems = (0..self.lanes as usize)
+            .map(|k| {
+                let src: Vec<UOp> = new_src.iter().map(|s| lane_of(s, k)).collect();
+                n.with_src(src)
+            })
+            .collect();
+        stack(n.dtype(), elems)
+    }
+}
+
+/// Whether `r` is the range of an output loop.
+pub fn is_loop(r: &UOp) -> bool {
+    matches!(
+        r.arg(),
+        Arg::Range {
+            kind: AxisType::Loop,
+            ..
+        }
+    )
+}

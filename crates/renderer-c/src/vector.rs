@@ -1,0 +1,173 @@
+//! GCC/clang vector extensions for the vector nodes of a program (lanes > 1): the
+//! vector types (`f32x8`, and `f32x8_u` with element alignment for unaligned loads and
+//! stores), the expressions of the vector ALU ops the C target declares
+//! (`c_vector_alu`), broadcasts, and lane reads.
+//!
+//! Only f32 and f64 vectors exist (`C_VECTOR_DTYPES`); the linearizer devectorizes every
+//! other dtype and op into scalar lanes. MAX keeps the scalar rule (NaN if either side is
+//! NaN) with a compare-and-select helper, since C has no `?:` on vectors.
+
+use uop_ir::{DType, Op};
+
+use crate::alu::Operand;
+use crate::dtypes::{Helper, Helpers, value_type};
+
+/// Element dtypes of C vectors.
+pub const C_VECTOR_DTYPES: [DType; 2] = [DType::F32, DType::F64];
+/// ALU ops the C renderer emits on vectors of both vector dtypes.
+const C_VECTOR_OPS: [Op; 6] = [Op::Add, Op::Sub, Op::Mul, Op::FDiv, Op::Neg, Op::Max];
+
+/// Every (op, dtype) the C renderer emits on vectors: `C_VECTOR_OPS` on f32 and f64, and
+/// EXP2 on f32 (`exp2_f32x8`, lane for lane the scalar `exp2_f32`).
+pub fn c_vector_alu() -> Vec<(Op, DType)> {
+    let mut v: Vec<(Op, DType)> = C_VECTOR_DTYPES
+        .iter()
+        .flat_map(|&d| C_VECTOR_OPS.iter().map(move |&op| (op, d)))
+        .collect();
+    v.push((Op::Exp2, DType::F32));
+    v
+}
+
+/// `f32` -> `f32`, `i64` -> `i64`: the short name in vector type names.
+fn short(dtype: DType) -> Option<&'static str> {
+    Some(match dtype {
+        DType::F32 => "f32",
+        DType::F64 => "f64",
+        DType::I32 => "i32",
+        DType::I64 => "i64",
+        _ => return None,
+    })
+}
+
+/// The vector type of `lanes` elements of `dtype` (declared through `helpers`).
+pub(crate) fn vector_type(
+    dtype: DType,
+    lanes: u8,
+    helpers: &mut Helpers,
+) -> Result<String, String> {
+    let s = short(dtype).ok_or_else(|| format!("C has no vectors of {dtype}"))?;
+    helpers.require(Helper::VecType(dtype, lanes));
+    Ok(format!("{s}x{lanes}"))
+}
+
+/// The typedefs of `f32x8`-like types: the vector, and its `_u` twin for memory.
+pub(crate) fn typedef(dtype: DType, lanes: u8) -> String {
+    let (Some(s), Some(elem)) = (short(dtype), value_type(dtype)) else {
+        return String::new();
+    };
+    let bytes = dtype.itemsize() * lanes as usize;
+    let align = dtype.itemsize();
+    format!(
+        "typedef {elem} {s}x{lanes} __attribute__((vector_size({bytes})));\n\
+         typedef {elem} {s}x{lanes}_u __attribute__((vector_size({bytes}), aligned({align})));\n"
+    )
+}
+
+/// The integer dtype as wide as float `dtype` (the lanes of a comparison mask).
+fn mask_dtype(dtype: DType) -> DType {
+    if dtype == DType::F64 {
+        DType::I64
+    } else {
+        DType::I32
+    }
+}
+
+/// `max_f32x8`: lane-wise max, NaN when either lane is NaN.
+pub(crate) fn max_helper(dtype: DType, lanes: u8) -> String {
+    let (Some(s), Some(m)) = (short(dtype), short(mask_dtype(dtype))) else {
+        return String::new();
+    };
+    format!(
+        "static inline {s}x{lanes} max_{s}x{lanes}({s}x{lanes} a, {s}x{lanes} b) {{\n\
+         \x20 {m}x{lanes} take_a = (a > b) | (a != a);\n\
+         \x20 return ({s}x{lanes})((take_a & ({m}x{lanes})a) | (~take_a & ({m}x{lanes})b));\n\
+         }}\n"
+    )
+}
+
+/// `exp2_f32x8`: the scalar `exp2_f32` on every lane, with the same operations in the
+/// same order (so the same bits): clamp, `n = floor(x + 0.5)` by truncation and a
+/// correction, the polynomial, and `2^n` in two exponent factors.
+pub(crate) fn exp2_helper(lanes: u8) -> String {
+    let (v, m) = (format!("f32x{lanes}"), format!("i32x{lanes}"));
+    let lo = broadcast(&v, "-150.0f", lanes);
+    let hi = broadcast(&v, "128.0f", lanes);
+    let c0 = broadcast(&v, "1.535336188319500e-4f", lanes);
+    format!(
+        "static inline {v} exp2_f32x{lanes}({v} x) {{
+  {m} below = x < -150.0f, above = x > 128.0f;
+  {v} xc = ({v})((above & ({m}){hi}) | (~above & ({m})x));
+  xc = ({v})((below & ({m}){lo}) | (~below & ({m})xc));
+  {v} t = xc + 0.5f;
+  {m} ti = __builtin_convertvector(t, {m});
+  ti += ({m})(__builtin_convertvector(ti, {v}) > t);
+  {v} n = __builtin_convertvector(ti, {v});
+  {v} f = xc - n;
+  {v} p = {c0};
+  p = p * f + 1.339887440266574e-3f;
+  p = p * f + 9.618437357674640e-3f;
+  p = p * f + 5.550332471162809e-2f;
+  p = p * f + 2.402264791363012e-1f;
+  p = p * f + 6.931472028550421e-1f;
+  p = p * f + 1.0f;
+  {m} n1 = ti >> 1, n2 = ti - n1;
+  {v} r = p * ({v})((n1 + 127) << 23) * ({v})((n2 + 127) << 23);
+  {m} nan = x != x;
+  return ({v})((nan & ({m})x) | (~nan & ({m})r));
+}}
+"
+    )
+}
+
+/// The helpers a vector helper needs declared first.
+pub(crate) fn deps(helper: Helper) -> Vec<Helper> {
+    match helper {
+        Helper::VecExp2(l) => vec![
+            Helper::VecType(DType::F32, l),
+            Helper::VecType(DType::I32, l),
+        ],
+        Helper::VecMax(d, l) => vec![Helper::VecType(d, l), Helper::VecType(mask_dtype(d), l)],
+        _ => vec![],
+    }
+}
+
+/// The expression of vector `op` on `src` (vectors of `lanes`, same dtype).
+pub(crate) fn expr(
+    op: Op,
+    lanes: u8,
+    src: &[Operand],
+    helpers: &mut Helpers,
+) -> Result<String, String> {
+    let dt = src.first().ok_or("no operands")?.dtype;
+    if !c_vector_alu().contains(&(op, dt)) {
+        return Err(format!("C has no vector {op} on {dt}"));
+    }
+    let arity = op.alu_arity().ok_or("not an ALU op")?;
+    if src.len() != arity {
+        return Err(format!("takes {arity} operands, got {}", src.len()));
+    }
+    let a = &src[0].text;
+    let b = src.get(1).map_or("", |o| o.text.as_str());
+    Ok(match op {
+        Op::Add => format!("{a} + {b}"),
+        Op::Sub => format!("{a} - {b}"),
+        Op::Mul => format!("{a} * {b}"),
+        Op::FDiv => format!("{a} / {b}"),
+        Op::Neg => format!("-{a}"),
+        Op::Exp2 => {
+            helpers.require(Helper::VecExp2(lanes));
+            format!("exp2_f32x{lanes}({a})")
+        }
+        _ => {
+            helpers.require(Helper::VecMax(dt, lanes));
+            let s = short(dt).unwrap_or("f32");
+            format!("max_{s}x{lanes}({a}, {b})")
+        }
+    })
+}
+
+/// `(f32x8){x, x, ...}`: `x` in every lane.
+pub(crate) fn broadcast(ty: &str, x: &str, lanes: u8) -> String {
+    let elems = vec![x; lanes as usize].join(", ");
+    format!("({ty}){{{elems}}}")
+}
