@@ -16,7 +16,9 @@ use std::collections::BTreeSet;
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
-pub use opts::{choose_vector_axis, cpu_heuristics, unroll_reduces, upcast};
+pub use opts::{
+    choose_vector_axis, cpu_heuristics, swap, tile_vector_loop, unroll_reduces, upcast,
+};
 pub use program::{LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
 pub use threads::split_threads;
@@ -79,6 +81,7 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
         && let Some(v) = vectorize(&ast, &r, lanes, t)?
     {
         ast = v;
+        ast = tile_vector_loop(&ast, &r);
     }
     let ast = reduce::lower_reduces(&ast);
     // close the stores' loops, innermost first; stores over the same loops share them

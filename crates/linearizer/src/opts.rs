@@ -67,6 +67,23 @@ pub fn upcast(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
     Some(ast.with_src(stores))
 }
 
+/// SWAP: the loops of `a` and `b` trade places (their axis numbers, which order loops).
+pub fn swap(ast: &UOp, a: &UOp, b: &UOp) -> Option<UOp> {
+    let (Arg::Range { axis: xa, kind: ka }, Arg::Range { axis: xb, kind: kb }) = (a.arg(), b.arg())
+    else {
+        return None;
+    };
+    if a == b {
+        return None;
+    }
+    let a2 = UOp::range_of(a.src()[0].clone(), *xb, *ka);
+    let b2 = UOp::range_of(b.src()[0].clone(), *xa, *kb);
+    Some(substitute(
+        ast,
+        &HashMap::from([(a.clone(), a2), (b.clone(), b2)]),
+    ))
+}
+
 /// UNROLL: each innermost REDUCE over `r` becomes `u` reductions over `r/u` combined.
 pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
     let mut replace = HashMap::new();
@@ -91,9 +108,10 @@ pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
             .iter()
             .map(|lane| {
                 let v = substitute(value, &HashMap::from([(ranges[0].clone(), lane.clone())]));
-                UOp::new(
+                UOp::new_vec(
                     Op::Reduce,
                     red.dtype(),
+                    v.lanes(),
                     [v, outer.clone()],
                     red.arg().clone(),
                 )
@@ -220,4 +238,44 @@ pub fn cpu_heuristics(ast: &UOp, vector_axis: Option<&UOp>) -> UOp {
     } else {
         unroll_reduces(&cur, 8)
     }
+}
+
+/// After the vector opt split axis `r` into vectors, in reduction kernels: when `r` is
+/// reduced and there is no output loop, UNROLL the reduction by 4. When `r` is an output
+/// axis: UPCAST
+/// the remaining loop of that axis by 2 (two vectors per output row: with the upcast of
+/// `cpu_heuristics`, a 4x16 register tile in matmul), then SWAP the last two output loops
+/// so the loop along the vector axis runs outside the other: the strip of the right-hand
+/// operand it reads stays in cache while the rows of the left one stream through.
+pub fn tile_vector_loop(ast: &UOp, r: &UOp) -> UOp {
+    let Arg::Range { axis, .. } = r.arg() else {
+        return ast.clone();
+    };
+    if !toposort(ast).iter().any(|u| u.op() == Op::Reduce) {
+        return ast.clone();
+    }
+    if !is_loop(r) {
+        // a reduction along the vectors with no output upcast: one accumulator is bound
+        // by the latency of its add, so unroll into four
+        if output_ranges(ast).is_empty() {
+            return unroll_reduces(ast, 4);
+        }
+        return ast.clone();
+    }
+    let mut cur = ast.clone();
+    let outs = output_ranges(&cur);
+    if let Some(next) = outs
+        .iter()
+        .find(|o| matches!(o.arg(), Arg::Range { axis: a, .. } if a == axis))
+        .and_then(|o| upcast(&cur, o, 2))
+    {
+        cur = next;
+    }
+    let outs = output_ranges(&cur);
+    if let [.., a, b] = &outs[..]
+        && let Some(next) = swap(&cur, a, b)
+    {
+        cur = next;
+    }
+    cur
 }
