@@ -108,6 +108,17 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         (value, evicted)
     }
 
+    /// Changes the capacity (at least one), returning the entries evicted to fit it, least
+    /// recently used first.
+    pub fn set_capacity(&mut self, capacity: usize) -> Vec<(K, V)> {
+        self.capacity = capacity.max(1);
+        let mut evicted = Vec::new();
+        while self.entries.len() > self.capacity {
+            evicted.extend(self.evict_oldest());
+        }
+        evicted
+    }
+
     /// Removes and returns the least recently used entry.
     fn evict_oldest(&mut self) -> Option<(K, V)> {
         let (_, key) = self.order.pop_first()?;
@@ -163,6 +174,19 @@ mod tests {
         assert_eq!(lru.evictions(), 95);
         assert_eq!(lru.get(&99), Some(&198));
         assert_eq!(lru.get(&94), None);
+    }
+
+    #[test]
+    fn shrinking_evicts_the_oldest_first() {
+        let mut lru = Lru::new(4);
+        for i in 0..4 {
+            lru.get_or_insert(i, ());
+        }
+        lru.get(&0);
+        assert_eq!(lru.set_capacity(2), [(1, ()), (2, ())]);
+        assert!(lru.contains(&0) && lru.contains(&3));
+        assert_eq!((lru.len(), lru.capacity(), lru.evictions()), (2, 2, 2));
+        assert!(lru.set_capacity(8).is_empty());
     }
 
     #[test]
