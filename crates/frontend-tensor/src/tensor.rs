@@ -9,7 +9,7 @@ use parking_lot::RwLock;
 use uop_ir::{Arg, ConstValue, Op, UOp, checked_numel};
 
 use crate::element::Element;
-use crate::error::{Result, TensorError};
+use crate::error::{Result, TensorError, named};
 
 /// The device tensors are created on unless told otherwise.
 pub const DEFAULT_DEVICE: &str = "CPU";
@@ -108,11 +108,11 @@ impl Tensor {
     }
 
     pub fn zeros(shape: &[i64], dtype: DType) -> Result<Tensor> {
-        Tensor::full(shape, 0.0, dtype)
+        named("zeros", || Tensor::full(shape, 0.0, dtype))
     }
 
     pub fn ones(shape: &[i64], dtype: DType) -> Result<Tensor> {
-        Tensor::full(shape, 1.0, dtype)
+        named("ones", || Tensor::full(shape, 1.0, dtype))
     }
 
     /// A scalar constant on this tensor's device. A literal is weak: it takes this
@@ -131,14 +131,23 @@ impl Tensor {
 
     /// `0, 1, .., n-1` as f32... or any dtype.
     pub fn arange(n: i64, dtype: DType) -> Result<Tensor> {
-        match dtype {
-            DType::F32 => Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), &[n]),
-            DType::F64 => Tensor::from_slice(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), &[n]),
-            DType::I64 => Tensor::from_slice(&(0..n).collect::<Vec<_>>(), &[n]),
-            _ => {
-                Tensor::from_slice(&(0..n).map(|i| i as i32).collect::<Vec<_>>(), &[n])?.cast(dtype)
+        named("arange", || {
+            checked_numel(&[n]).map_err(|error| TensorError::Shape {
+                op: "arange",
+                error,
+            })?;
+            match dtype {
+                DType::F32 => {
+                    Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), &[n])
+                }
+                DType::F64 => {
+                    Tensor::from_slice(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), &[n])
+                }
+                DType::I64 => Tensor::from_slice(&(0..n).collect::<Vec<_>>(), &[n]),
+                _ => Tensor::from_slice(&(0..n).map(|i| i as i32).collect::<Vec<_>>(), &[n])?
+                    .cast(dtype),
             }
-        }
+        })
     }
 
     /// Computes this tensor.
