@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use dtype::DType;
+use engine::RunStats;
 use parking_lot::RwLock;
 use uop_ir::{Arg, ConstValue, Op, UOp, checked_numel};
 
@@ -158,13 +159,19 @@ impl Tensor {
 
     /// Computes several tensors in one schedule.
     pub fn realize_all(tensors: &[&Tensor]) -> Result<()> {
+        Tensor::realize_all_stats(tensors).map(|_| ())
+    }
+
+    /// Like [`Tensor::realize_all`], and says what it did: kernels, and the time spent
+    /// scheduling, compiling and running (all zero when everything was realized already).
+    pub fn realize_all_stats(tensors: &[&Tensor]) -> Result<RunStats> {
         let pending: Vec<&Tensor> = tensors
             .iter()
             .copied()
             .filter(|t| !t.is_realized())
             .collect();
         let Some(first) = pending.first() else {
-            return Ok(());
+            return Ok(RunStats::default());
         };
         // a scalar has no loops: realize it as one element
         let nodes: Vec<UOp> = pending
@@ -179,14 +186,14 @@ impl Tensor {
             })
             .collect();
         let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-        let (sched, _) = engine::realize(&sink, &first.device)?;
+        let (sched, stats) = engine::realize(&sink, &first.device)?;
         for (t, n) in pending.iter().zip(nodes) {
             let Some(buffer) = sched.buffer_of(&n) else {
                 continue;
             };
             *t.node.write() = UOp::new(Op::Reshape, t.dtype, [buffer], Arg::Shape(t.shape.clone()));
         }
-        Ok(())
+        Ok(stats)
     }
 
     /// Whether the tensor is a view of a whole buffer already.

@@ -114,3 +114,27 @@ fn shared_subexpressions() {
         "var over the middle axis",
     );
 }
+
+#[test]
+fn realize_all_stats_reports_the_work_done() {
+    if !common::cpu() {
+        return;
+    }
+    let mut rng = Rng::new(16);
+    let (a, ra) = rng.tensor(&[5, 7]);
+    // an elementwise op and a reduction of it: two kernels, the first of them new here
+    let e = a.mul_scalar(3.25).unwrap().exp().unwrap();
+    let s = e.sum(&[1], false).unwrap();
+    let stats = Tensor::realize_all_stats(&[&e, &s]).unwrap();
+    assert_eq!(stats.kernels, 2, "{stats:?}");
+    assert!(stats.compile_time > std::time::Duration::ZERO, "{stats:?}");
+    check_f32(
+        &s,
+        &ra.map(|x| (3.25 * x).exp()).sum(&[1], false),
+        TRANS,
+        1e-5,
+        "sum",
+    );
+    let again = Tensor::realize_all_stats(&[&e, &s]).unwrap();
+    assert_eq!(again.kernels, 0, "already realized: {again:?}");
+}
