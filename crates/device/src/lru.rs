@@ -1,7 +1,10 @@
 //! `Lru`: a map of bounded size that forgets its least recently used entry first. Compiled
 //! programs are kept in one (the engine's compile cache, a runtime's loaded programs) so
-//! that a long process does not keep every kernel it ever ran mapped: each loaded shared
-//! object costs memory mappings, and `vm.max_map_count` runs out after about 13,000.
+//! that a long process does not keep every kernel it ever ran mapped: a loaded C kernel
+//! takes 5 memory mappings, and Linux's default `vm.max_map_count` (65,530) runs out after
+//! about 13,000 kernels. The engine's cache and a device's cache each hold at most the
+//! capacity, so at most twice [`DEFAULT_PROGRAM_CACHE`] kernels (about 41,000 mappings)
+//! stay loaded by default.
 //!
 //! An evicted value is only dropped by the map; values are `Arc`s, so a program that a
 //! launch (or any other holder) still uses stays loaded until that holder lets it go.
