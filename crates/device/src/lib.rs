@@ -1,8 +1,10 @@
 //! What a device is to the rest of ferrograd: it allocates buffers, copies bytes in and
 //! out, compiles rendered source into programs, and launches them. Runtimes (`runtime-cpu`,
 //! ...) implement these traits; the engine reaches them only through the `registry`, by
-//! name (`"CPU"`, `"CUDA:1"`), as `Arc<dyn Device>`.
+//! name (`"CPU"`, `"CUDA:1"`), as `Arc<dyn Device>`. Caches of compiled programs are
+//! bounded [`Lru`]s of [`program_cache_capacity`] entries.
 
+mod lru;
 mod registry;
 
 use std::fmt;
@@ -11,6 +13,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+pub use lru::{DEFAULT_PROGRAM_CACHE, Lru, program_cache_capacity};
 pub use registry::{open, register, registered};
 pub use renderer::{LinearProgram, RenderError, Renderer, Source};
 

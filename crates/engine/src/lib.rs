@@ -1,5 +1,6 @@
 //! The engine runs tensor graphs: schedule (rangeify) -> memory plan -> for each kernel:
-//! linearize, render and compile (cached by the kernel's content key) -> launch. Devices
+//! linearize, render and compile (cached by the kernel's content key in a bounded LRU, see
+//! [`set_program_cache_capacity`]) -> launch. Devices
 //! are reached only through the registry, by name. `DEBUG=1` prints the schedule summary,
 //! `DEBUG=2` a line per kernel run, `DEBUG=4` the source; `NOOPT=1` turns opts off.
 
@@ -7,11 +8,10 @@ mod debug;
 mod planner;
 pub mod store;
 
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use device::{Buffer, Device, LinearProgram, Program};
+use device::{Buffer, Device, LinearProgram, Lru, Program};
 use parking_lot::Mutex;
 use thiserror::Error;
 use uop_ir::{Arg, Key, UOp};
@@ -49,10 +49,26 @@ pub struct RunStats {
 
 type Compiled = (LinearProgram, Arc<dyn Program>);
 
-static PROGRAMS: LazyLock<Mutex<HashMap<(Key, String), Compiled>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Compiled kernels by (content key, device). Bounded, so that a long process does not keep
+/// every program it ever ran loaded; an evicted program stays alive while a launch holds it.
+static PROGRAMS: LazyLock<Mutex<Lru<(Key, String), Compiled>>> =
+    LazyLock::new(|| Mutex::new(Lru::new(device::program_cache_capacity())));
 
-/// Compiles a kernel (or finds it in the cache: identical kernels compile once).
+/// Keeps at most `capacity` compiled kernels (at least one) in the engine's cache, evicting
+/// the least recently used now if there are more. The default is
+/// [`device::program_cache_capacity`] (`FERROGRAD_PROGRAM_CACHE`).
+pub fn set_program_cache_capacity(capacity: usize) {
+    let evicted = PROGRAMS.lock().set_capacity(capacity);
+    drop(evicted);
+}
+
+/// How many compiled kernels the engine's cache holds now.
+pub fn cached_programs() -> usize {
+    PROGRAMS.lock().len()
+}
+
+/// Compiles a kernel (or finds it in the cache: identical kernels compile once while they
+/// stay in the cache).
 pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, EngineError> {
     let key = (kernel.ast.key(), dev.name().to_string());
     if let Some(c) = PROGRAMS.lock().get(&key) {
@@ -83,8 +99,14 @@ pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, Engin
         eprintln!("{}", source.code);
     }
     let compiled = (program, dev.compile(&source)?);
-    PROGRAMS.lock().insert(key, compiled.clone());
-    Ok(compiled)
+    let (kept, evicted) = {
+        let mut programs = PROGRAMS.lock();
+        let (kept, evicted) = programs.get_or_insert(key, compiled);
+        (kept.clone(), evicted)
+    };
+    // Dropped outside the lock: this may unload a library.
+    drop(evicted);
+    Ok(kept)
 }
 
 /// Schedules the tensors under `sink` (a SINK) without running anything.

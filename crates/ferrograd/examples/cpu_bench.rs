@@ -1,7 +1,10 @@
 //! CPU benchmark rows of issue 3: elementwise, sum, softmax, matmul. Each row builds the
 //! Tensor program anew and realizes it (schedule + run; kernels compile once, in the
-//! warm-up), and reports the median of several runs. Also the first-result time
-//! (schedule + compile + run, cold in-process cache).
+//! warm-up), and reports the median of several runs. Also, per row, the time from building
+//! the Tensor program to the first result with cold compile caches (in process, and on
+//! disk: the run uses a fresh `FERROGRAD_CACHE` directory unless `FERROGRAD_CACHE` or
+//! `DISABLE_COMPILER_CACHE` is set), split into schedule and compile time.
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ferrograd::{Tensor, init};
@@ -18,7 +21,7 @@ fn row(
     f: &dyn Fn() -> ferrograd::Result<Tensor>,
 ) -> ferrograd::Result<()> {
     let t0 = Instant::now();
-    f()?.realize()?;
+    let cold = Tensor::realize_all_stats(&[&f()?])?;
     let first = t0.elapsed();
     let runs: Vec<Duration> = (0..9)
         .map(|_| {
@@ -28,18 +31,51 @@ fn row(
         })
         .collect::<ferrograd::Result<_>>()?;
     let m = median(runs).as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "{name:<28} {:>9.3} ms  {:>8.2} GB/s  {:>8.2} GFLOP/s  first result {:>8.1} ms",
+        "{name:<20} {:>9.3} ms {:>8.2} GB/s {:>8.2} GFLOP/s | first result {:>8.1} ms \
+         (schedule {:>6.2} ms, compile {:>7.1} ms)",
         m * 1e3,
         bytes / m / 1e9,
         flops / m / 1e9,
-        first.as_secs_f64() * 1e3
+        ms(first),
+        ms(cold.schedule_time),
+        ms(cold.compile_time),
     );
     Ok(())
 }
 
+/// Points the disk cache of compiled kernels at a fresh directory, unless the environment
+/// already chose one (or none); returns the directory to remove afterwards.
+fn fresh_disk_cache() -> Option<PathBuf> {
+    if ["FERROGRAD_CACHE", "DISABLE_COMPILER_CACHE"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some())
+    {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("ferrograd-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // SAFETY: called first thing in `main`, before any other thread exists.
+    unsafe { std::env::set_var("FERROGRAD_CACHE", &dir) };
+    Some(dir)
+}
+
 fn main() -> ferrograd::Result<()> {
+    let fresh = fresh_disk_cache();
     init();
+    match &fresh {
+        Some(dir) => println!("cold compile cache: {}", dir.display()),
+        None => println!("compile cache as the environment says (first results may be warm)"),
+    }
+    let result = rows();
+    if let Some(dir) = fresh {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn rows() -> ferrograd::Result<()> {
     let n = 1i64 << 22;
     let a = Tensor::rand(&[n])?;
     let b = Tensor::rand(&[n])?;

@@ -14,7 +14,7 @@
 use std::sync::{Arc, Once};
 
 pub use dtype::DType;
-pub use frontend_tensor::{Element, Result, Tensor, TensorError, manual_seed};
+pub use frontend_tensor::{Element, Result, RunStats, Tensor, TensorError, manual_seed};
 
 /// Registers the built-in devices (`"CPU"`: C kernels compiled by the system compiler).
 /// Idempotent; call it before creating tensors.

@@ -4,7 +4,7 @@
 use dtype::{DType, Operand, least_upper_dtype, promote};
 use uop_ir::{Op, UOp};
 
-use crate::error::{Result, TensorError};
+use crate::error::{Result, TensorError, named};
 use crate::movement::broadcast_shape;
 use crate::tensor::Tensor;
 
@@ -90,7 +90,7 @@ impl Tensor {
     }
 
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
-        Ok(self.neg().maximum(&other.neg())?.neg())
+        named("minimum", || Ok(self.neg().maximum(&other.neg())?.neg()))
     }
 
     pub fn lt(&self, other: &Tensor) -> Result<Tensor> {
@@ -98,7 +98,12 @@ impl Tensor {
     }
 
     pub fn gt(&self, other: &Tensor) -> Result<Tensor> {
-        other.binary(self, Op::CmpLt, "gt")
+        // `b < a`, with the operands named in the user's order in errors
+        let (a, b) = self.broadcast_pair(other, "gt")?;
+        Ok(a.derive(
+            UOp::alu(Op::CmpLt, [b.node(), a.node()]),
+            a.shape().to_vec(),
+        ))
     }
 
     pub fn eq(&self, other: &Tensor) -> Result<Tensor> {

@@ -1,4 +1,6 @@
-//! The errors of tensor operations: each names the operation and the bad input.
+//! The errors of tensor operations: each names the public `Tensor` method the user called
+//! (not an op it is built from) and the bad input. A method built from other methods
+//! reports their errors under its own name with [`named`].
 
 use dtype::DType;
 use thiserror::Error;
@@ -16,11 +18,22 @@ pub enum TensorError {
         op: &'static str,
         error: uop_ir::ShapeError,
     },
-    #[error("{op}: axis {axis} is out of range for a tensor of rank {rank}")]
+    #[error("{op}: axis {axis} is out of range for shape {shape:?} (rank {rank})", rank = .shape.len())]
     Axis {
         op: &'static str,
         axis: isize,
-        rank: usize,
+        shape: Vec<i64>,
+    },
+    #[error(
+        "slice: range {range:?} of axis {axis} selects nothing from shape {shape:?} \
+         (clamped: {begin}..{end})"
+    )]
+    EmptySlice {
+        axis: usize,
+        range: (i64, i64),
+        begin: i64,
+        end: i64,
+        shape: Vec<i64>,
     },
     #[error("from_slice: {len} values do not fill shape {shape:?} ({numel} elements)")]
     DataLength {
@@ -32,7 +45,7 @@ pub enum TensorError {
     Matmul { a: Vec<i64>, b: Vec<i64> },
     #[error("to_vec::<{want}>() of a {have} tensor: cast it first")]
     WrongType { want: DType, have: DType },
-    #[error("{op} is not defined for {dtype}")]
+    #[error("{op}: not defined for dtype {dtype}")]
     DType { op: &'static str, dtype: DType },
     #[error("{op}: cannot allocate {bytes} bytes of host memory")]
     HostMemory { op: &'static str, bytes: usize },
@@ -45,3 +58,23 @@ pub enum TensorError {
 }
 
 pub type Result<T> = std::result::Result<T, TensorError>;
+
+impl TensorError {
+    /// This error as reported by the method `op`, which failed in an op it is built from.
+    fn in_op(self, op: &'static str) -> TensorError {
+        match self {
+            TensorError::Broadcast { a, b, .. } => TensorError::Broadcast { op, a, b },
+            TensorError::Shape { error, .. } => TensorError::Shape { op, error },
+            TensorError::Axis { axis, shape, .. } => TensorError::Axis { op, axis, shape },
+            TensorError::DType { dtype, .. } => TensorError::DType { op, dtype },
+            TensorError::HostMemory { bytes, .. } => TensorError::HostMemory { op, bytes },
+            other => other,
+        }
+    }
+}
+
+/// Runs the body of the public method `op`, reporting errors of the ops it is built from
+/// as errors of `op`.
+pub(crate) fn named<T>(op: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+    body().map_err(|e| e.in_op(op))
+}

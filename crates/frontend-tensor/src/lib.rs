@@ -14,6 +14,7 @@ mod tensor;
 
 pub use dtype::DType;
 pub use element::Element;
+pub use engine::RunStats;
 pub use error::{Result, TensorError};
 pub use movement::broadcast_shape;
 pub use rand::manual_seed;

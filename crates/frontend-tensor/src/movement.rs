@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use uop_ir::{Arg, Movement, Op, UOp};
+use uop_ir::{Arg, Movement, Op, UOp, checked_numel};
 
-use crate::error::{Result, TensorError};
+use crate::error::{Result, TensorError, named};
 use crate::tensor::Tensor;
 
 impl Tensor {
@@ -78,7 +78,7 @@ impl Tensor {
             return Err(TensorError::Axis {
                 op: "flip",
                 axis: a as isize,
-                rank,
+                shape: self.shape().to_vec(),
             });
         }
         let flags: Vec<bool> = (0..rank).map(|a| axes.contains(&a)).collect();
@@ -98,7 +98,7 @@ impl Tensor {
                 return Err(TensorError::Axis {
                     op: "transpose",
                     axis: x as isize,
-                    rank,
+                    shape: self.shape().to_vec(),
                 });
             }
         }
@@ -115,7 +115,7 @@ impl Tensor {
             return Err(TensorError::Axis {
                 op: "slice",
                 axis: ranges.len() as isize - 1,
-                rank,
+                shape: self.shape().to_vec(),
             });
         }
         let arg: Vec<(i64, i64)> = self
@@ -130,7 +130,16 @@ impl Tensor {
                 None => (0, s),
             })
             .collect();
-        self.shrink(&arg)
+        if let Some((axis, &(begin, end))) = arg.iter().enumerate().find(|(_, (b, e))| b >= e) {
+            return Err(TensorError::EmptySlice {
+                axis,
+                range: ranges[axis],
+                begin,
+                end,
+                shape: self.shape().to_vec(),
+            });
+        }
+        named("slice", || self.shrink(&arg))
     }
 
     /// Forces this tensor into a buffer of its own when realized (a kernel boundary).
@@ -148,7 +157,7 @@ impl Tensor {
             return Err(TensorError::Axis {
                 op: "unsqueeze",
                 axis: axis as isize,
-                rank: shape.len(),
+                shape,
             });
         }
         shape.insert(axis, 1);
@@ -157,6 +166,10 @@ impl Tensor {
 
     /// Numpy broadcasting to `shape`: align right, size-1 (or missing) dims grow.
     pub fn broadcast_to(&self, shape: &[i64]) -> Result<Tensor> {
+        checked_numel(shape).map_err(|error| TensorError::Shape {
+            op: "broadcast_to",
+            error,
+        })?;
         let rank = shape.len();
         if self.shape().len() > rank {
             return Err(TensorError::Broadcast {
@@ -174,7 +187,7 @@ impl Tensor {
                 b: shape.to_vec(),
             });
         }
-        self.reshape(&padded)?.expand(shape)
+        named("broadcast_to", || self.reshape(&padded)?.expand(shape))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Compositions users expect: matmul, softmax, layernorm. Each is a few tensor ops;
 //! fusion is rangeify's job (matmul + bias + relu is one kernel).
 
-use crate::error::{Result, TensorError};
+use crate::error::{Result, TensorError, named};
 use crate::tensor::Tensor;
 
 impl Tensor {
@@ -25,16 +25,20 @@ impl Tensor {
 
     /// `exp(x - max) / sum(exp(x - max))` along `axis`.
     pub fn softmax(&self, axis: isize) -> Result<Tensor> {
-        let x = self.to_float()?;
-        let e = x.sub(&x.max(&[axis], true)?)?.exp()?;
-        e.div(&e.sum(&[axis], true)?)
+        named("softmax", || {
+            let x = self.to_float()?;
+            let e = x.sub(&x.max(&[axis], true)?)?.exp()?;
+            e.div(&e.sum(&[axis], true)?)
+        })
     }
 
     /// `(x - mean) / sqrt(var + eps)` along `axis` (no affine).
     pub fn layernorm(&self, axis: isize, eps: f64) -> Result<Tensor> {
-        let x = self.to_float()?;
-        let centered = x.sub(&x.mean(&[axis], true)?)?;
-        let var = centered.square()?.mean(&[axis], true)?;
-        centered.mul(&var.add_scalar(eps)?.sqrt()?.recip()?)
+        named("layernorm", || {
+            let x = self.to_float()?;
+            let centered = x.sub(&x.mean(&[axis], true)?)?;
+            let var = centered.square()?.mean(&[axis], true)?;
+            centered.mul(&var.add_scalar(eps)?.sqrt()?.recip()?)
+        })
     }
 }

@@ -5,7 +5,7 @@
 use dtype::sum_acc_dtype;
 use uop_ir::{Arg, Op, UOp};
 
-use crate::error::{Result, TensorError};
+use crate::error::{Result, TensorError, named};
 use crate::tensor::Tensor;
 
 impl Tensor {
@@ -18,7 +18,11 @@ impl Tensor {
         for &a in axes {
             let n = if a < 0 { a + rank as isize } else { a };
             if n < 0 || n >= rank as isize {
-                return Err(TensorError::Axis { op, axis: a, rank });
+                return Err(TensorError::Axis {
+                    op,
+                    axis: a,
+                    shape: self.shape().to_vec(),
+                });
             }
             if !out.contains(&(n as usize)) {
                 out.push(n as usize);
@@ -70,7 +74,7 @@ impl Tensor {
     }
 
     pub fn min(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        Ok(self.neg().max(axes, keepdim)?.neg())
+        named("min", || Ok(self.neg().max(axes, keepdim)?.neg()))
     }
 
     /// Mean over `axes` (a float).
@@ -87,8 +91,10 @@ impl Tensor {
 
     /// Population variance over `axes`.
     pub fn var(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        let x = self.to_float()?;
-        let centered = x.sub(&x.mean(axes, true)?)?;
-        centered.square()?.mean(axes, keepdim)
+        named("var", || {
+            let x = self.to_float()?;
+            let centered = x.sub(&x.mean(axes, true)?)?;
+            centered.square()?.mean(axes, keepdim)
+        })
     }
 }

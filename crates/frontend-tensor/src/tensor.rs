@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use dtype::DType;
+use engine::RunStats;
 use parking_lot::RwLock;
 use uop_ir::{Arg, ConstValue, Op, UOp, checked_numel};
 
 use crate::element::Element;
-use crate::error::{Result, TensorError};
+use crate::error::{Result, TensorError, named};
 
 /// The device tensors are created on unless told otherwise.
 pub const DEFAULT_DEVICE: &str = "CPU";
@@ -108,11 +109,11 @@ impl Tensor {
     }
 
     pub fn zeros(shape: &[i64], dtype: DType) -> Result<Tensor> {
-        Tensor::full(shape, 0.0, dtype)
+        named("zeros", || Tensor::full(shape, 0.0, dtype))
     }
 
     pub fn ones(shape: &[i64], dtype: DType) -> Result<Tensor> {
-        Tensor::full(shape, 1.0, dtype)
+        named("ones", || Tensor::full(shape, 1.0, dtype))
     }
 
     /// A scalar constant on this tensor's device. A literal is weak: it takes this
@@ -131,14 +132,23 @@ impl Tensor {
 
     /// `0, 1, .., n-1` as f32... or any dtype.
     pub fn arange(n: i64, dtype: DType) -> Result<Tensor> {
-        match dtype {
-            DType::F32 => Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), &[n]),
-            DType::F64 => Tensor::from_slice(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), &[n]),
-            DType::I64 => Tensor::from_slice(&(0..n).collect::<Vec<_>>(), &[n]),
-            _ => {
-                Tensor::from_slice(&(0..n).map(|i| i as i32).collect::<Vec<_>>(), &[n])?.cast(dtype)
+        named("arange", || {
+            checked_numel(&[n]).map_err(|error| TensorError::Shape {
+                op: "arange",
+                error,
+            })?;
+            match dtype {
+                DType::F32 => {
+                    Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), &[n])
+                }
+                DType::F64 => {
+                    Tensor::from_slice(&(0..n).map(|i| i as f64).collect::<Vec<_>>(), &[n])
+                }
+                DType::I64 => Tensor::from_slice(&(0..n).collect::<Vec<_>>(), &[n]),
+                _ => Tensor::from_slice(&(0..n).map(|i| i as i32).collect::<Vec<_>>(), &[n])?
+                    .cast(dtype),
             }
-        }
+        })
     }
 
     /// Computes this tensor.
@@ -149,13 +159,19 @@ impl Tensor {
 
     /// Computes several tensors in one schedule.
     pub fn realize_all(tensors: &[&Tensor]) -> Result<()> {
+        Tensor::realize_all_stats(tensors).map(|_| ())
+    }
+
+    /// Like [`Tensor::realize_all`], and says what it did: kernels, and the time spent
+    /// scheduling, compiling and running (all zero when everything was realized already).
+    pub fn realize_all_stats(tensors: &[&Tensor]) -> Result<RunStats> {
         let pending: Vec<&Tensor> = tensors
             .iter()
             .copied()
             .filter(|t| !t.is_realized())
             .collect();
         let Some(first) = pending.first() else {
-            return Ok(());
+            return Ok(RunStats::default());
         };
         // a scalar has no loops: realize it as one element
         let nodes: Vec<UOp> = pending
@@ -170,14 +186,14 @@ impl Tensor {
             })
             .collect();
         let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-        let (sched, _) = engine::realize(&sink, &first.device)?;
+        let (sched, stats) = engine::realize(&sink, &first.device)?;
         for (t, n) in pending.iter().zip(nodes) {
             let Some(buffer) = sched.buffer_of(&n) else {
                 continue;
             };
             *t.node.write() = UOp::new(Op::Reshape, t.dtype, [buffer], Arg::Shape(t.shape.clone()));
         }
-        Ok(())
+        Ok(stats)
     }
 
     /// Whether the tensor is a view of a whole buffer already.

@@ -106,7 +106,7 @@ fn zero_size_dims() {
     expect_err("from_slice of shape [0]", &["from_slice", "0"], || {
         Tensor::from_slice(empty, &[0])
     });
-    expect_err("zeros [3, 0]", &["full", "[3, 0]", "size 0"], || {
+    expect_err("zeros [3, 0]", &["zeros", "[3, 0]", "size 0"], || {
         Tensor::zeros(&[3, 0], DType::F32)
     });
     expect_err("full [-2]", &["full", "-2"], || {
@@ -125,9 +125,11 @@ fn zero_size_dims() {
     expect_err("shrink to an empty range", &["shrink"], || {
         t23().shrink(&[(0, 2), (1, 1)])
     });
-    expect_err("slice to an empty range", &["shrink"], || {
-        t23().slice(&[(1, 1)])
-    });
+    expect_err(
+        "slice to an empty range",
+        &["slice", "(1, 1)", "[2, 3]"],
+        || t23().slice(&[(1, 1)]),
+    );
 }
 
 #[test]
@@ -219,5 +221,83 @@ fn data_and_dtype_mismatches() {
     expect_err("cast to void", &["cast"], || t23().cast(DType::Void));
     expect_err("an unknown device", &["NOPE"], || {
         Tensor::from_slice_on(&[1.0f32], &[1], "NOPE")
+    });
+}
+
+/// `f` fails with a message that starts with `method:` (the public method called, not an op
+/// it is built from) and contains each of `needles`.
+fn expect_named<T: Debug>(method: &str, needles: &[&str], f: impl FnOnce() -> Result<T>) {
+    let prefix = format!("{method}:");
+    let mut all = vec![prefix.as_str()];
+    all.extend_from_slice(needles);
+    expect_err(method, &all, || {
+        let r = f();
+        if let Err(e) = &r {
+            assert!(
+                e.to_string().starts_with(&prefix),
+                "{method}: the message {:?} names another op first",
+                e.to_string()
+            );
+        }
+        r
+    });
+}
+
+#[test]
+fn methods_built_from_other_ops_name_themselves() {
+    let v4 = || Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[4]).expect("from_slice");
+    expect_named("min", &["axis 5", "[2, 3]"], || t23().min(&[5], false));
+    expect_named("var", &["axis 9", "[2, 3]"], || t23().var(&[9], false));
+    expect_named("softmax", &["axis -3", "[2, 3]"], || t23().softmax(-3));
+    expect_named("softmax", &["axis 2", "rank 2"], || t23().softmax(2));
+    expect_named("layernorm", &["axis 7", "[2, 3]"], || {
+        t23().layernorm(7, 1e-5)
+    });
+    expect_named("minimum", &["[2, 3]", "[4]", "broadcast"], || {
+        t23().minimum(&v4())
+    });
+    expect_named("slice", &["(5, 9)", "axis 1", "3..3", "[2, 3]"], || {
+        t23().slice(&[(0, 2), (5, 9)])
+    });
+    expect_named("slice", &["(-1, 1)", "axis 0", "1..1", "[2, 3]"], || {
+        t23().slice(&[(-1, 1)])
+    });
+    expect_named("broadcast_to", &["[2, 0]"], || {
+        t23().sum(&[], true)?.broadcast_to(&[2, 0])
+    });
+    expect_named("zeros", &["[3, 0]"], || Tensor::zeros(&[3, 0], DType::F32));
+    expect_named("ones", &["[-1]"], || Tensor::ones(&[-1], DType::I32));
+    expect_named("arange", &["[0]"], || Tensor::arange(0, DType::F32));
+    expect_named("arange", &["[-3]"], || Tensor::arange(-3, DType::I32));
+    expect_named("arange", &["void"], || Tensor::arange(3, DType::Void));
+}
+
+#[test]
+fn shapes_are_named_in_the_users_order() {
+    let v4 = || Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[4]).expect("from_slice");
+    expect_named("gt", &["shapes [2, 3] and [4]"], || t23().gt(&v4()));
+    expect_named("lt", &["shapes [4] and [2, 3]"], || v4().lt(&t23()));
+}
+
+#[test]
+fn axis_errors_name_the_shape() {
+    expect_named("sum", &["axis 2", "shape [2, 3]", "rank 2"], || {
+        t23().sum(&[2], false)
+    });
+    expect_named("max", &["axis -3", "shape [2, 3]"], || {
+        t23().max(&[-3], true)
+    });
+    expect_named("mean", &["axis -4", "shape [2, 3]"], || {
+        t23().mean(&[-4], false)
+    });
+    expect_named("transpose", &["axis 2", "shape [2, 3]"], || {
+        t23().transpose(0, 2)
+    });
+    expect_named("flip", &["axis 3", "shape [2, 3]"], || t23().flip(&[3]));
+    expect_named("unsqueeze", &["axis 3", "shape [2, 3]"], || {
+        t23().unsqueeze(3)
+    });
+    expect_named("slice", &["shape [2, 3]"], || {
+        t23().slice(&[(0, 1), (0, 1), (0, 1)])
     });
 }

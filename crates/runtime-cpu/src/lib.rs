@@ -7,9 +7,14 @@
 //! the C renderer and registers the device:
 //! `device::register("CPU", |name| Ok(Arc::new(CpuDevice::new(name, Box::new(CRenderer::new())))))`.
 //!
+//! Loaded programs are kept in a bounded LRU (`FERROGRAD_PROGRAM_CACHE` entries, see
+//! [`device::program_cache_capacity`]): an evicted program's library is unloaded once the
+//! last `Arc` to it (e.g. one held by a running launch) is dropped, and compiling it again
+//! loads it again from the disk cache.
+//!
 //! Environment: `FERROGRAD_CC`, `FERROGRAD_CFLAGS` (see `compiler`), `FERROGRAD_CACHE`,
-//! `DISABLE_COMPILER_CACHE` (see `cache`), `FERROGRAD_CPU_GFLOPS`, `FERROGRAD_CPU_GBS`
-//! (see [`CpuDevice::roofline`]).
+//! `DISABLE_COMPILER_CACHE` (see `cache`), `FERROGRAD_PROGRAM_CACHE`,
+//! `FERROGRAD_CPU_GFLOPS`, `FERROGRAD_CPU_GBS` (see [`CpuDevice::roofline`]).
 
 mod buffer;
 mod cache;
@@ -17,10 +22,9 @@ mod compiler;
 mod pool;
 mod program;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use device::{Buffer, Device, DeviceError, Program, Renderer, Result, Roofline, Source};
+use device::{Buffer, Device, DeviceError, Lru, Program, Renderer, Result, Roofline, Source};
 use parking_lot::Mutex;
 
 pub use buffer::{ALIGN, CpuBuffer};
@@ -42,8 +46,8 @@ pub struct CpuDevice {
     renderer: Box<dyn Renderer>,
     compiler: CCompiler,
     pool: Arc<ThreadPool>,
-    /// Programs by (function, code), so that each kernel is compiled and loaded once.
-    programs: Mutex<HashMap<u128, Arc<CpuProgram>>>,
+    /// Programs by (function, code), so that a kernel in use is compiled and loaded once.
+    programs: Mutex<Lru<u128, Arc<CpuProgram>>>,
     roofline: Roofline,
 }
 
@@ -53,7 +57,8 @@ impl CpuDevice {
         CpuDevice::with_compiler(name, renderer, CCompiler::from_env())
     }
 
-    /// The device `name` rendering with `renderer` and compiling with `compiler`.
+    /// The device `name` rendering with `renderer` and compiling with `compiler`, keeping
+    /// [`device::program_cache_capacity`] programs loaded.
     pub fn with_compiler(
         name: &str,
         renderer: Box<dyn Renderer>,
@@ -64,13 +69,32 @@ impl CpuDevice {
             renderer,
             compiler,
             pool: Arc::new(ThreadPool::for_this_machine()),
-            programs: Mutex::new(HashMap::new()),
+            programs: Mutex::new(Lru::new(device::program_cache_capacity())),
             roofline: roofline_from(|k| std::env::var(k).ok()),
+        }
+    }
+
+    /// This device keeping at most `capacity` programs loaded (at least one).
+    pub fn with_program_cache(self, capacity: usize) -> CpuDevice {
+        CpuDevice {
+            programs: Mutex::new(Lru::new(capacity)),
+            ..self
         }
     }
 
     pub fn compiler(&self) -> &CCompiler {
         &self.compiler
+    }
+
+    /// How many programs the device keeps loaded now (programs evicted but still held
+    /// elsewhere are not counted).
+    pub fn loaded_programs(&self) -> usize {
+        self.programs.lock().len()
+    }
+
+    /// How many programs have been evicted from the device's cache.
+    pub fn evicted_programs(&self) -> u64 {
+        self.programs.lock().evictions()
     }
 
     /// Compiles `source` and loads it, rebuilding once if a cached object does not load
@@ -122,7 +146,14 @@ impl Device for CpuDevice {
         // Built without the lock, so that kernels compile in parallel; a race builds twice
         // and keeps the first.
         let program = Arc::new(self.build(source)?);
-        Ok(self.programs.lock().entry(key).or_insert(program).clone())
+        let (kept, evicted) = {
+            let mut programs = self.programs.lock();
+            let (kept, evicted) = programs.get_or_insert(key, program);
+            (kept.clone(), evicted)
+        };
+        // Unloaded here, outside the lock, unless a launch or a caller still holds it.
+        drop(evicted);
+        Ok(kept)
     }
 
     /// Rough peaks: `FERROGRAD_CPU_GFLOPS` (default [`GFLOPS_PER_CORE`] × cores) and

@@ -1,10 +1,13 @@
 //! Test setup: the CPU device with the C renderer, and a check that a C compiler exists.
 //! Also the oracle the op tests compare against: `Ref`, a row-major tensor of f64 with
 //! the same ops as `Tensor` written as plain loops, a seeded generator of non-zero data,
-//! and comparisons that say which element differs.
+//! and comparisons that say which element differs; the shapes and tolerances the op tests
+//! share, and their proptest strategies (`prop`).
 
 // each test binary uses a different part of this module
 #![allow(dead_code)]
+
+pub mod prop;
 
 use std::sync::{Arc, Once};
 
@@ -31,6 +34,31 @@ pub fn cpu() -> bool {
     }
     ok
 }
+
+// ---------------------------------------------------------------------------------------
+// shapes and tolerances of the op tests
+
+/// Odd sizes and size-1 dims.
+pub const SHAPES: &[&[usize]] = &[
+    &[7],
+    &[1],
+    &[13, 5],
+    &[1, 9],
+    &[3, 1, 4],
+    &[2, 3, 5, 1],
+    &[1, 1, 1],
+];
+
+// Tolerances: exact for integer ops, comparisons, casts and data movement; `F32` for f32
+// arithmetic; `TRANS` for exp/log/sin and what is built from them; sums get an absolute
+// slack proportional to the number of terms.
+
+/// Relative tolerance of f32 arithmetic.
+pub const F32: f64 = 1e-5;
+/// Relative tolerance of transcendental functions and what is built from them.
+pub const TRANS: f64 = 3e-5;
+/// Absolute slack for results near zero.
+pub const ATOL: f64 = 1e-6;
 
 /// A shape as the Tensor API takes it.
 pub fn dims(shape: &[usize]) -> Vec<i64> {
