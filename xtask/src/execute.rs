@@ -107,6 +107,8 @@ impl std::fmt::Display for Mismatch {
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
     pub kernels: usize,
+    /// Kernels the C target's heuristics vectorize.
+    pub vectorized: usize,
     /// Steps (non-input nodes) the outputs depend on.
     pub live_steps: usize,
     pub multi_consumer: bool,
@@ -118,6 +120,7 @@ pub struct Outcome {
 pub struct Run {
     pub outputs: Vec<Vec<f32>>,
     pub kernels: usize,
+    pub vectorized: usize,
 }
 
 thread_local! {
@@ -166,6 +169,7 @@ pub fn run_case_keeping_outputs(p: &Program) -> (Outcome, Vec<Vec<f32>>, Option<
     match catch_unwind(AssertUnwindSafe(|| execute(p))) {
         Ok(Ok(run)) => {
             out.kernels = run.kernels;
+            out.vectorized = run.vectorized;
             out.failure = compare(p, &expected, &run.outputs)
                 .map(|m| Failure::new(Kind::Mismatch, m.to_string()));
             realized = Some(run);
@@ -217,7 +221,7 @@ pub fn execute(p: &Program) -> Result<Run, String> {
         t.push(built);
     }
     let outs: Vec<&Tensor> = p.outputs.iter().map(|&o| &t[o]).collect();
-    let kernels = count_kernels(&outs).map_err(|e| format!("schedule: {e}"))?;
+    let (kernels, vectorized) = count_kernels(&outs).map_err(|e| format!("schedule: {e}"))?;
     Tensor::realize_all(&outs).map_err(|e| format!("realize_all: {e}"))?;
     let outputs = p
         .outputs
@@ -227,7 +231,11 @@ pub fn execute(p: &Program) -> Result<Run, String> {
                 .map_err(|e| format!("to_vec of t{o}: {e}"))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Run { outputs, kernels })
+    Ok(Run {
+        outputs,
+        kernels,
+        vectorized,
+    })
 }
 
 fn build(node: &Node, t: &[Tensor]) -> ferrograd::Result<Tensor> {
@@ -284,8 +292,9 @@ fn build(node: &Node, t: &[Tensor]) -> ferrograd::Result<Tensor> {
     })
 }
 
-/// The kernels `Tensor::realize_all(outs)` will run: the same sink, scheduled alone.
-fn count_kernels(outs: &[&Tensor]) -> Result<usize, engine::EngineError> {
+/// The kernels `Tensor::realize_all(outs)` will run (the same sink, scheduled alone), and
+/// how many of them the C target's heuristics vectorize.
+fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize), String> {
     let nodes: Vec<UOp> = outs
         .iter()
         .map(|t| {
@@ -298,7 +307,28 @@ fn count_kernels(outs: &[&Tensor]) -> Result<usize, engine::EngineError> {
         })
         .collect();
     let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
-    Ok(engine::schedule(&sink, "CPU")?.kernels.len())
+    let sched = engine::schedule(&sink, "CPU").map_err(|e| e.to_string())?;
+    let opts = linearizer::Opts {
+        optimize: true,
+        vector: renderer::Renderer::target(&renderer_c::CRenderer::with_threads(1))
+            .vector
+            .clone(),
+        ..Default::default()
+    };
+    let mut vectorized = 0;
+    for k in &sched.kernels {
+        let sizes: Vec<usize> = k
+            .buffers
+            .iter()
+            .map(|b| match b.arg() {
+                Arg::Buffer { size, .. } => *size,
+                _ => 0,
+            })
+            .collect();
+        let p = linearizer::linearize(&k.ast, &sizes, &opts).map_err(|e| e.to_string())?;
+        vectorized += usize::from(p.uops.iter().any(|u| u.lanes() > 1));
+    }
+    Ok((sched.kernels.len(), vectorized))
 }
 
 /// The row-major point of flat index `i` in `shape`.

@@ -123,6 +123,11 @@ fn run(args: &KernelArgs) -> ExitCode {
         "kernels run:      {kernels} ({:.2} per case)",
         kernels as f64 / args.iters.max(1) as f64
     );
+    let vectorized: usize = outcomes.iter().map(|o| o.vectorized).sum();
+    println!(
+        "vectorized:       {vectorized} kernels ({:.1}%)",
+        100.0 * vectorized as f64 / kernels.max(1) as f64
+    );
     println!(
         "steps realized:   {:.2} per case (the steps the outputs depend on)",
         live as f64 / args.iters.max(1) as f64

@@ -156,7 +156,8 @@ fn trips(off: &UOp) -> i64 {
 /// The axis to split into vectors and the lanes: the range along which the most buffer
 /// accesses of vector dtypes are contiguous (stride 1) minus those it scatters (strides
 /// other than 0 and 1), each access weighted by how often it runs (`trips`), among
-/// constant ranges that the lanes divide. Ties go to output
+/// constant ranges that the lanes divide. Full vectors are tried first, then half as many
+/// lanes, down to 2. Ties go to output
 /// loops (no horizontal reduction), then to the later axis. `None` when no range scores
 /// above 0.
 pub fn choose_vector_axis(ast: &UOp, target: &VectorTarget) -> Option<(UOp, u8)> {
@@ -171,36 +172,44 @@ pub fn choose_vector_axis(ast: &UOp, target: &VectorTarget) -> Option<(UOp, u8)>
         .filter_map(address)
         .map(|off| (off, trips(off)))
         .collect();
-    let lanes = nodes
+    let full = nodes
         .iter()
         .filter(|u| u.op() == Op::Index)
         .filter_map(|idx| target.lanes(idx.dtype()))
         .min()?;
-    let mut best: Option<((i64, bool, u32), UOp)> = None;
-    for r in nodes.iter().filter(|u| u.op() == Op::Range) {
-        let Some(n) = r.src()[0].const_int() else {
-            continue;
-        };
-        let Arg::Range { axis, .. } = r.arg() else {
-            continue;
-        };
-        if n % lanes as i128 != 0 {
-            continue;
+    // full vectors first, then halves down to pairs
+    let widths = std::iter::successors(Some(full), |l| Some(l / 2)).take_while(|l| *l >= 2);
+    let ranges: Vec<&UOp> = nodes.iter().filter(|u| u.op() == Op::Range).collect();
+    for lanes in widths {
+        let mut best: Option<((i64, bool, u32), UOp)> = None;
+        for r in &ranges {
+            let Some(n) = r.src()[0].const_int() else {
+                continue;
+            };
+            let Arg::Range { axis, .. } = r.arg() else {
+                continue;
+            };
+            if n % lanes as i128 != 0 {
+                continue;
+            }
+            let score: i64 = accesses
+                .iter()
+                .map(|(off, trips)| match stride(off, r) {
+                    Some(1) => *trips,
+                    Some(0) => 0,
+                    _ => -trips,
+                })
+                .fold(0i64, i64::saturating_add);
+            let rank = (score, is_loop(r), *axis);
+            if score > 0 && best.as_ref().is_none_or(|(b, _)| rank > *b) {
+                best = Some((rank, (*r).clone()));
+            }
         }
-        let score: i64 = accesses
-            .iter()
-            .map(|(off, trips)| match stride(off, r) {
-                Some(1) => *trips,
-                Some(0) => 0,
-                _ => -trips,
-            })
-            .fold(0i64, i64::saturating_add);
-        let rank = (score, is_loop(r), *axis);
-        if score > 0 && best.as_ref().is_none_or(|(b, _)| rank > *b) {
-            best = Some((rank, r.clone()));
+        if let Some((_, r)) = best {
+            return Some((r, lanes));
         }
     }
-    best.map(|(_, r)| (r, lanes))
+    None
 }
 
 /// The CPU heuristics. In reduction kernels: when the kernel will be vectorized along

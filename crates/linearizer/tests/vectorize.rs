@@ -165,6 +165,10 @@ fn it_refuses_extents_the_lanes_do_not_divide() {
     let i = range(12, 0, AxisType::Loop);
     let ast = sink(&[store(&param(0), &i, &load(&param(1), &i))]);
     assert_eq!(vectorize(&ast, &i, 8, &avx2()).unwrap(), None);
+    // 12 takes vectors of 4 lanes; 7 none at all
+    assert_eq!(choose_vector_axis(&ast, &avx2()), Some((i, 4)));
+    let odd = range(7, 0, AxisType::Loop);
+    let ast = sink(&[store(&param(0), &odd, &load(&param(1), &odd))]);
     assert_eq!(choose_vector_axis(&ast, &avx2()), None);
 }
 
