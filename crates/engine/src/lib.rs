@@ -41,6 +41,8 @@ pub struct RunStats {
     pub schedule_time: Duration,
     /// Linearize + render + compile time of kernels not in the cache.
     pub compile_time: Duration,
+    /// Kernels compiled by this run (the others came from the compile cache).
+    pub compiled: usize,
     pub run_time: Duration,
     /// Bytes of temporaries after sharing, and without.
     pub temporary_bytes: usize,
@@ -54,9 +56,14 @@ static PROGRAMS: LazyLock<Mutex<HashMap<(Key, String), Compiled>>> =
 
 /// Compiles a kernel (or finds it in the cache: identical kernels compile once).
 pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, EngineError> {
+    Ok(compile_cached(kernel, dev)?.0)
+}
+
+/// `compile`, and whether the program was compiled now (false: it came from the cache).
+fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, bool), EngineError> {
     let key = (kernel.ast.key(), dev.name().to_string());
     if let Some(c) = PROGRAMS.lock().get(&key) {
-        return Ok(c.clone());
+        return Ok((c.clone(), false));
     }
     let sizes: Vec<usize> = kernel
         .buffers
@@ -83,7 +90,7 @@ pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, Engin
     }
     let compiled = (program, dev.compile(&source)?);
     PROGRAMS.lock().insert(key, compiled.clone());
-    Ok(compiled)
+    Ok((compiled, true))
 }
 
 /// Schedules the tensors under `sink` (a SINK) without running anything.
@@ -136,8 +143,9 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     }
     for (i, kernel) in sched.kernels.iter().enumerate() {
         let tc = Instant::now();
-        let (program, exe) = compile(kernel, &dev)?;
+        let ((program, exe), fresh) = compile_cached(kernel, &dev)?;
         stats.compile_time += tc.elapsed();
+        stats.compiled += usize::from(fresh);
         let memory: Vec<Buffer> = kernel
             .buffers
             .iter()

@@ -70,8 +70,11 @@ fn main() -> ferrograd::Result<()> {
         return Ok(());
     };
     let n = sched.kernels.len();
+    let distinct: std::collections::HashSet<_> =
+        sched.kernels.iter().map(|k| k.ast.key()).collect();
     println!(
-        "{LAYERS} layers, batch {B}, {T} tokens, width {D}: {n} kernels scheduled in {:.1} ms, {:.1} us per kernel",
+        "{LAYERS} layers, batch {B}, {T} tokens, width {D}: {n} kernels ({} distinct ASTs) scheduled in {:.1} ms, {:.1} us per kernel",
+        distinct.len(),
         took.as_secs_f64() * 1e3,
         took.as_secs_f64() * 1e6 / n.max(1) as f64
     );

@@ -5,6 +5,7 @@
 
 mod cost;
 mod lower;
+mod normalize;
 mod realize;
 mod shape;
 
@@ -85,14 +86,16 @@ fn build_kernel(
     buffers: &HashMap<UOp, UOp>,
 ) -> Result<Kernel, RangeifyError> {
     let shape = shapes.get(n).cloned().unwrap_or_default();
+    // size-1 dims open no loop; the others are numbered from 0 in order
+    let mut axis = 0u32;
     let ranges: Vec<UOp> = shape
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
+        .map(|s| {
             if *s == 1 {
                 UOp::int(0)
             } else {
-                UOp::range_of(UOp::int(*s), i as u32, AxisType::Loop)
+                axis += 1;
+                UOp::range_of(UOp::int(*s), axis - 1, AxisType::Loop)
             }
         })
         .collect();
@@ -100,7 +103,7 @@ fn build_kernel(
         .get(n)
         .cloned()
         .ok_or_else(|| RangeifyError::Malformed(format!("no buffer for {}", n.op())))?;
-    let mut low = lower::Lowerer::new(shapes, buffers, output.clone(), shape.len() as u32);
+    let mut low = lower::Lowerer::new(shapes, buffers, output.clone(), axis);
     let value = low.lower(n, &ranges, None, true)?;
     let param = low.param(&output);
     let index = UOp::new(
@@ -111,8 +114,6 @@ fn build_kernel(
     );
     let store = UOp::new(Op::Store, uop_ir::DType::Void, [index, value], Arg::None);
     let ast = symbolic::simplify(&UOp::new(Op::Sink, uop_ir::DType::Void, [store], Arg::None))?;
-    Ok(Kernel {
-        ast,
-        buffers: low.params,
-    })
+    let (ast, buffers) = normalize::normalize(ast, low.params)?;
+    Ok(Kernel { ast, buffers })
 }
