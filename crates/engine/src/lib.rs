@@ -116,7 +116,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
         );
     }
     let dev = device::open(device)?;
-    // outputs persist; every other new buffer is a temporary
+    // outputs persist; every other new buffer is a temporary (an assigned buffer is not new)
     let outputs: Vec<UOp> = sink
         .src()
         .iter()
@@ -125,7 +125,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     let temporaries: Vec<UOp> = sched
         .buffers
         .values()
-        .filter(|b| !outputs.contains(b))
+        .filter(|b| !outputs.contains(b) && store::get(b).is_none())
         .cloned()
         .collect();
     let plan = planner::plan(&sched.kernels, &temporaries);

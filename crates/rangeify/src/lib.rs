@@ -3,13 +3,14 @@
 //! RANGEs over its shape, with indices pushed through every fused producer
 //! (`lower.rs`) and simplified by `symbolic`. Kernels are listed in dependency order.
 
+mod assign;
 mod cost;
 mod lower;
 mod normalize;
 mod realize;
 mod shape;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, Op, ShapeError, UOp, checked_numel, linearize, toposort};
@@ -27,6 +28,8 @@ pub enum RangeifyError {
     ShapeMismatch { op: Op, a: Vec<i64>, b: Vec<i64> },
     #[error("axis {axis} is out of range for a tensor of rank {rank}")]
     BadAxis { axis: usize, rank: usize },
+    #[error("assign: the target is {0}")]
+    AssignTarget(String),
     #[error("cannot schedule a {0} node")]
     Unsupported(Op),
     #[error("malformed tensor graph: {0}")]
@@ -65,27 +68,108 @@ impl Schedule {
 pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     let shapes = shapes(sink)?;
     let realized = realize_set(sink, &shapes);
+    let order: Vec<UOp> = toposort(sink)
+        .into_iter()
+        .filter(|n| realized.contains(n))
+        .collect();
     let mut out = Schedule::default();
-    for n in toposort(sink).into_iter().filter(|n| realized.contains(n)) {
-        let shape = shapes.get(&n).cloned().unwrap_or_default();
-        let numel =
-            checked_numel(&shape).map_err(|error| RangeifyError::Shape { op: n.op(), error })?;
-        let buffer = UOp::new_buffer(n.dtype(), numel as usize, device);
+    // each assigned BUFFER and the ASSIGN writing it
+    let mut assigned: HashMap<UOp, UOp> = HashMap::new();
+    for n in &order {
+        let shape = shapes.get(n).cloned().unwrap_or_default();
+        let buffer = if n.op() == Op::Assign {
+            let buffer = assign::target_buffer(n, &shape)?;
+            if assigned.insert(buffer.clone(), n.clone()).is_some() {
+                return Err(RangeifyError::AssignTarget(format!(
+                    "buffer {} is assigned twice in one schedule",
+                    buffer.arg()
+                )));
+            }
+            buffer
+        } else {
+            let numel = checked_numel(&shape)
+                .map_err(|error| RangeifyError::Shape { op: n.op(), error })?;
+            UOp::new_buffer(n.dtype(), numel as usize, device)
+        };
         out.buffers.insert(n.clone(), buffer);
     }
-    for n in toposort(sink).into_iter().filter(|n| realized.contains(n)) {
-        let kernel = build_kernel(&n, &shapes, &out.buffers)?;
-        out.kernels.push(kernel);
+    let none = HashMap::new();
+    let mut built = Vec::with_capacity(order.len());
+    for n in &order {
+        let shape = shapes.get(n).cloned().unwrap_or_default();
+        built.push(build_kernel(n, &shape, &shapes, &out.buffers, &none)?);
     }
+    if assigned.is_empty() {
+        out.kernels = built.into_iter().map(|b| b.kernel).collect();
+        return Ok(out);
+    }
+    // assigns each kernel depends on (through what it loads), in schedule order
+    let index: HashMap<UOp, usize> = order.iter().cloned().zip(0..).collect();
+    let mut upstream: Vec<HashSet<UOp>> = Vec::with_capacity(built.len());
+    for (i, b) in built.iter().enumerate() {
+        let mut up: HashSet<UOp> = HashSet::new();
+        for r in &b.reads {
+            if let Some(&p) = index.get(r).filter(|p| **p < i) {
+                up.extend(upstream[p].iter().cloned());
+                if order[p].op() == Op::Assign {
+                    up.insert(order[p].clone());
+                }
+            }
+        }
+        upstream.push(up);
+    }
+    // kernels that must read a copy of an assigned buffer's old contents
+    let mut copies: Vec<(UOp, (UOp, UOp))> = Vec::new();
+    for (i, n) in order.iter().enumerate() {
+        let mut redirect: HashMap<UOp, (UOp, UOp)> = HashMap::new();
+        for r in &built[i].reads {
+            let Some(a) = assigned.get(r) else { continue };
+            let conflict = if a == n {
+                assign::reads_output_elsewhere(&built[i].kernel.ast)
+            } else {
+                upstream[i].contains(a)
+            };
+            if !conflict {
+                continue;
+            }
+            let copy = match copies.iter().find(|(b, _)| b == r) {
+                Some((_, copy)) => copy.clone(),
+                None => {
+                    let key = UOp::new(Op::Contiguous, r.dtype(), [r.clone()], Arg::None);
+                    let size = match r.arg() {
+                        Arg::Buffer { size, .. } => *size,
+                        _ => 0,
+                    };
+                    let copy = (key, UOp::new_buffer(r.dtype(), size, device));
+                    copies.push((r.clone(), copy.clone()));
+                    copy
+                }
+            };
+            redirect.insert(r.clone(), copy);
+        }
+        if !redirect.is_empty() {
+            let shape = shapes.get(n).cloned().unwrap_or_default();
+            built[i] = build_kernel(n, &shape, &shapes, &out.buffers, &redirect)?;
+        }
+    }
+    for (buffer, (key, copy)) in copies {
+        out.buffers.insert(key.clone(), copy);
+        let shape = shapes.get(&buffer).cloned().unwrap_or_default();
+        built.push(build_kernel(&key, &shape, &shapes, &out.buffers, &none)?);
+    }
+    out.kernels = assign::order(built, &assigned)?;
     Ok(out)
 }
 
+/// The kernel storing `n` (of `shape`) into its buffer, reading `redirect`ed buffers from
+/// their copies.
 fn build_kernel(
     n: &UOp,
+    shape: &[i64],
     shapes: &HashMap<UOp, Vec<i64>>,
     buffers: &HashMap<UOp, UOp>,
-) -> Result<Kernel, RangeifyError> {
-    let shape = shapes.get(n).cloned().unwrap_or_default();
+    redirect: &HashMap<UOp, (UOp, UOp)>,
+) -> Result<assign::Built, RangeifyError> {
     // size-1 dims open no loop; the others are numbered from 0 in order
     let mut axis = 0u32;
     let ranges: Vec<UOp> = shape
@@ -103,17 +187,21 @@ fn build_kernel(
         .get(n)
         .cloned()
         .ok_or_else(|| RangeifyError::Malformed(format!("no buffer for {}", n.op())))?;
-    let mut low = lower::Lowerer::new(shapes, buffers, output.clone(), axis);
+    let mut low = lower::Lowerer::new(shapes, buffers, output.clone(), axis, redirect);
     let value = low.lower(n, &ranges, None, true)?;
     let param = low.param(&output);
     let index = UOp::new(
         Op::Index,
         output.dtype(),
-        [param, linearize(&ranges, &shape)],
+        [param, linearize(&ranges, shape)],
         Arg::None,
     );
     let store = UOp::new(Op::Store, uop_ir::DType::Void, [index, value], Arg::None);
     let ast = symbolic::simplify(&UOp::new(Op::Sink, uop_ir::DType::Void, [store], Arg::None))?;
     let (ast, buffers) = normalize::normalize(ast, low.params)?;
-    Ok(Kernel { ast, buffers })
+    Ok(assign::Built {
+        kernel: Kernel { ast, buffers },
+        node: n.clone(),
+        reads: low.reads,
+    })
 }

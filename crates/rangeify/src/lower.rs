@@ -19,6 +19,11 @@ pub struct Lowerer<'a> {
     /// The kernel's buffer arguments, in slot order (slot 0 is the output).
     pub params: Vec<UOp>,
     pub next_axis: u32,
+    /// Buffers whose reads go to another buffer instead (a copy of their old contents).
+    redirect: &'a HashMap<UOp, (UOp, UOp)>,
+    /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
+    /// schedule), realized nodes, and the keys of `redirect` copies used.
+    pub reads: Vec<UOp>,
     memo: HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp>,
 }
 
@@ -35,13 +40,22 @@ impl<'a> Lowerer<'a> {
         buffers: &'a HashMap<UOp, UOp>,
         output: UOp,
         first_axis: u32,
+        redirect: &'a HashMap<UOp, (UOp, UOp)>,
     ) -> Self {
         Lowerer {
             shapes,
             buffers,
             params: vec![output],
             next_axis: first_axis,
+            redirect,
+            reads: Vec::new(),
             memo: HashMap::new(),
+        }
+    }
+
+    fn read(&mut self, n: &UOp) {
+        if !self.reads.contains(n) {
+            self.reads.push(n.clone());
         }
     }
 
@@ -106,9 +120,20 @@ impl<'a> Lowerer<'a> {
         root: bool,
     ) -> Result<UOp, RangeifyError> {
         if n.op() == Op::Buffer {
-            return Ok(self.load(n, &self.shape(n), idx, valid));
+            let shape = self.shape(n);
+            return Ok(match self.redirect.get(n).cloned() {
+                Some((copy_node, copy)) => {
+                    self.read(&copy_node);
+                    self.load(&copy, &shape, idx, valid)
+                }
+                None => {
+                    self.read(n);
+                    self.load(n, &shape, idx, valid)
+                }
+            });
         }
         if !root && let Some(buf) = self.buffers.get(n).cloned() {
+            self.read(n);
             return Ok(self.load(&buf, &self.shape(n), idx, valid));
         }
         match n.op() {
@@ -162,6 +187,8 @@ impl<'a> Lowerer<'a> {
                 ))
             }
             Op::Contiguous | Op::Detach => self.lower(&n.src()[0], idx, valid, false),
+            // the value written; the target is where it goes (the kernel's output)
+            Op::Assign => self.lower(&n.src()[1], idx, valid, false),
             op if op.is_elementwise() => {
                 let mut srcs = Vec::with_capacity(n.src().len());
                 for s in n.src() {

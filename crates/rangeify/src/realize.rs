@@ -1,5 +1,5 @@
-//! Which tensor-graph nodes get a buffer. Always: the tensors asked for (SINK sources) and
-//! CONTIGUOUS. Then, by the cost function (`cost.rs`): shared nodes worth storing, and
+//! Which tensor-graph nodes get a buffer. Always: the tensors asked for (SINK sources),
+//! CONTIGUOUS and ASSIGN. Then, by the cost function (`cost.rs`): shared nodes worth storing, and
 //! reductions that a consumer broadcasts. The decisions feed back (a stored node ends the
 //! subgraphs of its users), so they are iterated to a fixed point.
 
@@ -32,7 +32,12 @@ pub fn realize_set(sink: &UOp, shapes: &HashMap<UOp, Vec<i64>>) -> HashSet<UOp> 
         }
     }
     let mut realized: HashSet<UOp> = sink.src().iter().filter(|s| !is_leaf(s)).cloned().collect();
-    realized.extend(order.iter().filter(|n| n.op() == Op::Contiguous).cloned());
+    realized.extend(
+        order
+            .iter()
+            .filter(|n| matches!(n.op(), Op::Contiguous | Op::Assign))
+            .cloned(),
+    );
     loop {
         let mut sub: HashMap<UOp, Subgraph> = HashMap::new();
         let mut reads: HashMap<UOp, HashSet<UOp>> = HashMap::new();
