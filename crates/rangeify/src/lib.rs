@@ -7,6 +7,7 @@ mod assign;
 mod cost;
 mod lower;
 mod normalize;
+mod partial;
 mod realize;
 mod shape;
 
@@ -75,7 +76,9 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     let mut out = Schedule::default();
     // each assigned BUFFER and the ASSIGN writing it
     let mut assigned: HashMap<UOp, UOp> = HashMap::new();
-    for n in &order {
+    // partial CONTIGUOUS nodes (not themselves asked for) have no buffer of their own
+    let is_partial = |n: &UOp| partial::listed_axes(n).is_some() && !sink.src().contains(n);
+    for n in order.iter().filter(|n| !is_partial(n)) {
         let shape = shapes.get(n).cloned().unwrap_or_default();
         let buffer = if n.op() == Op::Assign {
             let buffer = assign::target_buffer(n, &shape)?;
@@ -94,25 +97,48 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         out.buffers.insert(n.clone(), buffer);
     }
     let none = HashMap::new();
+    let mut partials: HashMap<UOp, partial::Partial> = HashMap::new();
     let mut built = Vec::with_capacity(order.len());
+    // kernels storing pieces of partial CONTIGUOUS nodes (never rebuilt below)
+    let mut pieces: HashSet<UOp> = HashSet::new();
     for n in &order {
         let shape = shapes.get(n).cloned().unwrap_or_default();
-        built.push(build_kernel(n, &shape, &shapes, &out.buffers, &none)?);
+        if is_partial(n) {
+            let mut low =
+                lower::Lowerer::new(&shapes, &out.buffers, n.clone(), 0, &none, &partials);
+            let (p, kernels) = partial::build(n, &shape, &mut low, device)?;
+            for (buffer, b) in kernels {
+                pieces.insert(b.node.clone());
+                out.buffers.insert(b.node.clone(), buffer);
+                built.push(b);
+            }
+            partials.insert(n.clone(), p);
+            continue;
+        }
+        built.push(build_kernel(
+            n,
+            &shape,
+            &shapes,
+            &out.buffers,
+            &none,
+            &partials,
+        )?);
     }
     if assigned.is_empty() {
         out.kernels = built.into_iter().map(|b| b.kernel).collect();
         return Ok(out);
     }
     // assigns each kernel depends on (through what it loads), in schedule order
-    let index: HashMap<UOp, usize> = order.iter().cloned().zip(0..).collect();
+    let nodes: Vec<UOp> = built.iter().map(|b| b.node.clone()).collect();
+    let index: HashMap<UOp, usize> = nodes.iter().cloned().zip(0..).collect();
     let mut upstream: Vec<HashSet<UOp>> = Vec::with_capacity(built.len());
     for (i, b) in built.iter().enumerate() {
         let mut up: HashSet<UOp> = HashSet::new();
         for r in &b.reads {
             if let Some(&p) = index.get(r).filter(|p| **p < i) {
                 up.extend(upstream[p].iter().cloned());
-                if order[p].op() == Op::Assign {
-                    up.insert(order[p].clone());
+                if nodes[p].op() == Op::Assign {
+                    up.insert(nodes[p].clone());
                 }
             }
         }
@@ -120,7 +146,10 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     }
     // kernels that must read a copy of an assigned buffer's old contents
     let mut copies: Vec<(UOp, (UOp, UOp))> = Vec::new();
-    for (i, n) in order.iter().enumerate() {
+    for (i, n) in nodes.iter().enumerate() {
+        if pieces.contains(n) {
+            continue;
+        }
         let mut redirect: HashMap<UOp, (UOp, UOp)> = HashMap::new();
         for r in &built[i].reads {
             let Some(a) = assigned.get(r) else { continue };
@@ -149,13 +178,20 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         }
         if !redirect.is_empty() {
             let shape = shapes.get(n).cloned().unwrap_or_default();
-            built[i] = build_kernel(n, &shape, &shapes, &out.buffers, &redirect)?;
+            built[i] = build_kernel(n, &shape, &shapes, &out.buffers, &redirect, &partials)?;
         }
     }
     for (buffer, (key, copy)) in copies {
         out.buffers.insert(key.clone(), copy);
         let shape = shapes.get(&buffer).cloned().unwrap_or_default();
-        built.push(build_kernel(&key, &shape, &shapes, &out.buffers, &none)?);
+        built.push(build_kernel(
+            &key,
+            &shape,
+            &shapes,
+            &out.buffers,
+            &none,
+            &partials,
+        )?);
     }
     out.kernels = assign::order(built, &assigned)?;
     Ok(out)
@@ -169,6 +205,7 @@ fn build_kernel(
     shapes: &HashMap<UOp, Vec<i64>>,
     buffers: &HashMap<UOp, UOp>,
     redirect: &HashMap<UOp, (UOp, UOp)>,
+    partials: &HashMap<UOp, partial::Partial>,
 ) -> Result<assign::Built, RangeifyError> {
     // size-1 dims open no loop; the others are numbered from 0 in order
     let mut axis = 0u32;
@@ -187,7 +224,7 @@ fn build_kernel(
         .get(n)
         .cloned()
         .ok_or_else(|| RangeifyError::Malformed(format!("no buffer for {}", n.op())))?;
-    let mut low = lower::Lowerer::new(shapes, buffers, output.clone(), axis, redirect);
+    let mut low = lower::Lowerer::new(shapes, buffers, output.clone(), axis, redirect, partials);
     let value = low.lower(n, &ranges, None, true)?;
     let param = low.param(&output);
     let index = UOp::new(

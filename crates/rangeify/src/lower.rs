@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, linearize};
 
 use crate::RangeifyError;
+use crate::partial::Partial;
 use crate::shape::movement_of;
 
 /// Builds the value expression of one kernel.
@@ -21,6 +22,8 @@ pub struct Lowerer<'a> {
     pub next_axis: u32,
     /// Buffers whose reads go to another buffer instead (a copy of their old contents).
     redirect: &'a HashMap<UOp, (UOp, UOp)>,
+    /// Partial CONTIGUOUS nodes and the template each inlines.
+    partials: &'a HashMap<UOp, Partial>,
     /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
     /// schedule), realized nodes, and the keys of `redirect` copies used.
     pub reads: Vec<UOp>,
@@ -41,6 +44,7 @@ impl<'a> Lowerer<'a> {
         output: UOp,
         first_axis: u32,
         redirect: &'a HashMap<UOp, (UOp, UOp)>,
+        partials: &'a HashMap<UOp, Partial>,
     ) -> Self {
         Lowerer {
             shapes,
@@ -48,12 +52,14 @@ impl<'a> Lowerer<'a> {
             params: vec![output],
             next_axis: first_axis,
             redirect,
+            partials,
             reads: Vec::new(),
             memo: HashMap::new(),
         }
     }
 
-    fn read(&mut self, n: &UOp) {
+    /// Records that the kernel loads what tensor-graph node `n` stores.
+    pub fn read(&mut self, n: &UOp) {
         if !self.reads.contains(n) {
             self.reads.push(n.clone());
         }
@@ -131,6 +137,10 @@ impl<'a> Lowerer<'a> {
                     self.load(n, &shape, idx, valid)
                 }
             });
+        }
+        let partials = self.partials;
+        if let Some(p) = partials.get(n) {
+            return Ok(p.inline(self, idx, valid));
         }
         if !root && let Some(buf) = self.buffers.get(n).cloned() {
             self.read(n);
