@@ -19,7 +19,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use uop_ir::{Arg, Op, UOp, toposort};
+use uop_ir::{Arg, Op, UOp, UOpMap, toposort};
 
 use crate::{Kernel, RangeifyError};
 
@@ -72,10 +72,7 @@ pub struct Built {
 /// `built` (in a read-after-write order) ordered so that also every kernel loading the old
 /// contents of an assigned buffer runs before the kernel writing it. `assigned` maps each
 /// assigned BUFFER to the node of its ASSIGN. Ties keep the given order.
-pub fn order(
-    built: Vec<Built>,
-    assigned: &HashMap<UOp, UOp>,
-) -> Result<Vec<Kernel>, RangeifyError> {
+pub fn order(built: Vec<Built>, assigned: &UOpMap<UOp>) -> Result<Vec<Kernel>, RangeifyError> {
     let index: HashMap<&UOp, usize> = built
         .iter()
         .enumerate()
@@ -195,7 +192,7 @@ mod tests {
             node: UOp::new(Op::Neg, DType::F32, [a.clone()], Arg::None),
             reads: vec![a.clone()],
         };
-        let assigned = HashMap::from([(b, a)]);
+        let assigned = [(b, a)].into_iter().collect::<UOpMap<UOp>>();
         let tags: Vec<UOp> = order(vec![write, reader, after], &assigned)?
             .into_iter()
             .map(|k| k.ast)

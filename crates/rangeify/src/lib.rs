@@ -11,10 +11,10 @@ mod partial;
 mod realize;
 mod shape;
 
-use std::collections::{HashMap, HashSet};
-
 use thiserror::Error;
-use uop_ir::{Arg, AxisType, Op, ShapeError, UOp, checked_numel, linearize, toposort};
+use uop_ir::{
+    Arg, AxisType, Op, ShapeError, UOp, UOpMap, UOpSet, checked_numel, linearize, toposort,
+};
 
 pub use cost::{MAX_RECOMPUTE_BUFFERS, Subgraph};
 pub use lower::reduce_identity;
@@ -51,7 +51,7 @@ pub struct Kernel {
 #[derive(Clone, Debug, Default)]
 pub struct Schedule {
     pub kernels: Vec<Kernel>,
-    pub buffers: HashMap<UOp, UOp>,
+    pub buffers: UOpMap<UOp>,
 }
 
 impl Schedule {
@@ -75,7 +75,7 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         .collect();
     let mut out = Schedule::default();
     // each assigned BUFFER and the ASSIGN writing it
-    let mut assigned: HashMap<UOp, UOp> = HashMap::new();
+    let mut assigned: UOpMap<UOp> = Default::default();
     // partial CONTIGUOUS nodes (not themselves asked for) have no buffer of their own
     let is_partial = |n: &UOp| partial::listed_axes(n).is_some() && !sink.src().contains(n);
     for n in order.iter().filter(|n| !is_partial(n)) {
@@ -96,11 +96,12 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         };
         out.buffers.insert(n.clone(), buffer);
     }
-    let none = HashMap::new();
-    let mut partials: HashMap<UOp, partial::Partial> = HashMap::new();
+    let none = Default::default();
+    let mut partials: UOpMap<partial::Partial> = Default::default();
+    let mut cache = KernelCache::default();
     let mut built = Vec::with_capacity(order.len());
     // kernels storing pieces of partial CONTIGUOUS nodes (never rebuilt below)
-    let mut pieces: HashSet<UOp> = HashSet::new();
+    let mut pieces: UOpSet = Default::default();
     for n in &order {
         let shape = shapes.get(n).cloned().unwrap_or_default();
         if is_partial(n) {
@@ -122,6 +123,7 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
             &out.buffers,
             &none,
             &partials,
+            &mut cache,
         )?);
     }
     if assigned.is_empty() {
@@ -130,10 +132,10 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     }
     // assigns each kernel depends on (through what it loads), in schedule order
     let nodes: Vec<UOp> = built.iter().map(|b| b.node.clone()).collect();
-    let index: HashMap<UOp, usize> = nodes.iter().cloned().zip(0..).collect();
-    let mut upstream: Vec<HashSet<UOp>> = Vec::with_capacity(built.len());
+    let index: UOpMap<usize> = nodes.iter().cloned().zip(0..).collect();
+    let mut upstream: Vec<UOpSet> = Vec::with_capacity(built.len());
     for (i, b) in built.iter().enumerate() {
-        let mut up: HashSet<UOp> = HashSet::new();
+        let mut up: UOpSet = Default::default();
         for r in &b.reads {
             if let Some(&p) = index.get(r).filter(|p| **p < i) {
                 up.extend(upstream[p].iter().cloned());
@@ -150,7 +152,7 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         if pieces.contains(n) {
             continue;
         }
-        let mut redirect: HashMap<UOp, (UOp, UOp)> = HashMap::new();
+        let mut redirect: UOpMap<(UOp, UOp)> = Default::default();
         for r in &built[i].reads {
             let Some(a) = assigned.get(r) else { continue };
             let conflict = if a == n {
@@ -178,7 +180,15 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         }
         if !redirect.is_empty() {
             let shape = shapes.get(n).cloned().unwrap_or_default();
-            built[i] = build_kernel(n, &shape, &shapes, &out.buffers, &redirect, &partials)?;
+            built[i] = build_kernel(
+                n,
+                &shape,
+                &shapes,
+                &out.buffers,
+                &redirect,
+                &partials,
+                &mut cache,
+            )?;
         }
     }
     for (buffer, (key, copy)) in copies {
@@ -191,21 +201,26 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
             &out.buffers,
             &none,
             &partials,
+            &mut cache,
         )?);
     }
     out.kernels = assign::order(built, &assigned)?;
     Ok(out)
 }
 
+/// Raw kernel ASTs and their normal form (with the old slot of each new one).
+type KernelCache = UOpMap<(UOp, Vec<u32>)>;
+
 /// The kernel storing `n` (of `shape`) into its buffer, reading `redirect`ed buffers from
 /// their copies.
 fn build_kernel(
     n: &UOp,
     shape: &[i64],
-    shapes: &HashMap<UOp, Vec<i64>>,
-    buffers: &HashMap<UOp, UOp>,
-    redirect: &HashMap<UOp, (UOp, UOp)>,
-    partials: &HashMap<UOp, partial::Partial>,
+    shapes: &UOpMap<Vec<i64>>,
+    buffers: &UOpMap<UOp>,
+    redirect: &UOpMap<(UOp, UOp)>,
+    partials: &UOpMap<partial::Partial>,
+    cache: &mut KernelCache,
 ) -> Result<assign::Built, RangeifyError> {
     // size-1 dims open no loop; the others are numbered from 0 in order
     let mut axis = 0u32;
@@ -234,8 +249,20 @@ fn build_kernel(
         Arg::None,
     );
     let store = UOp::new(Op::Store, uop_ir::DType::Void, [index, value], Arg::None);
-    let ast = symbolic::simplify(&UOp::new(Op::Sink, uop_ir::DType::Void, [store], Arg::None))?;
-    let (ast, buffers) = normalize::normalize(ast, low.params)?;
+    // the AST names no buffer: kernels built alike (layers of a model) simplify once
+    let raw = UOp::new(Op::Sink, uop_ir::DType::Void, [store], Arg::None);
+    let (ast, slots) = match cache.get(&raw) {
+        Some(done) => done.clone(),
+        None => {
+            let done = normalize::normal_form(symbolic::simplify(&raw)?, low.params.len())?;
+            cache.insert(raw, done.clone());
+            done
+        }
+    };
+    let buffers = slots
+        .iter()
+        .map(|s| low.params[*s as usize].clone())
+        .collect();
     Ok(assign::Built {
         kernel: Kernel { ast, buffers },
         node: n.clone(),

@@ -5,8 +5,9 @@
 //! node becomes a LOAD from its buffer.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
-use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, linearize};
+use uop_ir::{Arg, AxisType, ConstValue, DType, Op, StableHasher, UOp, UOpMap, linearize};
 
 use crate::RangeifyError;
 use crate::partial::Partial;
@@ -14,20 +15,20 @@ use crate::shape::movement_of;
 
 /// Builds the value expression of one kernel.
 pub struct Lowerer<'a> {
-    pub shapes: &'a HashMap<UOp, Vec<i64>>,
+    pub shapes: &'a UOpMap<Vec<i64>>,
     /// Realized tensor nodes and the BUFFER holding each.
-    pub buffers: &'a HashMap<UOp, UOp>,
+    pub buffers: &'a UOpMap<UOp>,
     /// The kernel's buffer arguments, in slot order (slot 0 is the output).
     pub params: Vec<UOp>,
     pub next_axis: u32,
     /// Buffers whose reads go to another buffer instead (a copy of their old contents).
-    redirect: &'a HashMap<UOp, (UOp, UOp)>,
+    redirect: &'a UOpMap<(UOp, UOp)>,
     /// Partial CONTIGUOUS nodes and the template each inlines.
-    partials: &'a HashMap<UOp, Partial>,
+    partials: &'a UOpMap<Partial>,
     /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
     /// schedule), realized nodes, and the keys of `redirect` copies used.
     pub reads: Vec<UOp>,
-    memo: HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp>,
+    memo: HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp, BuildHasherDefault<StableHasher>>,
 }
 
 fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
@@ -39,12 +40,12 @@ fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
 
 impl<'a> Lowerer<'a> {
     pub fn new(
-        shapes: &'a HashMap<UOp, Vec<i64>>,
-        buffers: &'a HashMap<UOp, UOp>,
+        shapes: &'a UOpMap<Vec<i64>>,
+        buffers: &'a UOpMap<UOp>,
         output: UOp,
         first_axis: u32,
-        redirect: &'a HashMap<UOp, (UOp, UOp)>,
-        partials: &'a HashMap<UOp, Partial>,
+        redirect: &'a UOpMap<(UOp, UOp)>,
+        partials: &'a UOpMap<Partial>,
     ) -> Self {
         Lowerer {
             shapes,
@@ -54,7 +55,7 @@ impl<'a> Lowerer<'a> {
             redirect,
             partials,
             reads: Vec::new(),
-            memo: HashMap::new(),
+            memo: Default::default(),
         }
     }
 

@@ -12,9 +12,7 @@
 //! so a renumbered AST is simplified again; the two steps repeat until nothing moves (at
 //! most `MAX_ROUNDS` times: the result is correct either way, only maybe less shared).
 
-use std::collections::HashMap;
-
-use uop_ir::{Arg, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, Op, UOp, UOpMap, substitute, toposort};
 
 use crate::RangeifyError;
 
@@ -22,7 +20,24 @@ use crate::RangeifyError;
 pub const MAX_ROUNDS: usize = 4;
 
 /// `ast` (over `params`, in slot order) in normal form, with its arguments in new slot order.
-pub fn normalize(mut ast: UOp, mut params: Vec<UOp>) -> Result<(UOp, Vec<UOp>), RangeifyError> {
+pub fn normalize(ast: UOp, params: Vec<UOp>) -> Result<(UOp, Vec<UOp>), RangeifyError> {
+    let (ast, slots) = normal_form(ast, params.len())?;
+    let mut out = Vec::with_capacity(slots.len());
+    for old in slots {
+        let buffer = params.get(old as usize).ok_or_else(|| {
+            RangeifyError::Malformed(format!(
+                "kernel reads PARAM slot {old} but has {} buffers",
+                params.len()
+            ))
+        })?;
+        out.push(buffer.clone());
+    }
+    Ok((ast, out))
+}
+
+/// `ast` (over `n` arguments) in normal form, and for each new slot the old slot it was.
+pub fn normal_form(mut ast: UOp, n: usize) -> Result<(UOp, Vec<u32>), RangeifyError> {
+    let mut params: Vec<u32> = (0..n as u32).collect();
     for _ in 0..MAX_ROUNDS {
         let order = toposort(&ast);
         let mut ranges: Vec<(u32, UOp)> = Vec::new();
@@ -39,7 +54,7 @@ pub fn normalize(mut ast: UOp, mut params: Vec<UOp>) -> Result<(UOp, Vec<UOp>), 
             }
         }
         ranges.sort_by_key(|(axis, _)| *axis);
-        let mut map: HashMap<UOp, UOp> = HashMap::new();
+        let mut map: UOpMap<UOp> = Default::default();
         for (new, (old, r)) in ranges.iter().enumerate() {
             if new as u32 != *old {
                 let Arg::Range { kind, .. } = r.arg() else {
@@ -65,13 +80,13 @@ pub fn normalize(mut ast: UOp, mut params: Vec<UOp>) -> Result<(UOp, Vec<UOp>), 
         }
         let mut reordered = Vec::with_capacity(slots.len());
         for (old, _) in &slots {
-            let buffer = params.get(*old as usize).ok_or_else(|| {
+            let first = params.get(*old as usize).ok_or_else(|| {
                 RangeifyError::Malformed(format!(
                     "kernel reads PARAM slot {old} but has {} buffers",
                     params.len()
                 ))
             })?;
-            reordered.push(buffer.clone());
+            reordered.push(*first);
         }
         params = reordered;
         if map.is_empty() {

@@ -16,9 +16,7 @@
 //! recomputed in the consumer. Listing every axis is `contiguous()`. A partial
 //! `CONTIGUOUS` that is itself a requested output is realized whole.
 
-use std::collections::{HashMap, HashSet};
-
-use uop_ir::{Arg, AxisType, Op, UOp, linearize, substitute, toposort};
+use uop_ir::{Arg, AxisType, Op, UOp, UOpMap, UOpSet, linearize, substitute, toposort};
 
 use crate::RangeifyError;
 use crate::assign::Built;
@@ -45,10 +43,10 @@ pub fn listed_axes(n: &UOp) -> Option<&[usize]> {
 }
 
 /// Range nodes a node depends on, less those its own REDUCEs loop over.
-fn free_ranges(value: &UOp) -> HashMap<UOp, HashSet<UOp>> {
-    let mut free: HashMap<UOp, HashSet<UOp>> = HashMap::new();
+fn free_ranges(value: &UOp) -> UOpMap<UOpSet> {
+    let mut free: UOpMap<UOpSet> = Default::default();
     for n in toposort(value) {
-        let mut f: HashSet<UOp> = HashSet::new();
+        let mut f: UOpSet = Default::default();
         if n.op() == Op::Range {
             f.insert(n.clone());
         }
@@ -103,9 +101,9 @@ pub fn build(
         .collect();
     low.next_axis = axis;
     let value = symbolic::simplify(&low.lower(&n.src()[0], &ranges, None, false)?)?;
-    let kept: HashSet<UOp> = kept_ranges.iter().cloned().collect();
+    let kept: UOpSet = kept_ranges.iter().cloned().collect();
     let free = free_ranges(&value);
-    let mut loads: HashSet<UOp> = HashSet::new();
+    let mut loads: UOpSet = Default::default();
     for u in toposort(&value) {
         if u.op() == Op::Load || u.src().iter().any(|s| loads.contains(s)) {
             loads.insert(u);
@@ -119,7 +117,7 @@ pub fn build(
     };
     // the largest such subexpressions, from the root down
     let mut pieces: Vec<UOp> = Vec::new();
-    let mut seen: HashSet<UOp> = HashSet::new();
+    let mut seen: UOpSet = Default::default();
     let mut stack = vec![value.clone()];
     while let Some(u) = stack.pop() {
         if !seen.insert(u.clone()) {
@@ -134,7 +132,7 @@ pub fn build(
     let numel: i64 = kept_shape.iter().product();
     let at = linearize(&kept_ranges, &kept_shape);
     let mut params = low.params.clone();
-    let mut replace: HashMap<UOp, UOp> = HashMap::new();
+    let mut replace: UOpMap<UOp> = Default::default();
     let mut kernels = Vec::new();
     let mut reads = low.reads.clone();
     for (j, piece) in pieces.iter().enumerate() {
@@ -189,7 +187,7 @@ pub fn build(
 impl Partial {
     /// The value at `idx` inside the kernel `low` builds (gated by `valid`).
     pub fn inline(&self, low: &mut Lowerer<'_>, idx: &[UOp], valid: Option<UOp>) -> UOp {
-        let mut map: HashMap<UOp, UOp> = HashMap::new();
+        let mut map: UOpMap<UOp> = Default::default();
         for (r, i) in self.ranges.iter().zip(idx) {
             if r.op() == Op::Range {
                 map.insert(r.clone(), i.clone());
@@ -221,7 +219,7 @@ impl Partial {
             return value;
         };
         // loads happen only where the point is real
-        let gates: HashMap<UOp, UOp> = toposort(&value)
+        let gates: UOpMap<UOp> = toposort(&value)
             .into_iter()
             .filter(|u| u.op() == Op::Index && u.src().len() == 2)
             .map(|u| {

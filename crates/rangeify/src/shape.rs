@@ -2,9 +2,7 @@
 //! which broadcasts), movement ops and REDUCE (which keeps reduced dims as size 1) compute
 //! theirs, elementwise ops take the common shape of their operands.
 
-use std::collections::HashMap;
-
-use uop_ir::{Arg, Movement, Op, UOp, toposort};
+use uop_ir::{Arg, Movement, Op, UOp, UOpMap, toposort};
 
 use crate::RangeifyError;
 
@@ -24,8 +22,8 @@ pub fn movement_of(u: &UOp, rank: usize) -> Option<Movement> {
 }
 
 /// The shape of every node reachable from `root`.
-pub fn shapes(root: &UOp) -> Result<HashMap<UOp, Vec<i64>>, RangeifyError> {
-    let mut out: HashMap<UOp, Vec<i64>> = HashMap::new();
+pub fn shapes(root: &UOp) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
+    let mut out: UOpMap<Vec<i64>> = Default::default();
     for n in toposort(root) {
         let src_shape = |i: usize| out.get(&n.src()[i]).cloned().unwrap_or_default();
         let shape = match n.op() {
