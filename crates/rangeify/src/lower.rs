@@ -13,6 +13,9 @@ use crate::RangeifyError;
 use crate::partial::Partial;
 use crate::shape::movement_of;
 
+/// Lowered values by (node, index, gate), hashed by content keys.
+type Memo = HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp, BuildHasherDefault<StableHasher>>;
+
 /// Builds the value expression of one kernel.
 pub struct Lowerer<'a> {
     pub shapes: &'a UOpMap<Vec<i64>>,
@@ -28,7 +31,7 @@ pub struct Lowerer<'a> {
     /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
     /// schedule), realized nodes, and the keys of `redirect` copies used.
     pub reads: Vec<UOp>,
-    memo: HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp, BuildHasherDefault<StableHasher>>,
+    memo: Memo,
 }
 
 fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
