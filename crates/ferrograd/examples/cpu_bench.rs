@@ -1,7 +1,7 @@
 //! CPU benchmark rows of issue 3: elementwise, sum, softmax, matmul. Each row builds the
 //! Tensor program anew and realizes it (schedule + run; kernels compile once, in the
 //! warm-up), and reports the median of several runs. Also the first-result time
-//! (schedule + compile + run, cold in-process cache).
+//! (schedule + compile + run, cold in-process cache), and the time to schedule alone.
 use std::time::{Duration, Instant};
 
 use ferrograd::{Tensor, init};
@@ -28,12 +28,21 @@ fn row(
         })
         .collect::<ferrograd::Result<_>>()?;
     let m = median(runs).as_secs_f64();
+    // scheduling alone (a fresh graph each time), best of 9
+    let mut sched = Duration::MAX;
+    for _ in 0..9 {
+        let t = f()?;
+        let t0 = Instant::now();
+        Tensor::schedule(&[&t])?;
+        sched = sched.min(t0.elapsed());
+    }
     println!(
-        "{name:<28} {:>9.3} ms  {:>8.2} GB/s  {:>8.2} GFLOP/s  first result {:>8.1} ms",
+        "{name:<28} {:>9.3} ms  {:>8.2} GB/s  {:>8.2} GFLOP/s  first result {:>8.1} ms  schedule {:>7.1} us",
         m * 1e3,
         bytes / m / 1e9,
         flops / m / 1e9,
-        first.as_secs_f64() * 1e3
+        first.as_secs_f64() * 1e3,
+        sched.as_secs_f64() * 1e6
     );
     Ok(())
 }

@@ -4,13 +4,15 @@
 //!
 //! - RANGE axes become `0..n`, keeping the order of the axes they had (loop nesting is
 //!   unchanged; only gaps left by size-1 dims or by ranges the simplifier folded away go).
-//! - PARAM slots are numbered by first use in `toposort` order of the AST (the output,
-//!   stored first, stays slot 0); buffers the simplified AST no longer reads are dropped
-//!   from the kernel's arguments.
+//! - PARAM slots are numbered by first use while lowering (a depth-first walk of the tensor
+//!   graph from the stored value; the output is slot 0), and buffers the simplified AST no
+//!   longer reads are dropped, the others keeping their order: slots become `0..n`.
 //!
-//! Renumbering changes node keys, and the simplifier orders commutative operands by key,
-//! so a renumbered AST is simplified again; the two steps repeat until nothing moves (at
-//! most `MAX_ROUNDS` times: the result is correct either way, only maybe less shared).
+//! Both renumberings keep relative order, and the order is not taken from the simplified
+//! AST: the simplifier sorts commutative operands by node key, and keys change with slot
+//! numbers, so "first use in the simplified AST" could flip at every round. Renumbering
+//! changes keys, so a renumbered AST is simplified again; that cannot open new gaps, and
+//! the loop stops after at most `MAX_ROUNDS` (the result is correct either way).
 
 use uop_ir::{Arg, Op, UOp, UOpMap, substitute, toposort};
 
@@ -54,6 +56,7 @@ pub fn normal_form(mut ast: UOp, n: usize) -> Result<(UOp, Vec<u32>), RangeifyEr
             }
         }
         ranges.sort_by_key(|(axis, _)| *axis);
+        slots.sort_by_key(|(slot, _)| *slot);
         let mut map: UOpMap<UOp> = Default::default();
         for (new, (old, r)) in ranges.iter().enumerate() {
             if new as u32 != *old {
@@ -147,14 +150,28 @@ mod tests {
     }
 
     #[test]
-    fn slots_follow_first_use() -> Result<(), RangeifyError> {
-        let bufs: Vec<UOp> = (0..2)
+    fn slots_keep_their_order() -> Result<(), RangeifyError> {
+        let bufs: Vec<UOp> = (0..4)
             .map(|_| UOp::new_buffer(DType::F32, 8, "CPU"))
             .collect();
-        // the output is slot 1: it is used first, so it becomes slot 0
-        let (ast, params) = normalize(kernel(1, 0, 0), bufs.clone())?;
-        assert_eq!(ast, kernel(0, 1, 0));
-        assert_eq!(params, vec![bufs[1].clone(), bufs[0].clone()]);
+        // reads slots 3 and 1 (in that order in the AST); slot 2 is unused
+        let r = UOp::range_of(UOp::int(8), 0, AxisType::Loop);
+        let load = |slot| {
+            let index = UOp::new(Op::Index, DType::F32, [param(slot), r.clone()], Arg::None);
+            UOp::new(Op::Load, DType::F32, [index], Arg::None)
+        };
+        let sink = |a: u32, b: u32| {
+            let value = UOp::new(Op::Sub, DType::F32, [load(a), load(b)], Arg::None);
+            let index = UOp::new(Op::Index, DType::F32, [param(0), r.clone()], Arg::None);
+            let store = UOp::new(Op::Store, DType::Void, [index, value], Arg::None);
+            UOp::new(Op::Sink, DType::Void, [store], Arg::None)
+        };
+        let (ast, params) = normalize(sink(3, 1), bufs.clone())?;
+        assert_eq!(ast, symbolic::simplify(&sink(2, 1))?);
+        assert_eq!(
+            params,
+            vec![bufs[0].clone(), bufs[1].clone(), bufs[3].clone()]
+        );
         Ok(())
     }
 }
