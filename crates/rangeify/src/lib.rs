@@ -67,12 +67,10 @@ impl Schedule {
 
 /// Schedules the tensors under `sink` (a SINK of tensor-graph nodes) on `device`.
 pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
-    let shapes = shapes(sink)?;
-    let realized = realize_set(sink, &shapes);
-    let order: Vec<UOp> = toposort(sink)
-        .into_iter()
-        .filter(|n| realized.contains(n))
-        .collect();
+    let graph = toposort(sink);
+    let shapes = shape::shapes_in(&graph)?;
+    let realized = realize::realize_set_in(&graph, sink, &shapes);
+    let order: Vec<UOp> = graph.into_iter().filter(|n| realized.contains(n)).collect();
     let mut out = Schedule::default();
     // each assigned BUFFER and the ASSIGN writing it
     let mut assigned: UOpMap<UOp> = Default::default();

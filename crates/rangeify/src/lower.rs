@@ -69,8 +69,8 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn shape(&self, u: &UOp) -> Vec<i64> {
-        self.shapes.get(u).cloned().unwrap_or_default()
+    fn shape(&self, u: &UOp) -> &'a [i64] {
+        self.shapes.get(u).map_or(&[], Vec::as_slice)
     }
 
     /// The PARAM for `buffer`, adding it to the kernel's arguments on first use.
@@ -134,11 +134,11 @@ impl<'a> Lowerer<'a> {
             return Ok(match self.redirect.get(n).cloned() {
                 Some((copy_node, copy)) => {
                     self.read(&copy_node);
-                    self.load(&copy, &shape, idx, valid)
+                    self.load(&copy, shape, idx, valid)
                 }
                 None => {
                     self.read(n);
-                    self.load(n, &shape, idx, valid)
+                    self.load(n, shape, idx, valid)
                 }
             });
         }
@@ -148,7 +148,7 @@ impl<'a> Lowerer<'a> {
         }
         if !root && let Some(buf) = self.buffers.get(n).cloned() {
             self.read(n);
-            return Ok(self.load(&buf, &self.shape(n), idx, valid));
+            return Ok(self.load(&buf, self.shape(n), idx, valid));
         }
         match n.op() {
             Op::Const | Op::DefineVar => Ok(n.clone()),
@@ -158,7 +158,7 @@ impl<'a> Lowerer<'a> {
                 let m = movement_of(n, src_shape.len()).ok_or_else(|| {
                     RangeifyError::Malformed(format!("{op} without its argument"))
                 })?;
-                let (src_idx, gate) = m.input_index(&src_shape, idx);
+                let (src_idx, gate) = m.input_index(src_shape, idx);
                 let inner = self.lower(src, &src_idx, and(valid, gate.clone()), false)?;
                 Ok(match gate {
                     Some(g) => g.where_(&inner, &UOp::const_of(inner.dtype(), ConstValue::Int(0))),

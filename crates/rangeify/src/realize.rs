@@ -37,7 +37,11 @@ impl Reads {
 
 /// The set of nodes to realize, for the graph under `sink`.
 pub fn realize_set(sink: &UOp, shapes: &UOpMap<Vec<i64>>) -> UOpSet {
-    let order = toposort(sink);
+    realize_set_in(&toposort(sink), sink, shapes)
+}
+
+/// `realize_set` with the graph's `toposort` order given.
+pub fn realize_set_in(order: &[UOp], sink: &UOp, shapes: &UOpMap<Vec<i64>>) -> UOpSet {
     let pos: UOpMap<usize> = order.iter().cloned().zip(0..).collect();
     let srcs: Vec<Vec<usize>> = order
         .iter()
@@ -98,9 +102,9 @@ pub fn realize_set(sink: &UOp, shapes: &UOpMap<Vec<i64>>) -> UOpSet {
         }
         if !added {
             return order
-                .into_iter()
+                .iter()
                 .zip(realized)
-                .filter_map(|(n, r)| r.then_some(n))
+                .filter_map(|(n, r)| r.then(|| n.clone()))
                 .collect();
         }
     }
