@@ -104,7 +104,8 @@ pub fn realize_set_in(order: &[UOp], sink: &UOp, shapes: &UOpMap<Vec<i64>>) -> U
             return order
                 .iter()
                 .zip(realized)
-                .filter_map(|(n, r)| r.then(|| n.clone()))
+                .filter(|(_, r)| *r)
+                .map(|(n, _)| n.clone())
                 .collect();
         }
     }
