@@ -6,6 +6,7 @@
 mod debug;
 mod planner;
 pub mod store;
+mod written;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -93,9 +94,20 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
     Ok((compiled, true))
 }
 
-/// Schedules the tensors under `sink` (a SINK) without running anything.
+/// Schedules the tensors under `sink` (a SINK) without running anything. An ASSIGN whose
+/// write already ran is read from its target rather than written again; the schedule's
+/// buffers are also filed under `sink`'s own sources.
 pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, EngineError> {
-    Ok(rangeify::schedule(sink, device)?)
+    let settled = written::settle(sink);
+    let mut sched = rangeify::schedule(&settled, device)?;
+    if settled != *sink {
+        for (old, new) in sink.src().iter().zip(settled.src()) {
+            if let Some(b) = sched.buffer_of(new) {
+                sched.buffers.insert(old.clone(), b);
+            }
+        }
+    }
+    Ok(sched)
 }
 
 /// Computes the tensors under `sink` on `device`. Afterwards `store::get` gives the memory
@@ -168,6 +180,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     for memory in arena {
         store::release(&dev, memory);
     }
+    written::record(sched.buffers.keys());
     if debug::level() >= 1 {
         eprintln!(
             "ran {} kernels in {:.2} ms; temporaries {:.2} MB planned ({:.2} MB without sharing)",

@@ -187,3 +187,33 @@ fn mismatches_are_errors_naming_both_sides() {
     // nothing was written or realized by a refused assign
     assert_eq!(a.to_vec::<f32>().unwrap(), vec![0.0; 6]);
 }
+
+#[test]
+fn a_scalar_and_a_lazy_constant_can_be_assigned() {
+    if !common::cpu() {
+        return;
+    }
+    let s = Tensor::from_slice(&[3.0f32], &[]).unwrap();
+    s.assign(&s.mul_scalar(2.0).unwrap()).unwrap();
+    assert_eq!(s.to_vec::<f32>().unwrap(), vec![6.0]);
+    let z = Tensor::zeros(&[2, 2], DType::I32).unwrap();
+    let v = Tensor::from_slice(&[1i32, 2, 3, 4], &[2, 2]).unwrap();
+    z.assign(&z.add(&v).unwrap()).unwrap();
+    z.assign(&z.mul(&v).unwrap()).unwrap();
+    assert_eq!(z.to_vec::<i32>().unwrap(), vec![1, 4, 9, 16]);
+}
+
+#[test]
+fn a_write_that_ran_is_not_run_again() {
+    if !common::cpu() {
+        return;
+    }
+    let mut rng = Rng::new(8);
+    let (a, ra) = realized(&mut rng, &[6]);
+    a.assign(&a.add_scalar(1.0).unwrap()).unwrap();
+    // y holds the lazy ASSIGN; realizing `a` first runs the write once
+    let y = a.mul_scalar(2.0).unwrap();
+    a.realize().unwrap();
+    check_f32(&y, &ra.map(|v| 2.0 * (v + 1.0)), 1e-6, 1e-6, "y");
+    check_f32(&a, &ra.map(|v| v + 1.0), 1e-6, 1e-6, "a, written once");
+}
