@@ -52,3 +52,28 @@ pub fn settle(sink: &UOp) -> UOp {
         substitute(sink, &map)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uop_ir::{Arg, ConstValue, DType};
+
+    #[test]
+    fn a_written_assign_reads_its_target() {
+        let b = UOp::new_buffer(DType::F32, 4, "CPU");
+        let one = UOp::const_of(DType::F32, ConstValue::Float(1.0));
+        let assign = UOp::new(Op::Assign, DType::F32, [b.clone(), one.clone()], Arg::None);
+        let y = UOp::alu(Op::Mul, [assign.clone(), one.clone()]);
+        let sink = UOp::new(Op::Sink, DType::Void, [y], Arg::None);
+        assert_eq!(settle(&sink), sink, "not written yet");
+        record([&assign]);
+        assert!(is_written(&assign));
+        let want = UOp::new(
+            Op::Sink,
+            DType::Void,
+            [UOp::alu(Op::Mul, [b, one])],
+            Arg::None,
+        );
+        assert_eq!(settle(&sink), want);
+    }
+}
