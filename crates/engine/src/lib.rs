@@ -7,6 +7,7 @@
 mod debug;
 mod planner;
 pub mod store;
+mod written;
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -41,6 +42,8 @@ pub struct RunStats {
     pub schedule_time: Duration,
     /// Linearize + render + compile time of kernels not in the cache.
     pub compile_time: Duration,
+    /// Kernels compiled by this run (the others came from the compile cache).
+    pub compiled: usize,
     pub run_time: Duration,
     /// Bytes of temporaries after sharing, and without.
     pub temporary_bytes: usize,
@@ -70,9 +73,14 @@ pub fn cached_programs() -> usize {
 /// Compiles a kernel (or finds it in the cache: identical kernels compile once while they
 /// stay in the cache).
 pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, EngineError> {
+    Ok(compile_cached(kernel, dev)?.0)
+}
+
+/// `compile`, and whether the program was compiled now (false: it came from the cache).
+fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, bool), EngineError> {
     let key = (kernel.ast.key(), dev.name().to_string());
     if let Some(c) = PROGRAMS.lock().get(&key) {
-        return Ok(c.clone());
+        return Ok((c.clone(), false));
     }
     let sizes: Vec<usize> = kernel
         .buffers
@@ -106,12 +114,23 @@ pub fn compile(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<Compiled, Engin
     };
     // Dropped outside the lock: this may unload a library.
     drop(evicted);
-    Ok(kept)
+    Ok((kept, true))
 }
 
-/// Schedules the tensors under `sink` (a SINK) without running anything.
+/// Schedules the tensors under `sink` (a SINK) without running anything. An ASSIGN whose
+/// write already ran is read from its target rather than written again; the schedule's
+/// buffers are also filed under `sink`'s own sources.
 pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, EngineError> {
-    Ok(rangeify::schedule(sink, device)?)
+    let settled = written::settle(sink);
+    let mut sched = rangeify::schedule(&settled, device)?;
+    if settled != *sink {
+        for (old, new) in sink.src().iter().zip(settled.src()) {
+            if let Some(b) = sched.buffer_of(new) {
+                sched.buffers.insert(old.clone(), b);
+            }
+        }
+    }
+    Ok(sched)
 }
 
 /// Computes the tensors under `sink` on `device`. Afterwards `store::get` gives the memory
@@ -132,7 +151,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
         );
     }
     let dev = device::open(device)?;
-    // outputs persist; every other new buffer is a temporary
+    // outputs persist; every other new buffer is a temporary (an assigned buffer is not new)
     let outputs: Vec<UOp> = sink
         .src()
         .iter()
@@ -141,7 +160,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     let temporaries: Vec<UOp> = sched
         .buffers
         .values()
-        .filter(|b| !outputs.contains(b))
+        .filter(|b| !outputs.contains(b) && store::get(b).is_none())
         .cloned()
         .collect();
     let plan = planner::plan(&sched.kernels, &temporaries);
@@ -159,8 +178,9 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     }
     for (i, kernel) in sched.kernels.iter().enumerate() {
         let tc = Instant::now();
-        let (program, exe) = compile(kernel, &dev)?;
+        let ((program, exe), fresh) = compile_cached(kernel, &dev)?;
         stats.compile_time += tc.elapsed();
+        stats.compiled += usize::from(fresh);
         let memory: Vec<Buffer> = kernel
             .buffers
             .iter()
@@ -183,6 +203,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     for memory in arena {
         store::release(&dev, memory);
     }
+    written::record(sched.buffers.keys());
     if debug::level() >= 1 {
         eprintln!(
             "ran {} kernels in {:.2} ms; temporaries {:.2} MB planned ({:.2} MB without sharing)",

@@ -3,7 +3,8 @@
 //! warm-up), and reports the median of several runs. Also, per row, the time from building
 //! the Tensor program to the first result with cold compile caches (in process, and on
 //! disk: the run uses a fresh `FERROGRAD_CACHE` directory unless `FERROGRAD_CACHE` or
-//! `DISABLE_COMPILER_CACHE` is set), split into schedule and compile time.
+//! `DISABLE_COMPILER_CACHE` is set), split into schedule and compile time, and the time to
+//! schedule alone (a fresh graph each time, best of 9).
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -31,16 +32,25 @@ fn row(
         })
         .collect::<ferrograd::Result<_>>()?;
     let m = median(runs).as_secs_f64();
+    // scheduling alone (a fresh graph each time), best of 9
+    let mut sched = Duration::MAX;
+    for _ in 0..9 {
+        let t = f()?;
+        let t0 = Instant::now();
+        Tensor::schedule(&[&t])?;
+        sched = sched.min(t0.elapsed());
+    }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "{name:<20} {:>9.3} ms {:>8.2} GB/s {:>8.2} GFLOP/s | first result {:>8.1} ms \
-         (schedule {:>6.2} ms, compile {:>7.1} ms)",
+         (schedule {:>6.2} ms, compile {:>7.1} ms) | schedule alone {:>7.1} us",
         m * 1e3,
         bytes / m / 1e9,
         flops / m / 1e9,
         ms(first),
         ms(cold.schedule_time),
         ms(cold.compile_time),
+        sched.as_secs_f64() * 1e6
     );
     Ok(())
 }

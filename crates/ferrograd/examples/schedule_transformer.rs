@@ -57,10 +57,14 @@ fn main() -> ferrograd::Result<()> {
         x = block(&x, &w, &mask)?;
     }
     let _ = DType::F32;
-    // best of 3: the first run also warms the allocator
+    // best of 3 (or of `RUNS`, e.g. for a profiler): the first run also warms the allocator
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let mut best = None;
     let mut sched = None;
-    for _ in 0..3 {
+    for _ in 0..runs.max(1) {
         let t = Instant::now();
         sched = Some(Tensor::schedule(&[&x])?);
         let took = t.elapsed();
@@ -70,8 +74,11 @@ fn main() -> ferrograd::Result<()> {
         return Ok(());
     };
     let n = sched.kernels.len();
+    let distinct: std::collections::HashSet<_> =
+        sched.kernels.iter().map(|k| k.ast.key()).collect();
     println!(
-        "{LAYERS} layers, batch {B}, {T} tokens, width {D}: {n} kernels scheduled in {:.1} ms, {:.1} us per kernel",
+        "{LAYERS} layers, batch {B}, {T} tokens, width {D}: {n} kernels ({} distinct ASTs) scheduled in {:.1} ms, {:.1} us per kernel",
+        distinct.len(),
         took.as_secs_f64() * 1e3,
         took.as_secs_f64() * 1e6 / n.max(1) as f64
     );

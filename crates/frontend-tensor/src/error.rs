@@ -43,6 +43,17 @@ pub enum TensorError {
     },
     #[error("matmul: {a:?} @ {b:?}: inner dims must match and both must be 2-D")]
     Matmul { a: Vec<i64>, b: Vec<i64> },
+    #[error(
+        "assign: a value of shape {value:?} ({value_dtype}) cannot be written into a tensor of shape {target:?} ({target_dtype})"
+    )]
+    Assign {
+        target: Vec<i64>,
+        target_dtype: DType,
+        value: Vec<i64>,
+        value_dtype: DType,
+    },
+    #[error("assign: the value is on {value} but the tensor it is written into is on {target}")]
+    AssignDevice { target: String, value: String },
     #[error("to_vec::<{want}>() of a {have} tensor: cast it first")]
     WrongType { want: DType, have: DType },
     #[error("{op}: not defined for dtype {dtype}")]

@@ -3,6 +3,7 @@
 //! kernels and runs them on the tensor's device (found through the device registry: a
 //! program registers its devices first, as the `ferrograd` facade's `init` does).
 
+mod assign;
 mod element;
 mod elementwise;
 mod error;

@@ -150,6 +150,48 @@ impl Tensor {
         )
     }
 
+    /// Partial contiguous (tinygrad's `contiguous` with axes): materializes the listed
+    /// axes of this tensor and leaves the other axes as loops of the kernels that use it.
+    ///
+    /// Precisely: the work in this tensor's graph that depends only on the listed axes
+    /// (each largest subexpression whose loops are all listed axes and that reads some
+    /// buffer) is computed by a kernel of its own, once per value of the listed axes, into
+    /// a buffer of `prod(shape[axis] for listed axes)` elements. The rest, which varies
+    /// along an unlisted axis, stays fused into each consumer's kernel and reads those
+    /// buffers. A tensor broadcast along the unlisted axes is thus stored once instead of
+    /// once per broadcast element. Listing every axis is `contiguous()`; listing none
+    /// changes nothing. Realized itself (rather than used by another tensor), the tensor
+    /// is stored whole. Values are exactly those of the tensor: only where the work
+    /// happens changes.
+    pub fn contiguous_axes(&self, axes: &[usize]) -> Result<Tensor> {
+        let rank = self.shape().len();
+        if let Some(&a) = axes.iter().find(|a| **a >= rank) {
+            return Err(TensorError::Axis {
+                op: "contiguous_axes",
+                axis: a as isize,
+                shape: self.shape().to_vec(),
+            });
+        }
+        let mut listed = axes.to_vec();
+        listed.sort_unstable();
+        listed.dedup();
+        if listed.is_empty() {
+            return Ok(self.clone());
+        }
+        if listed.len() == rank {
+            return Ok(self.contiguous());
+        }
+        Ok(self.derive(
+            UOp::new(
+                Op::Contiguous,
+                self.dtype(),
+                [self.node()],
+                Arg::Axes(listed.into()),
+            ),
+            self.shape().to_vec(),
+        ))
+    }
+
     /// Inserts a size-1 dim at `axis`.
     pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
         let mut shape = self.shape().to_vec();

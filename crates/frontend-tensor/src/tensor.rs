@@ -70,6 +70,11 @@ impl Tensor {
         self.node.read().clone()
     }
 
+    /// Points this tensor (and its clones) at another graph node.
+    pub(crate) fn set_node(&self, node: UOp) {
+        *self.node.write() = node;
+    }
+
     /// A tensor with `data` (row-major) of `shape` on the default device.
     pub fn from_slice<T: Element>(data: &[T], shape: &[i64]) -> Result<Tensor> {
         Tensor::from_slice_on(data, shape, DEFAULT_DEVICE)

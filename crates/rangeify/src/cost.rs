@@ -19,7 +19,8 @@ pub const MAX_RECOMPUTE_BUFFERS: usize = 3;
 pub struct Subgraph {
     /// A REDUCE is fused into it.
     pub has_reduce: bool,
-    /// Distinct buffers it reads (realized inputs).
+    /// Distinct buffers it reads (realized inputs), counted up to
+    /// `MAX_RECOMPUTE_BUFFERS + 1`: a larger count changes no decision.
     pub buffers_read: usize,
 }
 

@@ -5,21 +5,33 @@
 //! node becomes a LOAD from its buffer.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
-use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, linearize};
+use uop_ir::{Arg, AxisType, ConstValue, DType, Op, StableHasher, UOp, UOpMap, linearize};
 
 use crate::RangeifyError;
+use crate::partial::Partial;
 use crate::shape::movement_of;
+
+/// Lowered values by (node, index, gate), hashed by content keys.
+type Memo = HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp, BuildHasherDefault<StableHasher>>;
 
 /// Builds the value expression of one kernel.
 pub struct Lowerer<'a> {
-    pub shapes: &'a HashMap<UOp, Vec<i64>>,
+    pub shapes: &'a UOpMap<Vec<i64>>,
     /// Realized tensor nodes and the BUFFER holding each.
-    pub buffers: &'a HashMap<UOp, UOp>,
+    pub buffers: &'a UOpMap<UOp>,
     /// The kernel's buffer arguments, in slot order (slot 0 is the output).
     pub params: Vec<UOp>,
     pub next_axis: u32,
-    memo: HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp>,
+    /// Buffers whose reads go to another buffer instead (a copy of their old contents).
+    redirect: &'a UOpMap<(UOp, UOp)>,
+    /// Partial CONTIGUOUS nodes and the template each inlines.
+    partials: &'a UOpMap<Partial>,
+    /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
+    /// schedule), realized nodes, and the keys of `redirect` copies used.
+    pub reads: Vec<UOp>,
+    memo: Memo,
 }
 
 fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
@@ -31,22 +43,34 @@ fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
 
 impl<'a> Lowerer<'a> {
     pub fn new(
-        shapes: &'a HashMap<UOp, Vec<i64>>,
-        buffers: &'a HashMap<UOp, UOp>,
+        shapes: &'a UOpMap<Vec<i64>>,
+        buffers: &'a UOpMap<UOp>,
         output: UOp,
         first_axis: u32,
+        redirect: &'a UOpMap<(UOp, UOp)>,
+        partials: &'a UOpMap<Partial>,
     ) -> Self {
         Lowerer {
             shapes,
             buffers,
             params: vec![output],
             next_axis: first_axis,
-            memo: HashMap::new(),
+            redirect,
+            partials,
+            reads: Vec::new(),
+            memo: Default::default(),
         }
     }
 
-    fn shape(&self, u: &UOp) -> Vec<i64> {
-        self.shapes.get(u).cloned().unwrap_or_default()
+    /// Records that the kernel loads what tensor-graph node `n` stores.
+    pub fn read(&mut self, n: &UOp) {
+        if !self.reads.contains(n) {
+            self.reads.push(n.clone());
+        }
+    }
+
+    fn shape(&self, u: &UOp) -> &'a [i64] {
+        self.shapes.get(u).map_or(&[], Vec::as_slice)
     }
 
     /// The PARAM for `buffer`, adding it to the kernel's arguments on first use.
@@ -106,10 +130,25 @@ impl<'a> Lowerer<'a> {
         root: bool,
     ) -> Result<UOp, RangeifyError> {
         if n.op() == Op::Buffer {
-            return Ok(self.load(n, &self.shape(n), idx, valid));
+            let shape = self.shape(n);
+            return Ok(match self.redirect.get(n).cloned() {
+                Some((copy_node, copy)) => {
+                    self.read(&copy_node);
+                    self.load(&copy, shape, idx, valid)
+                }
+                None => {
+                    self.read(n);
+                    self.load(n, shape, idx, valid)
+                }
+            });
+        }
+        let partials = self.partials;
+        if let Some(p) = partials.get(n) {
+            return Ok(p.inline(self, idx, valid));
         }
         if !root && let Some(buf) = self.buffers.get(n).cloned() {
-            return Ok(self.load(&buf, &self.shape(n), idx, valid));
+            self.read(n);
+            return Ok(self.load(&buf, self.shape(n), idx, valid));
         }
         match n.op() {
             Op::Const | Op::DefineVar => Ok(n.clone()),
@@ -119,7 +158,7 @@ impl<'a> Lowerer<'a> {
                 let m = movement_of(n, src_shape.len()).ok_or_else(|| {
                     RangeifyError::Malformed(format!("{op} without its argument"))
                 })?;
-                let (src_idx, gate) = m.input_index(&src_shape, idx);
+                let (src_idx, gate) = m.input_index(src_shape, idx);
                 let inner = self.lower(src, &src_idx, and(valid, gate.clone()), false)?;
                 Ok(match gate {
                     Some(g) => g.where_(&inner, &UOp::const_of(inner.dtype(), ConstValue::Int(0))),
@@ -162,6 +201,8 @@ impl<'a> Lowerer<'a> {
                 ))
             }
             Op::Contiguous | Op::Detach => self.lower(&n.src()[0], idx, valid, false),
+            // the value written; the target is where it goes (the kernel's output)
+            Op::Assign => self.lower(&n.src()[1], idx, valid, false),
             op if op.is_elementwise() => {
                 let mut srcs = Vec::with_capacity(n.src().len());
                 for s in n.src() {

@@ -2,9 +2,7 @@
 //! which broadcasts), movement ops and REDUCE (which keeps reduced dims as size 1) compute
 //! theirs, elementwise ops take the common shape of their operands.
 
-use std::collections::HashMap;
-
-use uop_ir::{Arg, Movement, Op, UOp, toposort};
+use uop_ir::{Arg, Movement, Op, UOp, UOpMap, toposort};
 
 use crate::RangeifyError;
 
@@ -24,9 +22,15 @@ pub fn movement_of(u: &UOp, rank: usize) -> Option<Movement> {
 }
 
 /// The shape of every node reachable from `root`.
-pub fn shapes(root: &UOp) -> Result<HashMap<UOp, Vec<i64>>, RangeifyError> {
-    let mut out: HashMap<UOp, Vec<i64>> = HashMap::new();
-    for n in toposort(root) {
+pub fn shapes(root: &UOp) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
+    shapes_in(&toposort(root))
+}
+
+/// The shape of every node of `order` (sources before users, as `toposort` gives them).
+pub fn shapes_in(order: &[UOp]) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
+    let mut out: UOpMap<Vec<i64>> = Default::default();
+    out.reserve(order.len());
+    for n in order.iter().cloned() {
         let src_shape = |i: usize| out.get(&n.src()[i]).cloned().unwrap_or_default();
         let shape = match n.op() {
             Op::Buffer => match n.arg() {
@@ -60,9 +64,9 @@ pub fn shapes(root: &UOp) -> Result<HashMap<UOp, Vec<i64>>, RangeifyError> {
             }
             _ => {
                 // elementwise (and CONTIGUOUS, COPY, CAST...): operands agree, scalars broadcast
-                let mut shape: Vec<i64> = Vec::new();
+                let mut shape: &[i64] = &[];
                 for s in n.src() {
-                    let ss = out.get(s).cloned().unwrap_or_default();
+                    let ss = out.get(s).map_or(&[][..], Vec::as_slice);
                     if ss.is_empty() {
                         continue;
                     }
@@ -71,12 +75,12 @@ pub fn shapes(root: &UOp) -> Result<HashMap<UOp, Vec<i64>>, RangeifyError> {
                     } else if shape != ss {
                         return Err(RangeifyError::ShapeMismatch {
                             op: n.op(),
-                            a: shape,
-                            b: ss,
+                            a: shape.to_vec(),
+                            b: ss.to_vec(),
                         });
                     }
                 }
-                shape
+                shape.to_vec()
             }
         };
         out.insert(n, shape);

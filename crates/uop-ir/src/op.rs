@@ -124,6 +124,9 @@ ops! {
     Copy => "COPY",
     /// Stops gradients.
     Detach => "DETACH",
+    /// Writes src[1] into the buffer behind src[0] (a realized tensor of the same shape);
+    /// its value is that buffer after the write.
+    Assign => "ASSIGN",
 }
 
 impl Op {
