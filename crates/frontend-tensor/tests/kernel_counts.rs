@@ -122,6 +122,30 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        name: "sum of 2^16 (split in two)",
+        bound: Bound::Exactly(2),
+        build: |rng| {
+            let (a, ra) = rng.tensor(&[1 << 16]);
+            Ok(Program {
+                outputs: vec![a.sum(&[0], false)?],
+                refs: vec![ra.sum(&[0], false)],
+                tol: (1e-4, 1e-3),
+            })
+        },
+    },
+    Case {
+        name: "max over 40000 of 3 rows (split)",
+        bound: Bound::Exactly(2),
+        build: |rng| {
+            let (a, ra) = rng.tensor(&[3, 40000]);
+            Ok(Program {
+                outputs: vec![a.max(&[1], true)?],
+                refs: vec![ra.max(&[1], true)],
+                tol: (0.0, 0.0),
+            })
+        },
+    },
+    Case {
         name: "a - a.sum(1, keepdim)",
         bound: Bound::AtMost(2),
         build: |rng| {

@@ -10,6 +10,7 @@ mod normalize;
 mod partial;
 mod realize;
 mod shape;
+mod split_reduce;
 
 use thiserror::Error;
 use uop_ir::{
@@ -20,6 +21,7 @@ pub use cost::{MAX_RECOMPUTE_BUFFERS, Subgraph};
 pub use lower::reduce_identity;
 pub use realize::realize_set;
 pub use shape::{movement_of, shapes};
+pub use split_reduce::{SPLIT_MAX_OUTPUTS, SPLIT_MIN_REDUCED, split_reductions};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RangeifyError {
@@ -67,6 +69,21 @@ impl Schedule {
 
 /// Schedules the tensors under `sink` (a SINK of tensor-graph nodes) on `device`.
 pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
+    let (split, replaced) = split_reductions(sink)?;
+    let mut out = schedule_graph(&split, device)?;
+    // a split reduction's tensor, and each tensor asked for that reads one, is held by
+    // its rewritten form
+    let roots = sink.src().iter().cloned().zip(split.src().iter().cloned());
+    for (old, new) in replaced.into_iter().chain(roots) {
+        if let Some(b) = out.buffers.get(&new).cloned() {
+            out.buffers.insert(old, b);
+        }
+    }
+    Ok(out)
+}
+
+/// `schedule` after the tensor-graph rules.
+fn schedule_graph(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     let graph = toposort(sink);
     let shapes = shape::shapes_in(&graph)?;
     let realized = realize::realize_set_in(&graph, sink, &shapes);

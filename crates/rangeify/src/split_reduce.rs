@@ -1,0 +1,191 @@
+//! The split-reduce rule, applied to the tensor graph before scheduling: a reduction of
+//! many elements into few outputs has no output loop worth spreading over threads, so it
+//! becomes two reductions (as tinygrad's `split_reduceop` does):
+//!
+//! `REDUCE(x, axes)` -> `RESHAPE(REDUCE(CONTIGUOUS(REDUCE(RESHAPE(x, .., d, n/d, ..),
+//! axes')), [a]), out_shape)`
+//!
+//! where `a` is the longest reduced axis (extent `n`), `d` the largest divisor of `n` in
+//! `SPLIT_PARTS`, and `axes'` the reduced axes with `a` replaced by its inner half. The
+//! first kernel computes `d` partial results per output (an output loop of `d` the THREAD
+//! opt can split), the second combines them. It applies when the reduction folds at least
+//! `SPLIT_MIN_REDUCED` elements into at most `SPLIT_MAX_OUTPUTS` outputs. Float sums are
+//! reassociated, as every parallel sum is.
+
+use std::collections::HashMap;
+
+use uop_ir::{Arg, Op, UOp, substitute, toposort};
+
+use crate::RangeifyError;
+
+/// Reductions folding fewer elements than this stay one kernel.
+pub const SPLIT_MIN_REDUCED: i64 = 1 << 15;
+/// Reductions with more outputs than this stay one kernel (their output loop is split
+/// across threads instead).
+pub const SPLIT_MAX_OUTPUTS: i64 = 16;
+/// The partial counts tried, largest first.
+pub const SPLIT_PARTS: std::ops::RangeInclusive<i64> = 8..=256;
+
+/// `sink` with every qualifying REDUCE split in two, and the replaced nodes (old -> new).
+pub fn split_reductions(sink: &UOp) -> Result<(UOp, HashMap<UOp, UOp>), RangeifyError> {
+    let graph = toposort(sink);
+    let shapes = crate::shape::shapes_in(&graph)?;
+    let mut replace = HashMap::new();
+    for n in graph.iter().filter(|n| n.op() == Op::Reduce) {
+        let (Some(src_shape), Some(out_shape)) = (shapes.get(&n.src()[0]), shapes.get(n)) else {
+            continue;
+        };
+        if let Some(split) = split_one(n, src_shape, out_shape) {
+            replace.insert(n.clone(), split);
+        }
+    }
+    if replace.is_empty() {
+        return Ok((sink.clone(), replace));
+    }
+    Ok((substitute(sink, &replace), replace))
+}
+
+/// The two-step form of `red` (see the module doc), or `None` when it does not qualify.
+fn split_one(red: &UOp, src_shape: &[i64], out_shape: &[i64]) -> Option<UOp> {
+    let Arg::Reduce { op, axes } = red.arg() else {
+        return None;
+    };
+    let reduced: i64 = axes.iter().map(|&a| src_shape[a]).product();
+    let outputs: i64 = out_shape.iter().product();
+    if reduced < SPLIT_MIN_REDUCED || outputs > SPLIT_MAX_OUTPUTS {
+        return None;
+    }
+    let &a = axes.iter().max_by_key(|&&a| (src_shape[a], a))?;
+    let n = src_shape[a];
+    let d = SPLIT_PARTS.rev().find(|d| n % d == 0 && n / d >= 2)?;
+    let mut split_shape = src_shape[..a].to_vec();
+    split_shape.extend([d, n / d]);
+    split_shape.extend_from_slice(&src_shape[a + 1..]);
+    let inner_axes: Vec<usize> = axes
+        .iter()
+        .map(|&x| if x < a { x } else { x + 1 })
+        .collect();
+    let dtype = red.dtype();
+    let x = UOp::new(
+        Op::Reshape,
+        dtype,
+        [red.src()[0].clone()],
+        Arg::Shape(split_shape.into()),
+    );
+    let reduce = |v: UOp, axes: Vec<usize>| {
+        UOp::new(
+            Op::Reduce,
+            dtype,
+            [v],
+            Arg::Reduce {
+                op: *op,
+                axes: axes.into(),
+            },
+        )
+    };
+    let partial = UOp::new(Op::Contiguous, dtype, [reduce(x, inner_axes)], Arg::None);
+    let combined = reduce(partial, vec![a]);
+    Some(UOp::new(
+        Op::Reshape,
+        dtype,
+        [combined],
+        Arg::Shape(out_shape.to_vec().into()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uop_ir::DType;
+
+    fn buffer(shape: &[i64]) -> UOp {
+        let n: i64 = shape.iter().product();
+        let b = UOp::new_buffer(DType::F32, n as usize, "CPU");
+        UOp::new(
+            Op::Reshape,
+            DType::F32,
+            [b],
+            Arg::Shape(shape.to_vec().into()),
+        )
+    }
+
+    fn reduce(x: &UOp, op: Op, axes: &[usize]) -> UOp {
+        UOp::new(
+            Op::Reduce,
+            DType::F32,
+            [x.clone()],
+            Arg::Reduce {
+                op,
+                axes: axes.to_vec().into(),
+            },
+        )
+    }
+
+    fn sink(x: &UOp) -> UOp {
+        UOp::new(Op::Sink, DType::Void, [x.clone()], Arg::None)
+    }
+
+    #[test]
+    fn a_large_full_reduction_becomes_partials_then_their_reduction() {
+        let r = reduce(&buffer(&[1 << 16]), Op::Add, &[0]);
+        let (out, replaced) = split_reductions(&sink(&r)).unwrap();
+        let new = &replaced[&r];
+        assert_eq!(&out.src()[0], new);
+        // RESHAPE(REDUCE(CONTIGUOUS(REDUCE(RESHAPE(x, [256, 256]), [1])), [0]), [1])
+        assert_eq!(new.op(), Op::Reshape);
+        let combined = &new.src()[0];
+        assert_eq!(
+            combined.arg(),
+            &Arg::Reduce {
+                op: Op::Add,
+                axes: vec![0].into()
+            }
+        );
+        let partial = &combined.src()[0];
+        assert_eq!(partial.op(), Op::Contiguous);
+        let inner = &partial.src()[0];
+        assert_eq!(
+            inner.arg(),
+            &Arg::Reduce {
+                op: Op::Add,
+                axes: vec![1].into()
+            }
+        );
+        assert_eq!(inner.src()[0].arg(), &Arg::Shape(vec![256, 256].into()));
+        let shapes = crate::shape::shapes_in(&toposort(&out)).unwrap();
+        assert_eq!(shapes[new], vec![1]);
+    }
+
+    #[test]
+    fn the_longest_reduced_axis_is_split_and_other_axes_shift() {
+        // (4, 3, 40000) reduced over 0 and 2: 40000 = 250 * 160
+        let r = reduce(&buffer(&[4, 3, 40000]), Op::Max, &[0, 2]);
+        let (_, replaced) = split_reductions(&sink(&r)).unwrap();
+        let inner = &replaced[&r].src()[0].src()[0].src()[0];
+        assert_eq!(
+            inner.arg(),
+            &Arg::Reduce {
+                op: Op::Max,
+                axes: vec![0, 3].into()
+            }
+        );
+        assert_eq!(
+            inner.src()[0].arg(),
+            &Arg::Shape(vec![4, 3, 250, 160].into())
+        );
+    }
+
+    #[test]
+    fn small_or_wide_reductions_stay_whole() {
+        for (shape, axes) in [
+            (vec![1 << 14], vec![0]),     // too few elements
+            (vec![64, 1 << 15], vec![1]), // too many outputs
+            (vec![32771], vec![0]),       // a prime extent has no divisor in 8..=256
+        ] {
+            let r = reduce(&buffer(&shape), Op::Add, &axes);
+            let (out, replaced) = split_reductions(&sink(&r)).unwrap();
+            assert!(replaced.is_empty(), "{shape:?}");
+            assert_eq!(out.src()[0], r);
+        }
+    }
+}
