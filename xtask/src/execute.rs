@@ -317,14 +317,7 @@ fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize), String> {
     };
     let mut vectorized = 0;
     for k in &sched.kernels {
-        let sizes: Vec<usize> = k
-            .buffers
-            .iter()
-            .map(|b| match b.arg() {
-                Arg::Buffer { size, .. } => *size,
-                _ => 0,
-            })
-            .collect();
+        let sizes = k.buffer_sizes();
         let p = linearizer::linearize(&k.ast, &sizes, &opts).map_err(|e| e.to_string())?;
         vectorized += usize::from(p.uops.iter().any(|u| u.lanes() > 1));
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use device::{Buffer, Device, LinearProgram, Lru, Program};
 use parking_lot::Mutex;
 use thiserror::Error;
-use uop_ir::{Arg, Key, UOp};
+use uop_ir::{Key, UOp};
 
 pub use debug::{kernel_line, level as debug_level, noopt};
 pub use planner::{Plan, bytes_of, plan};
@@ -82,14 +82,7 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
     if let Some(c) = PROGRAMS.lock().get(&key) {
         return Ok((c.clone(), false));
     }
-    let sizes: Vec<usize> = kernel
-        .buffers
-        .iter()
-        .map(|b| match b.arg() {
-            Arg::Buffer { size, .. } => *size,
-            _ => 0,
-        })
-        .collect();
+    let sizes = kernel.buffer_sizes();
     let max_threads = if noopt() {
         1
     } else {

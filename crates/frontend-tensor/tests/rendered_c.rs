@@ -7,7 +7,6 @@ mod common;
 
 use frontend_tensor::Tensor;
 use renderer::Renderer;
-use uop_ir::Arg;
 
 /// The C source of each kernel that realizing `t` schedules.
 fn render(t: &Tensor) -> Vec<String> {
@@ -34,14 +33,7 @@ fn render_with(t: &Tensor, opts: &linearizer::Opts) -> Vec<String> {
         .kernels
         .iter()
         .map(|k| {
-            let sizes: Vec<usize> = k
-                .buffers
-                .iter()
-                .map(|b| match b.arg() {
-                    Arg::Buffer { size, .. } => *size,
-                    _ => 0,
-                })
-                .collect();
+            let sizes = k.buffer_sizes();
             let program = linearizer::linearize(&k.ast, &sizes, opts)
                 .unwrap_or_else(|e| panic!("linearize: {e}"));
             renderer

@@ -49,6 +49,19 @@ pub struct Kernel {
     pub buffers: Vec<UOp>,
 }
 
+impl Kernel {
+    /// The element count of each buffer, in slot order (0 for a node that is not a BUFFER).
+    pub fn buffer_sizes(&self) -> Vec<usize> {
+        self.buffers
+            .iter()
+            .map(|b| match b.arg() {
+                Arg::Buffer { size, .. } => *size,
+                _ => 0,
+            })
+            .collect()
+    }
+}
+
 /// Kernels in dependency order, and the buffer that holds each realized tensor node.
 #[derive(Clone, Debug, Default)]
 pub struct Schedule {
