@@ -40,7 +40,8 @@ pub enum EngineError {
 pub struct RunStats {
     pub kernels: usize,
     pub schedule_time: Duration,
-    /// Linearize + render + compile time of kernels not in the cache.
+    /// Wall time of the compile phase: linearize, render and compile the kernels not in the
+    /// cache, several at a time.
     pub compile_time: Duration,
     /// Kernels compiled by this run (the others came from the compile cache).
     pub compiled: usize,
@@ -51,6 +52,8 @@ pub struct RunStats {
 }
 
 type Compiled = (LinearProgram, Arc<dyn Program>);
+/// A compiled kernel and whether it was compiled now, or why it could not be.
+type CompileResult = Result<(Compiled, bool), EngineError>;
 
 /// Compiled kernels by (content key, device). Bounded, so that a long process does not keep
 /// every program it ever ran loaded; an evicted program stays alive while a launch holds it.
@@ -108,6 +111,57 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
     // Dropped outside the lock: this may unload a library.
     drop(evicted);
     Ok((kept, true))
+}
+
+/// The program of each kernel, compiling the ones not in the cache several at a time:
+/// each C compile is a process of its own, so a schedule of many new kernels uses every
+/// core. A kernel whose AST another kernel of the list has is compiled once.
+fn compile_all(
+    kernels: &[Kernel],
+    dev: &Arc<dyn Device>,
+) -> Result<Vec<(Compiled, bool)>, EngineError> {
+    let mut first: std::collections::HashMap<Key, usize> = Default::default();
+    for (i, k) in kernels.iter().enumerate() {
+        first.entry(k.ast.key()).or_insert(i);
+    }
+    let unique: Vec<usize> = (0..kernels.len())
+        .filter(|&i| first[&kernels[i].ast.key()] == i)
+        .collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(unique.len());
+    let results: Mutex<Vec<Option<CompileResult>>> =
+        Mutex::new((0..kernels.len()).map(|_| None).collect());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&i) = unique.get(n) else { break };
+            let r = compile_cached(&kernels[i], dev);
+            results.lock()[i] = Some(r);
+        }
+    };
+    if workers > 1 {
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(work);
+            }
+        });
+    } else {
+        work();
+    }
+    let mut done = results.into_inner();
+    let mut out: Vec<(Compiled, bool)> = Vec::with_capacity(kernels.len());
+    for (i, k) in kernels.iter().enumerate() {
+        let j = first[&k.ast.key()];
+        out.push(if j == i {
+            done[i].take().unwrap_or_else(|| compile_cached(k, dev))?
+        } else {
+            // a duplicate: the same program, not compiled by this run
+            (out[j].0.clone(), false)
+        });
+    }
+    Ok(out)
 }
 
 /// Schedules the tensors under `sink` (a SINK) without running anything. An ASSIGN whose
@@ -169,10 +223,10 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
             store::insert(out, dev.name(), store::alloc(&dev, bytes_of(out))?);
         }
     }
-    for (i, kernel) in sched.kernels.iter().enumerate() {
-        let tc = Instant::now();
-        let ((program, exe), fresh) = compile_cached(kernel, &dev)?;
-        stats.compile_time += tc.elapsed();
+    let tc = Instant::now();
+    let programs = compile_all(&sched.kernels, &dev)?;
+    stats.compile_time = tc.elapsed();
+    for (i, (kernel, ((program, exe), fresh))) in sched.kernels.iter().zip(programs).enumerate() {
         stats.compiled += usize::from(fresh);
         let memory: Vec<Buffer> = kernel
             .buffers
