@@ -4,6 +4,7 @@
 //! (`gate.rs`), closing the output loops, and a deterministic order (`order.rs`).
 
 mod gate;
+mod opt;
 mod opts;
 mod order;
 mod program;
@@ -16,12 +17,13 @@ use std::collections::BTreeSet;
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
+pub use opt::{Opt, apply_opt, padto};
 pub use opts::{
     choose_vector_axis, cpu_heuristics, swap, tile_vector_loop, unroll_reduces, upcast,
 };
 pub use program::{LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
-pub use threads::split_threads;
+pub use threads::{split_threads, thread_split};
 pub use vectorize::{VectorTarget, lane_of, vectorize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -32,6 +34,8 @@ pub enum LinearizeError {
     Rewrite(#[from] uop_ir::RewriteError),
     #[error("{0}")]
     Symbolic(#[from] symbolic::SymbolicError),
+    #[error("{opt} does not apply: {why}")]
+    Opt { opt: String, why: String },
 }
 
 /// How to linearize one kernel.
@@ -45,6 +49,8 @@ pub struct Opts {
     pub optimize: bool,
     /// The target's vectors; `None` keeps every kernel scalar.
     pub vector: Option<VectorTarget>,
+    /// Opts to apply in this order instead of the heuristics (`optimize` is then ignored).
+    pub opts: Option<Vec<Opt>>,
 }
 
 impl Default for Opts {
@@ -54,6 +60,7 @@ impl Default for Opts {
             thread_min_elements: 1 << 15,
             optimize: false,
             vector: None,
+            opts: None,
         }
     }
 }
@@ -66,23 +73,16 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
             ast.op()
         )));
     }
-    let vector = opts.vector.as_ref().filter(|_| opts.optimize);
-    let ast = if opts.optimize {
-        let axis = vector.and_then(|t| choose_vector_axis(ast, t));
-        symbolic::simplify(&cpu_heuristics(ast, axis.as_ref().map(|(r, _)| r)))?
-    } else {
-        ast.clone()
-    };
-    let (ast, threads) = split_threads(&ast, opts)?;
+    let mut ast = gate::lower_gates(ast)?;
     let name = kernel_name(&ast);
-    let mut ast = gate::lower_gates(&ast)?;
-    if let Some(t) = vector
-        && let Some((r, lanes)) = choose_vector_axis(&ast, t)
-        && let Some(v) = vectorize(&ast, &r, lanes, t)?
-    {
-        ast = v;
-        ast = tile_vector_loop(&ast, &r);
+    if let Some(list) = &opts.opts {
+        for opt in list {
+            ast = apply_opt(&ast, opt, opts.vector.as_ref())?;
+        }
+    } else if opts.optimize {
+        ast = heuristics(&ast, opts)?;
     }
+    let threads = thread_count(&ast);
     let ast = reduce::lower_reduces(&ast);
     // close the stores' loops, innermost first; stores over the same loops share them
     let open = open_ranges(&ast);
@@ -123,6 +123,31 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
         ops,
         bytes,
     })
+}
+
+/// The CPU heuristics: a vector axis, upcasts or unrolls (`opts::cpu_heuristics`),
+/// THREAD, the vector split, and the tiling after it.
+fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
+    let vector = opts.vector.as_ref();
+    let axis = vector.and_then(|t| choose_vector_axis(ast, t));
+    let ast = symbolic::simplify(&cpu_heuristics(ast, axis.as_ref().map(|(r, _)| r)))?;
+    let (mut ast, _) = split_threads(&ast, opts)?;
+    if let Some(t) = vector
+        && let Some((r, lanes)) = choose_vector_axis(&ast, t)
+        && let Some(v) = vectorize(&ast, &r, lanes, t)?
+    {
+        ast = tile_vector_loop(&v, &r);
+    }
+    Ok(ast)
+}
+
+/// The threads a kernel runs on: the count of its `core_id`, or 1.
+fn thread_count(ast: &UOp) -> usize {
+    toposort(ast)
+        .iter()
+        .find(|u| u.op() == Op::Special)
+        .and_then(|s| s.src().first()?.const_int())
+        .map_or(1, |t| t.max(1) as usize)
 }
 
 /// Ranges that open together: all non-reduce ranges, and each reduction's ranges.

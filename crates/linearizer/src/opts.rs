@@ -84,8 +84,22 @@ pub fn swap(ast: &UOp, a: &UOp, b: &UOp) -> Option<UOp> {
     ))
 }
 
-/// UNROLL: each innermost REDUCE over `r` becomes `u` reductions over `r/u` combined.
+/// UNROLL: each innermost REDUCE over `r` becomes `u` reductions over `r/u` combined,
+/// for the heuristics: every reduction over one range of at least `8u` trips.
 pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
+    unroll_where(ast, u, |r| {
+        r.src()[0].const_int().unwrap_or(0) >= 8 * u as i128
+    })
+}
+
+/// UNROLL of the reductions over range `r` only; `None` when none is over `r` alone or
+/// `u` does not divide its extent.
+pub fn unroll(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
+    let out = unroll_where(ast, u, |x| x == r);
+    (out != *ast).then_some(out)
+}
+
+fn unroll_where(ast: &UOp, u: i64, take: impl Fn(&UOp) -> bool) -> UOp {
     let mut replace = HashMap::new();
     for red in toposort(ast).into_iter().filter(|n| n.op() == Op::Reduce) {
         let Arg::Reduce { op, .. } = red.arg() else {
@@ -94,6 +108,7 @@ pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
         let (value, ranges) = (&red.src()[0], &red.src()[1..]);
         if ranges.len() != 1
             || ranges[0].op() != Op::Range
+            || !take(&ranges[0])
             || toposort(value).iter().any(|v| v.op() == Op::Reduce)
         {
             continue;
@@ -101,9 +116,6 @@ pub fn unroll_reduces(ast: &UOp, u: i64) -> UOp {
         let Some((outer, lanes)) = split(&ranges[0], u, AxisType::Reduce) else {
             continue;
         };
-        if ranges[0].src()[0].const_int().unwrap_or(0) < 8 * u as i128 {
-            continue;
-        }
         let parts: Vec<UOp> = lanes
             .iter()
             .map(|lane| {

@@ -13,7 +13,14 @@
 //! | AFTER | T | `[reg, stmt..]` | - | the register's value, read after the statements |
 //! | INDEX | element T | `[param, offset]` | - | the address of element `offset` (index dtype) |
 //! | LOAD | T | `[index or reg or after]` or `[index, gate, alt]` | - | a read; gated: `gate ? *index : alt` |
-//! | STORE | void | `[index or reg, value]` | - | a write |
+//! | STORE | void | `[index or reg, value]` or `[index, value, gate]` | - | a write; gated: only where `gate` holds |
+//! | STACK | T, lanes n | n scalars of T | - | a vector of its sources |
+//! | GEP | T | `[vector]` | `Axes([k])` | lane `k` of a vector |
+//!
+//! A node with `lanes() > 1` is a vector of that many elements of its dtype: a LOAD or
+//! STORE of one reads or writes consecutive elements from its INDEX; an ALU op works lane
+//! by lane, and a scalar source of one stands for that value in every lane. A
+//! DEFINE_REG vector is initialized with its scalar initial value in every lane.
 //! | ALU, CAST, BITCAST, WHERE | T | operands | - | a pure value |
 //!
 //! The index dtype is a signed 64-bit integer in generated code.

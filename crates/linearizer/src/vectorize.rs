@@ -7,8 +7,8 @@
 //! - LOAD: a vector load at the lane-0 address when lane `k` reads element `off_0 + k` and
 //!   the gate (if any) is the same for every lane; otherwise (a gather, a per-lane gate)
 //!   `u` scalar loads stacked into a vector (STACK).
-//! - STORE: a vector store under the same condition; otherwise `u` scalar stores of the
-//!   lanes (GEP), in lane order.
+//! - STORE: a vector store under the same condition (a gated store keeps its gate);
+//!   otherwise `u` scalar stores of the lanes (GEP), in lane order, each with its gate.
 //! - ALU, CAST, BITCAST, WHERE: a vector op when the target has it for that dtype
 //!   (`VectorTarget`); otherwise devectorized: the scalar op per lane, stacked.
 //! - REDUCE: a vector accumulator. When `r` is one of the reduced ranges, the lanes are
@@ -243,30 +243,42 @@ impl Vectorizer<'_> {
     }
 
     fn store(&self, n: &UOp, new_src: &[UOp]) -> Result<Option<UOp>, LinearizeError> {
-        let [idx, _] = n.src() else {
-            return Ok(None);
-        };
+        let idx = &n.src()[0];
         let value = &new_src[1];
         let [buf, off] = idx.src() else {
             return Ok(None);
         };
-        if !self.depends[idx] {
+        let gate = n.src().get(2);
+        let gate_uniform = gate.is_none_or(|g| !self.depends[g]);
+        let with_gate = |mut src: Vec<UOp>, g: Option<UOp>| {
+            src.extend(g);
+            n.with_src(src)
+        };
+        if !self.depends[idx] && gate_uniform {
             // every lane writes the same element: the last lane's value is the one left
             let last = lane_of(value, self.lanes as usize - 1);
-            return Ok(Some(n.with_src([idx.clone(), last])));
+            return Ok(Some(with_gate(vec![idx.clone(), last], gate.cloned())));
         }
         let Some((offs, contiguous)) = self.lane_offsets(off)? else {
             return Ok(None);
         };
-        if contiguous && self.vector_dtype(value.dtype()) {
+        if contiguous && gate_uniform && self.vector_dtype(value.dtype()) {
             let idx = idx.with_src([buf.clone(), offs[0].clone()]);
-            return Ok(Some(n.with_src([idx, widen(value, self.lanes)])));
+            let src = vec![idx, widen(value, self.lanes)];
+            return Ok(Some(with_gate(src, gate.cloned())));
         }
-        let stores: Vec<UOp> = offs
-            .into_iter()
-            .enumerate()
-            .map(|(k, o)| n.with_src([idx.with_src([buf.clone(), o]), lane_of(value, k)]))
-            .collect();
+        let mut stores = Vec::new();
+        for (k, o) in offs.into_iter().enumerate() {
+            let g = match gate {
+                Some(g) => match self.at_lane(g, k)? {
+                    Some(g) => Some(g),
+                    None => return Ok(None),
+                },
+                None => None,
+            };
+            let src = vec![idx.with_src([buf.clone(), o]), lane_of(value, k)];
+            stores.push(with_gate(src, g));
+        }
         Ok(Some(UOp::new(Op::Group, DType::Void, stores, Arg::None)))
     }
 

@@ -537,8 +537,26 @@ impl Emitter<'_> {
     }
 
     fn store(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
-        let [target, value] = u.src() else {
-            return Err(self.malformed(i, u, "expected [index or register, value]"));
+        let (target, value, gate) = match u.src() {
+            [t, v] => (t, v, None),
+            [t, v, g] => (t, v, Some(g)),
+            _ => {
+                return Err(self.malformed(
+                    i,
+                    u,
+                    "expected [index or register, value] or [index, value, gate]",
+                ));
+            }
+        };
+        let gate = match gate {
+            Some(g) => {
+                let g = self.value(i, u, g)?;
+                if g.lanes != 1 || g.dtype != DType::Bool {
+                    return Err(self.malformed(i, u, "the gate is not a scalar bool"));
+                }
+                Some(g.text)
+            }
+            None => None,
         };
         let value = self.value(i, u, value)?;
         let (lvalue, text, dtype) = match self.get(i, u, target)?.node.clone() {
@@ -571,7 +589,10 @@ impl Emitter<'_> {
         if value.dtype != dtype {
             return Err(self.malformed(i, u, format!("stores a {} into a {dtype}", value.dtype)));
         }
-        self.line(&format!("{lvalue} = {text};"));
+        match gate {
+            Some(g) => self.line(&format!("if ({g}) {{ {lvalue} = {text}; }}")),
+            None => self.line(&format!("{lvalue} = {text};")),
+        }
         Ok(Node::Stmt)
     }
 

@@ -208,3 +208,80 @@ fn a_vectorized_sum_is_close_to_the_scalar_sum() {
         assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
     }
 }
+
+/// `ast` linearized with the opts `list` and the C target's vectors, run on `inputs`; the
+/// output buffer has `out_len` elements, all NaN before the run.
+fn run_with(
+    ast: &UOp,
+    out_len: usize,
+    inputs: &[Vec<f32>],
+    list: Vec<linearizer::Opt>,
+) -> Vec<f32> {
+    let mut sizes = vec![out_len];
+    sizes.extend(inputs.iter().map(Vec::len));
+    let opts = Opts {
+        opts: Some(list),
+        vector: CRenderer::with_threads(2).target().vector.clone(),
+        ..Default::default()
+    };
+    let p = linearize(ast, &sizes, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut bufs: Vec<Buf> = vec![f32s(&vec![f32::NAN; out_len])];
+    bufs.extend(inputs.iter().map(|v| f32s(v)));
+    let mut refs: Vec<&mut Buf> = bufs.iter_mut().collect();
+    Kernel::build(&p).run(&mut refs);
+    bufs[0]
+        .bits()
+        .into_iter()
+        .map(|b| f32::from_bits(b as u32))
+        .collect()
+}
+
+#[test]
+fn padded_loops_write_only_their_elements() {
+    if skip_without_cc() {
+        return;
+    }
+    use linearizer::Opt;
+    // out[r] = sum_c a[r * 20 + c] + b[r], 13 rows padded to 16, vectors along the rows
+    let (rows, cols) = (13usize, 20usize);
+    let mut rng = Rng::new(11);
+    let a: Vec<f32> = (0..rows * cols).map(|_| rng.float(3.0)).collect();
+    let b: Vec<f32> = (0..rows).map(|_| rng.float(3.0)).collect();
+    let r = range(rows as i64, 0, AxisType::Loop);
+    let c = range(cols as i64, 1, AxisType::Reduce);
+    let sum = reduce(Op::Add, &load(&param(1), &(&(&r * cols as i64) + &c)), &c);
+    let ast = sink(&[store(&param(0), &r, &(&sum + &load(&param(2), &r)))]);
+    // the output buffer has room for 16 rows: the 3 past the end must stay NaN
+    let expect: Vec<f32> = (0..rows)
+        .map(|i| {
+            a[i * cols..(i + 1) * cols]
+                .iter()
+                .fold(0.0f32, |s, x| s + x)
+                + b[i]
+        })
+        .collect();
+    for list in [
+        vec![Opt::Padto { axis: 0, amount: 8 }],
+        vec![
+            Opt::Padto { axis: 0, amount: 8 },
+            Opt::Vector { axis: 0, lanes: 8 },
+        ],
+        vec![
+            Opt::Padto { axis: 0, amount: 4 },
+            Opt::Thread { amount: 2 },
+            Opt::Upcast { axis: 0, amount: 2 },
+        ],
+    ] {
+        let got = run_with(&ast, 16, &[a.clone(), b.clone()], list.clone());
+        assert!(
+            got[rows..].iter().all(|x| x.is_nan()),
+            "{list:?} wrote past the end: {got:?}"
+        );
+        for (i, (x, y)) in got.iter().zip(&expect).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                "{list:?} row {i}: {x} vs {y}"
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Kernel opts as data: `Opt` names one split or reorder of a kernel's ranges by axis
+//! number, and `apply_opt` performs it. The CPU heuristics (`opts.rs`) choose opts
+//! themselves; a list given in `Opts::opts` replaces them (for search and for tests).
+//!
+//! PADTO lives here: a loop of extent `n` runs to the next multiple of `amount`. Trips past
+//! `n` read nothing (their loads are gated to 0) and write nothing (their stores are
+//! gated). It applies to output loops only (a padded reduction would fold the pad values
+//! in). It refuses kernels that divide integers by a computed value, since a padded trip
+//! could divide by a 0 that it loaded.
+//!
+//! LOCAL and GROUP/GROUPTOP split ranges across a workgroup and need a target with local
+//! memory (a GPU). No renderer here has one, so they are not among the opts yet.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use uop_ir::{Arg, AxisType, ConstValue, Op, UOp, substitute, toposort};
+
+use crate::LinearizeError;
+use crate::opts::{swap, unroll, upcast};
+use crate::threads::thread_split;
+use crate::vectorize::{VectorTarget, vectorize};
+
+/// One kernel opt. Axes are the `axis` numbers of RANGEs (a split keeps the number for
+/// its outer part).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Opt {
+    /// UPCAST an output loop: `amount` outputs per trip.
+    Upcast { axis: u32, amount: i64 },
+    /// UNROLL the reductions over a reduce range into `amount` accumulators.
+    Unroll { axis: u32, amount: i64 },
+    /// Split a range into vectors of `lanes`.
+    Vector { axis: u32, lanes: u8 },
+    /// Split the outermost output loop across `amount` threads.
+    Thread { amount: i64 },
+    /// Two loops trade places.
+    Swap { a: u32, b: u32 },
+    /// Run an output loop to the next multiple of `amount`, gating the extra trips.
+    Padto { axis: u32, amount: i64 },
+}
+
+impl fmt::Display for Opt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Opt::Upcast { axis, amount } => write!(f, "UPCAST(axis {axis}, {amount})"),
+            Opt::Unroll { axis, amount } => write!(f, "UNROLL(axis {axis}, {amount})"),
+            Opt::Vector { axis, lanes } => write!(f, "VECTOR(axis {axis}, {lanes} lanes)"),
+            Opt::Thread { amount } => write!(f, "THREAD({amount})"),
+            Opt::Swap { a, b } => write!(f, "SWAP(axis {a}, axis {b})"),
+            Opt::Padto { axis, amount } => write!(f, "PADTO(axis {axis}, {amount})"),
+        }
+    }
+}
+
+/// The RANGE of `ast` with axis number `axis`.
+fn range_of_axis(ast: &UOp, axis: u32) -> Option<UOp> {
+    toposort(ast).into_iter().find(|u| {
+        u.op() == Op::Range && matches!(u.arg(), Arg::Range { axis: a, .. } if *a == axis)
+    })
+}
+
+fn kind(r: &UOp) -> Option<AxisType> {
+    match r.arg() {
+        Arg::Range { kind, .. } => Some(*kind),
+        _ => None,
+    }
+}
+
+/// `ast` with `opt` applied; an error names the opt and why it does not apply.
+pub fn apply_opt(
+    ast: &UOp,
+    opt: &Opt,
+    vector: Option<&VectorTarget>,
+) -> Result<UOp, LinearizeError> {
+    let fail = |why: &str| LinearizeError::Opt {
+        opt: opt.to_string(),
+        why: why.to_string(),
+    };
+    let range = |axis: u32| range_of_axis(ast, axis).ok_or_else(|| fail("no such range"));
+    let loop_range = |axis: u32| {
+        let r = range(axis)?;
+        match kind(&r) {
+            Some(AxisType::Loop) => Ok(r),
+            _ => Err(fail("not an output loop")),
+        }
+    };
+    let applied = match *opt {
+        Opt::Upcast { axis, amount } => upcast(ast, &loop_range(axis)?, amount),
+        Opt::Unroll { axis, amount } => {
+            let r = range(axis)?;
+            if kind(&r) != Some(AxisType::Reduce) {
+                return Err(fail("not a reduce range"));
+            }
+            unroll(ast, &r, amount)
+        }
+        Opt::Vector { axis, lanes } => {
+            let target = vector.ok_or_else(|| fail("the target has no vectors"))?;
+            vectorize(ast, &range(axis)?, lanes, target)?
+        }
+        Opt::Thread { amount } => thread_split(ast, amount)?,
+        Opt::Swap { a, b } => swap(ast, &range(a)?, &range(b)?),
+        Opt::Padto { axis, amount } => padto(ast, &loop_range(axis)?, amount)?,
+    };
+    applied.ok_or_else(|| {
+        fail("the amount does not divide the extent, or the kernel has no such split")
+    })
+}
+
+/// PADTO (see the module doc); `None` when the loop already has a multiple of `amount`
+/// trips or the kernel divides integers by a computed value.
+pub fn padto(ast: &UOp, r: &UOp, amount: i64) -> Result<Option<UOp>, LinearizeError> {
+    let (Some(n), Arg::Range { axis, kind }) = (r.src()[0].const_int(), r.arg()) else {
+        return Ok(None);
+    };
+    let amount = amount as i128;
+    if amount < 2 || n % amount == 0 {
+        return Ok(None);
+    }
+    let computed_divisor = toposort(ast).iter().any(|u| {
+        matches!(u.op(), Op::CDiv | Op::CMod | Op::FloorDiv | Op::FloorMod)
+            && u.src()[1].op() != Op::Const
+    });
+    if computed_divisor {
+        return Ok(None);
+    }
+    let m = (n + amount - 1) / amount * amount;
+    let padded = UOp::range_of(UOp::int(m as i64), *axis, *kind);
+    let valid = UOp::alu(Op::CmpLt, [padded.clone(), UOp::int(n as i64)]);
+    let ast = substitute(ast, &HashMap::from([(r.clone(), padded.clone())]));
+    let mut done: HashMap<UOp, UOp> = HashMap::new();
+    let mut depends: HashMap<UOp, bool> = HashMap::new();
+    let and = |g: Option<&UOp>| match g {
+        Some(g) => UOp::alu(Op::And, [valid.clone(), g.clone()]),
+        None => valid.clone(),
+    };
+    for u in toposort(&ast) {
+        let dep = u == padded || u.src().iter().any(|s| depends[s]);
+        depends.insert(u.clone(), dep);
+        let src: Vec<UOp> = u.src().iter().map(|s| done[s].clone()).collect();
+        let new = match u.op() {
+            Op::Load if dep && src[0].op() == Op::Index => {
+                let alt = UOp::const_of(u.dtype(), ConstValue::Int(0));
+                let alt = src.get(2).cloned().unwrap_or(alt);
+                u.with_src([src[0].clone(), and(src.get(1)), alt])
+            }
+            Op::Store if dep && src[0].op() == Op::Index => {
+                u.with_src([src[0].clone(), src[1].clone(), and(src.get(2))])
+            }
+            _ => u.with_src(src),
+        };
+        done.insert(u, new);
+    }
+    Ok(Some(done[&ast].clone()))
+}
