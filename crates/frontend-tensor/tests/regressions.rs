@@ -8,9 +8,16 @@
 //!
 //! Full reductions over 2+ axes failed to render ("END: RANGE is not the innermost open
 //! loop"). Failing at e053ba0, passing at 0d92f1a.
+//!
+//! gcc 13.3 (Ubuntu 24.04) at -O2 and above miscompiles the padded, permuted gather of
+//! `padded_permuted_gather` (133 of 1452 elements read as 0; correct at -O1, with
+//! `-fno-tree-vrp`, and with gcc 12.2; no UB under -fsanitize=undefined,address). Found
+//! by `cargo xtask fuzz-kernels --seed 202 --case 9644`; `-fno-tree-vrp` is now a default
+//! C flag.
 
 mod common;
 
+use common::Rng;
 use frontend_tensor::{DType, Tensor};
 
 #[test]
@@ -186,4 +193,35 @@ fn sum_of_a_flipped_tensor() {
     let t = Tensor::from_slice(&[-3.0f32, 1.0, 1.0, 4.0, 2.0, 2.0, -4.0, 3.0], &[4, 2]).unwrap();
     let s = t.flip(&[0, 1]).unwrap().sum(&[0, 1], true).unwrap();
     assert_eq!(s.to_vec::<f32>().unwrap(), vec![6.0]);
+}
+
+#[test]
+fn padded_permuted_gather() {
+    if !common::cpu() {
+        return;
+    }
+    let mut rng = Rng::new(9644);
+    let (a, ra) = rng.tensor_in(&[4, 14, 5], -4.0, 4.0);
+    let t = a
+        .relu()
+        .unwrap()
+        .mul_scalar(-1.0)
+        .unwrap()
+        .pad(&[(0, 0), (0, 0), (1, 0)])
+        .unwrap()
+        .reshape(&[4, 2, 7, 6])
+        .unwrap()
+        .permute(&[3, 1, 2, 0])
+        .unwrap()
+        .pad(&[(2, 3), (1, 0), (1, 3), (0, 0)])
+        .unwrap();
+    let t = t.mul(&t).unwrap();
+    let r = ra
+        .map(|x| -x.max(0.0))
+        .pad(&[(0, 0), (0, 0), (1, 0)])
+        .reshape(&[4, 2, 7, 6])
+        .permute(&[3, 1, 2, 0])
+        .pad(&[(2, 3), (1, 0), (1, 3), (0, 0)]);
+    let r = r.zip(&r, |x, y| x * y);
+    common::check_f32(&t, &r, 1e-6, 0.0, "padded permuted gather");
 }
