@@ -94,28 +94,47 @@ static inline uint16_t float_to_bf16(float x) {
 /// polynomial (relative error about 2e-7), `2^n` from exponent bits in two factors so
 /// that subnormal results and overflow come out right. No branches and no libm call, so
 /// loops over it vectorize.
-const EXP2_F32: &str = "\
-static inline float exp2_f32(float x) {
+/// The coefficients of `2^f` on [-0.5, 0.5] (Cephes), highest degree first; the scalar
+/// and vector `exp2` evaluate them in the same order.
+pub(crate) const EXP2_POLY: [&str; 7] = [
+    "1.535336188319500e-4f",
+    "1.339887440266574e-3f",
+    "9.618437357674640e-3f",
+    "5.550332471162809e-2f",
+    "2.402264791363012e-1f",
+    "6.931472028550421e-1f",
+    "1.0f",
+];
+
+/// `p = c0; p = p * f + c1; ...` over `EXP2_POLY`, indented by two spaces.
+pub(crate) fn exp2_poly_lines(first: &str) -> String {
+    let mut out = format!("  p = {first};\n");
+    for c in &EXP2_POLY[1..] {
+        out += &format!("  p = p * f + {c};\n");
+    }
+    out
+}
+
+fn exp2_f32() -> String {
+    format!(
+        "static inline float exp2_f32(float x) {{
   float xc = x < -150.0f ? -150.0f : (x > 128.0f ? 128.0f : x);
   float n = __builtin_floorf(xc + 0.5f);
   float f = xc - n;
-  float p = 1.535336188319500e-4f;
-  p = p * f + 1.339887440266574e-3f;
-  p = p * f + 9.618437357674640e-3f;
-  p = p * f + 5.550332471162809e-2f;
-  p = p * f + 2.402264791363012e-1f;
-  p = p * f + 6.931472028550421e-1f;
-  p = p * f + 1.0f;
-  int ni = (int)n;
+  float p;
+{}  int ni = (int)n;
   int n1 = ni >> 1;
   int n2 = ni - n1;
-  union { unsigned int u; float f; } a, b;
+  union {{ unsigned int u; float f; }} a, b;
   a.u = (unsigned int)(n1 + 127) << 23;
   b.u = (unsigned int)(n2 + 127) << 23;
   float r = p * a.f * b.f;
   return x != x ? x : r;
+}}
+",
+        exp2_poly_lines(EXP2_POLY[0])
+    )
 }
-";
 
 const FLOOR_DIV: &str = "\
 static inline long long floordiv_i64(long long a, long long b) {
@@ -215,7 +234,7 @@ pub(crate) fn text(helper: Helper) -> String {
         Helper::F64ToF32Odd => F64_TO_F32_ODD.to_string(),
         Helper::Fp8Mag => FP8_MAG.to_string(),
         Helper::FloorDiv => FLOOR_DIV.to_string(),
-        Helper::Exp2F32 => EXP2_F32.to_string(),
+        Helper::Exp2F32 => exp2_f32(),
         Helper::FloorMod => FLOOR_MOD.to_string(),
         Helper::Decode(DType::F16) => F16_DECODE.to_string(),
         Helper::Encode(DType::F16) => F16_ENCODE.to_string(),

@@ -11,6 +11,7 @@ use uop_ir::{DType, Op};
 
 use crate::alu::Operand;
 use crate::dtypes::{Helper, Helpers, value_type};
+use crate::helpers::EXP2_POLY;
 
 /// Element dtypes of C vectors.
 pub const C_VECTOR_DTYPES: [DType; 2] = [DType::F32, DType::F64];
@@ -92,7 +93,7 @@ pub(crate) fn exp2_helper(lanes: u8) -> String {
     let (v, m) = (format!("f32x{lanes}"), format!("i32x{lanes}"));
     let lo = broadcast(&v, "-150.0f", lanes);
     let hi = broadcast(&v, "128.0f", lanes);
-    let c0 = broadcast(&v, "1.535336188319500e-4f", lanes);
+    let poly = crate::helpers::exp2_poly_lines(&broadcast(&v, EXP2_POLY[0], lanes));
     format!(
         "static inline {v} exp2_f32x{lanes}({v} x) {{
   {m} below = x < -150.0f, above = x > 128.0f;
@@ -103,14 +104,8 @@ pub(crate) fn exp2_helper(lanes: u8) -> String {
   ti += ({m})(__builtin_convertvector(ti, {v}) > t);
   {v} n = __builtin_convertvector(ti, {v});
   {v} f = xc - n;
-  {v} p = {c0};
-  p = p * f + 1.339887440266574e-3f;
-  p = p * f + 9.618437357674640e-3f;
-  p = p * f + 5.550332471162809e-2f;
-  p = p * f + 2.402264791363012e-1f;
-  p = p * f + 6.931472028550421e-1f;
-  p = p * f + 1.0f;
-  {m} n1 = ti >> 1, n2 = ti - n1;
+  {v} p;
+{poly}  {m} n1 = ti >> 1, n2 = ti - n1;
   {v} r = p * ({v})((n1 + 127) << 23) * ({v})((n2 + 127) << 23);
   {m} nan = x != x;
   return ({v})((nan & ({m})x) | (~nan & ({m})r));

@@ -134,6 +134,23 @@ impl Buf {
         Buf::from_bits(dtype, &bits)
     }
 
+    /// An f32 buffer holding `values`.
+    pub fn f32s(values: &[f32]) -> Buf {
+        let v: Vec<ConstValue> = values
+            .iter()
+            .map(|&x| ConstValue::Float(f64::from(x)))
+            .collect();
+        Buf::from_values(DType::F32, &v)
+    }
+
+    /// The elements of an f32 buffer.
+    pub fn to_f32s(&self) -> Vec<f32> {
+        self.bits()
+            .into_iter()
+            .map(|b| f32::from_bits(b as u32))
+            .collect()
+    }
+
     pub fn bits(&self) -> Vec<u64> {
         let size = self.dtype.itemsize();
         let mask = if size == 8 {

@@ -5,14 +5,6 @@ use uop_ir::{ConstValue, DType};
 use crate::common::run::{Buf, Kernel, Rng, f16_value, skip_without_cc};
 use crate::common::*;
 
-fn f32s(values: &[f32]) -> Buf {
-    let v: Vec<ConstValue> = values
-        .iter()
-        .map(|&x| ConstValue::Float(f64::from(x)))
-        .collect();
-    Buf::from_values(DType::F32, &v)
-}
-
 fn f32_bits(buf: &Buf) -> Vec<u32> {
     buf.bits().into_iter().map(|b| b as u32).collect()
 }
@@ -26,7 +18,7 @@ fn elementwise_mul_add() {
     let mut rng = Rng::new(1);
     let a: Vec<f32> = (0..n).map(|_| rng.float(10.0)).collect();
     let b: Vec<f32> = (0..n).map(|_| rng.float(10.0)).collect();
-    let (mut out, mut ba, mut bb) = (Buf::zeros(DType::F32, n), f32s(&a), f32s(&b));
+    let (mut out, mut ba, mut bb) = (Buf::zeros(DType::F32, n), Buf::f32s(&a), Buf::f32s(&b));
     Kernel::build(&elementwise(n as i64)).run(&mut [&mut out, &mut ba, &mut bb]);
     let expect: Vec<u32> = (0..n).map(|i| (a[i] * b[i] + 1.0).to_bits()).collect();
     assert_eq!(f32_bits(&out), expect);
@@ -40,7 +32,7 @@ fn row_sums_accumulate_in_order() {
     let (rows, cols) = (5, 7);
     let mut rng = Rng::new(2);
     let a: Vec<f32> = (0..rows * cols).map(|_| rng.float(100.0)).collect();
-    let (mut out, mut ba) = (Buf::zeros(DType::F32, rows), f32s(&a));
+    let (mut out, mut ba) = (Buf::zeros(DType::F32, rows), Buf::f32s(&a));
     Kernel::build(&row_sums(rows as i64, cols as i64)).run(&mut [&mut out, &mut ba]);
     let expect: Vec<u32> = (0..rows)
         .map(|r| {
@@ -60,7 +52,7 @@ fn padded_load_reads_only_valid_elements() {
     }
     let (n, before, after) = (10usize, 2usize, 3usize);
     let a: Vec<f32> = (0..n).map(|i| i as f32 + 0.5).collect();
-    let (mut out, mut ba) = (Buf::zeros(DType::F32, n + before + after), f32s(&a));
+    let (mut out, mut ba) = (Buf::zeros(DType::F32, n + before + after), Buf::f32s(&a));
     Kernel::build(&padded(n as i64, before as i64, after as i64)).run(&mut [&mut out, &mut ba]);
     let expect: Vec<u32> = (0..n + before + after)
         .map(|i| {

@@ -60,12 +60,13 @@ fn program(ast: &UOp, sizes: &[usize], vector: bool) -> LinearProgram {
     linearize(ast, sizes, &opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn f32s(values: &[f32]) -> Buf {
-    let v: Vec<ConstValue> = values
-        .iter()
-        .map(|&x| ConstValue::Float(f64::from(x)))
-        .collect();
-    Buf::from_values(DType::F32, &v)
+/// Runs program `p` on `inputs` with an output of `out` (its initial contents).
+fn run_program(p: &LinearProgram, out: Vec<f32>, inputs: &[Vec<f32>]) -> Vec<f32> {
+    let mut bufs: Vec<Buf> = vec![Buf::f32s(&out)];
+    bufs.extend(inputs.iter().map(|v| Buf::f32s(v)));
+    let mut refs: Vec<&mut Buf> = bufs.iter_mut().collect();
+    Kernel::build(p).run(&mut refs);
+    bufs[0].to_f32s()
 }
 
 /// Runs `ast` with and without vectors on `inputs`; the outputs as f32.
@@ -79,15 +80,7 @@ fn both(ast: &UOp, out_len: usize, inputs: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) 
             vector,
             "vectorized: {vector}\n{p:?}"
         );
-        let mut bufs: Vec<Buf> = vec![Buf::zeros(DType::F32, out_len)];
-        bufs.extend(inputs.iter().map(|v| f32s(v)));
-        let mut refs: Vec<&mut Buf> = bufs.iter_mut().collect();
-        Kernel::build(&p).run(&mut refs);
-        bufs[0]
-            .bits()
-            .into_iter()
-            .map(|b| f32::from_bits(b as u32))
-            .collect::<Vec<f32>>()
+        run_program(&p, vec![0.0; out_len], inputs)
     };
     (run(true), run(false))
 }
@@ -225,15 +218,7 @@ fn run_with(
         ..Default::default()
     };
     let p = linearize(ast, &sizes, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let mut bufs: Vec<Buf> = vec![f32s(&vec![f32::NAN; out_len])];
-    bufs.extend(inputs.iter().map(|v| f32s(v)));
-    let mut refs: Vec<&mut Buf> = bufs.iter_mut().collect();
-    Kernel::build(&p).run(&mut refs);
-    bufs[0]
-        .bits()
-        .into_iter()
-        .map(|b| f32::from_bits(b as u32))
-        .collect()
+    run_program(&p, vec![f32::NAN; out_len], inputs)
 }
 
 #[test]
