@@ -38,9 +38,11 @@ pub fn cpu() -> bool {
 // ---------------------------------------------------------------------------------------
 // shapes and tolerances of the op tests
 
-/// Odd sizes and size-1 dims.
+/// Odd sizes and size-1 dims, and one shape whose last axis takes full vectors (so every
+/// op also runs through the vector opt, for every dtype).
 pub const SHAPES: &[&[usize]] = &[
     &[7],
+    &[3, 16],
     &[1],
     &[13, 5],
     &[1, 9],
