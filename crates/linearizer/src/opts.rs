@@ -155,6 +155,40 @@ fn stride(off: &UOp, r: &UOp) -> Option<i128> {
     symbolic::simplify(&(next - off)).ok()?.const_int()
 }
 
+/// Whether `off` is contiguous within blocks of `lanes` along `r`: with
+/// `r = r' * lanes + k`, lane `k` reads `off(k = 0) + k`. This is the test the vector opt
+/// makes; it holds for addresses that are not linear in `r` (floor division and modulo
+/// by a multiple of `lanes`), where `stride` has no constant answer.
+fn contiguous_in_blocks(off: &UOp, r: &UOp, lanes: u8) -> bool {
+    let (Some(n), Arg::Range { axis, kind }) = (r.src()[0].const_int(), r.arg()) else {
+        return false;
+    };
+    let outer = UOp::range_of(UOp::int((n / lanes as i128) as i64), *axis, *kind);
+    let at = |k: i64| {
+        let split = &outer * lanes as i64 + k;
+        substitute(off, &HashMap::from([(r.clone(), split)]))
+    };
+    let base = at(0);
+    (1..lanes as i64).all(|k| {
+        symbolic::simplify(&(at(k) - &base))
+            .ok()
+            .and_then(|d| d.const_int())
+            == Some(k as i128)
+    })
+}
+
+/// How an access with address `off` scores for vectors of `lanes` along `r`: its `trips`
+/// when contiguous, 0 when it does not move, minus its `trips` when it would be gathered.
+fn access_score(off: &UOp, r: &UOp, lanes: u8, trips: i64) -> i64 {
+    match stride(off, r) {
+        Some(1) => trips,
+        Some(0) => 0,
+        Some(_) => -trips,
+        None if contiguous_in_blocks(off, r, lanes) => trips,
+        None => -trips,
+    }
+}
+
 /// How often an access with address `off` runs: the product of the extents of the
 /// ranges it depends on.
 fn trips(off: &UOp) -> i64 {
@@ -206,11 +240,7 @@ pub fn choose_vector_axis(ast: &UOp, target: &VectorTarget) -> Option<(UOp, u8)>
             }
             let score: i64 = accesses
                 .iter()
-                .map(|(off, trips)| match stride(off, r) {
-                    Some(1) => *trips,
-                    Some(0) => 0,
-                    _ => -trips,
-                })
+                .map(|(off, trips)| access_score(off, r, lanes, *trips))
                 .fold(0i64, i64::saturating_add);
             let rank = (score, is_loop(r), *axis);
             if score > 0 && best.as_ref().is_none_or(|(b, _)| rank > *b) {

@@ -47,6 +47,9 @@ fn fold_divmod(x: &UOp, c: i128, is_mod: bool) -> Option<UOp> {
             y.floordiv(cp)
         });
     }
+    if let Some(folded) = drop_small_part(&l, c, is_mod) {
+        return Some(folded);
+    }
     // congruence split: a = q*c + r for every coefficient (and the constant)
     for nearest in [false, true] {
         let split = |a: i128| {
@@ -99,6 +102,48 @@ fn fold_divmod(x: &UOp, c: i128, is_mod: bool) -> Option<UOp> {
                 quot.build() + r.floordiv(c)
             });
         }
+    }
+    None
+}
+
+/// Small-part split: `x = g*P + S` where `g` divides `c` and `0 <= S < g` everywhere.
+/// Then `x // c -> P // (c/g)` and `x % c -> (P % (c/g))*g + S`: adding `S` to `g*P`
+/// never crosses a multiple of `c`. `g` is tried as `gcd(c, a)` for each coefficient `a`,
+/// largest first (`(r1*4096 + r2) // 8192 -> r1 // 2` for `r2 < 4096`).
+fn drop_small_part(l: &Linear, c: i128, is_mod: bool) -> Option<UOp> {
+    let mut candidates: Vec<i128> = l
+        .terms
+        .iter()
+        .map(|(_, a)| gcd(a.abs(), c))
+        .filter(|g| *g > 1)
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.dedup();
+    for g in candidates {
+        let (big, small): (Vec<_>, Vec<_>) = l.terms.iter().cloned().partition(|(_, a)| a % g == 0);
+        let part = Linear {
+            terms: big.iter().map(|(t, a)| (t.clone(), a / g)).collect(),
+            constant: 0,
+            dtype: l.dtype,
+        };
+        let rest = Linear {
+            terms: small,
+            constant: l.constant,
+            dtype: l.dtype,
+        };
+        let Some(rb) = rest.bounds() else {
+            continue;
+        };
+        if part.terms.is_empty() || rb.min < 0 || rb.max >= g {
+            continue;
+        }
+        let p = part.build();
+        let cg = p.const_like(c / g);
+        return Some(if is_mod {
+            p.floormod(cg) * p.const_like(g) + rest.build()
+        } else {
+            p.floordiv(cg)
+        });
     }
     None
 }
@@ -208,6 +253,24 @@ mod tests {
             simplify(&(&flat + 2).floordiv(2).floormod(2)),
             simplify(&(&r1 + 2).floordiv(2).floormod(2))
         );
+    }
+
+    #[test]
+    fn a_small_part_below_the_step_is_dropped() {
+        let (a, b) = (UOp::range(64, 0), UOp::range(512, 1));
+        // (4096a + b) // 8192 -> a // 2   (b < 4096)
+        assert_eq!(
+            simplify(&(&a * 4096 + &b).floordiv(8192)),
+            simplify(&a.floordiv(2))
+        );
+        // (4096a + b) % 8192 -> (a % 2) * 4096 + b
+        assert_eq!(
+            simplify(&(&a * 4096 + &b).floormod(8192)),
+            simplify(&(a.floormod(2) * 4096 + &b))
+        );
+        // not when the small part can reach the step: b < 512 but the step is 256
+        let e = simplify(&(&a * 256 + &b).floordiv(1024));
+        assert_ne!(e, simplify(&a.floordiv(4)));
     }
 
     #[test]
