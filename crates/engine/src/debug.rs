@@ -24,12 +24,20 @@ pub fn noopt() -> bool {
 }
 
 /// One `DEBUG=2` line: name, threads, time, GFLOP/s, GB/s and the roofline fraction.
-pub fn kernel_line(index: usize, p: &LinearProgram, time: Duration, roof: Roofline) -> String {
+/// `bytes` are this launch's buffers (a cached program may have been compiled for a kernel
+/// with the same AST over buffers of other sizes).
+pub fn kernel_line(
+    index: usize,
+    p: &LinearProgram,
+    bytes: u64,
+    time: Duration,
+    roof: Roofline,
+) -> String {
     let secs = time.as_secs_f64().max(1e-9);
     let gflops = p.ops as f64 / secs / 1e9;
-    let gbs = p.bytes as f64 / secs / 1e9;
+    let gbs = bytes as f64 / secs / 1e9;
     // the fraction of the roofline bound: attainable = min(peak flops, intensity * bandwidth)
-    let intensity = p.ops as f64 / (p.bytes as f64).max(1.0);
+    let intensity = p.ops as f64 / (bytes as f64).max(1.0);
     let attainable = roof.gflops.min(intensity * roof.gbs).max(1e-9);
     let frac = if p.ops > 0 {
         gflops / attainable

@@ -244,7 +244,14 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
         let took = unsafe { exe.launch(&refs, program.threads)? };
         stats.run_time += took;
         if debug::level() >= 2 {
-            eprintln!("{}", kernel_line(i, &program, took, dev.roofline()));
+            let bytes: usize = kernel
+                .buffers
+                .iter()
+                .zip(kernel.buffer_sizes())
+                .map(|(b, n)| n * b.dtype().itemsize())
+                .sum();
+            let line = kernel_line(i, &program, bytes as u64, took, dev.roofline());
+            eprintln!("{line}");
         }
     }
     for memory in arena {
