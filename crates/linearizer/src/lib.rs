@@ -115,6 +115,8 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
         .collect();
     let params = params(&uops, sizes);
     let (ops, bytes) = estimates(&uops, &params);
+    // the loops of one thread: every thread runs them
+    let ops = ops.saturating_mul(threads as u64);
     Ok(LinearProgram {
         name,
         uops,

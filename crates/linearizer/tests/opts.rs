@@ -170,3 +170,15 @@ fn swap_reorders_loops() {
     assert_eq!(extents(vec![]), vec![3, 5]);
     assert_eq!(extents(vec![Opt::Swap { a: 0, b: 1 }]), vec![5, 3]);
 }
+
+#[test]
+fn ops_count_every_thread() {
+    let f = DType::F32;
+    let i = range(32, 0, AxisType::Loop);
+    let v = &load(&param(1, f), &i) * &load(&param(1, f), &i);
+    let ast = sink(&[store(&param(0, f), &i, &v)]);
+    let one = linearize(&ast, &[32, 32], &opts(vec![])).unwrap();
+    let two = linearize(&ast, &[32, 32], &opts(vec![Opt::Thread { amount: 2 }])).unwrap();
+    assert_eq!((one.threads, two.threads), (1, 2));
+    assert_eq!((one.ops, two.ops), (32, 32));
+}
