@@ -103,12 +103,7 @@ pub fn run_case(case: &Case) -> Outcome {
         }
         Ok(Err(e)) => out.error = Some(e),
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
-            out.error = Some(format!("panic: {msg}"));
+            out.error = Some(format!("panic: {}", panic_message(panic.as_ref())));
         }
     }
     out
@@ -259,6 +254,15 @@ pub fn minimize(case: &Case) -> Case {
         }
     }
     best
+}
+
+/// The message a caught panic carries (`panic!` with a literal or a formatted string).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
 }
 
 #[cfg(test)]

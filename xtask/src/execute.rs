@@ -176,11 +176,7 @@ pub fn run_case_keeping_outputs(p: &Program) -> (Outcome, Vec<Vec<f32>>, Option<
         }
         Ok(Err(e)) => out.failure = Some(Failure::new(Kind::Error, e)),
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
+            let msg = crate::check::panic_message(panic.as_ref());
             let at = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
             out.failure = Some(Failure::new(Kind::Panic, format!("{msg}{at}")));
         }

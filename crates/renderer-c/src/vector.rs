@@ -29,15 +29,10 @@ pub fn c_vector_alu() -> Vec<(Op, DType)> {
     v
 }
 
-/// `f32` -> `f32`, `i64` -> `i64`: the short name in vector type names.
+/// The dtype's name (`f32`) in vector type names, for the dtypes C vectors hold and the
+/// integer masks of their comparisons.
 fn short(dtype: DType) -> Option<&'static str> {
-    Some(match dtype {
-        DType::F32 => "f32",
-        DType::F64 => "f64",
-        DType::I32 => "i32",
-        DType::I64 => "i64",
-        _ => return None,
-    })
+    matches!(dtype, DType::F32 | DType::F64 | DType::I32 | DType::I64).then(|| dtype.name())
 }
 
 /// The vector type of `lanes` elements of `dtype` (declared through `helpers`).
