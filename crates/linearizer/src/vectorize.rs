@@ -20,7 +20,7 @@
 //! that depends on the lane holds a reduction, or a node it has no rule for depends on
 //! the lane.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
 
@@ -122,10 +122,12 @@ pub fn vectorize(
         done: HashMap::new(),
         depends: HashMap::new(),
     };
+    let values = value_nodes(&ast);
     for n in toposort(&ast) {
         let dep = n == v.lane || n.src().iter().any(|s| v.depends[s]);
         v.depends.insert(n.clone(), dep);
-        let new = if dep {
+        // addresses and gates are read per lane from the old nodes: no vector form
+        let new = if dep && values.contains(&n) {
             match v.node(&n)? {
                 Some(new) => new,
                 None => return Ok(None),
@@ -136,6 +138,25 @@ pub fn vectorize(
         v.done.insert(n, new);
     }
     Ok(Some(v.done[&ast].clone()))
+}
+
+/// The nodes whose vector form is used: statements, and the values that stores and
+/// reductions take, down to the loads (not the addresses or gates of loads and stores).
+fn value_nodes(ast: &UOp) -> HashSet<UOp> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![ast.clone()];
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        match n.op() {
+            Op::Load | Op::Index => {}
+            Op::Store => stack.push(n.src()[1].clone()),
+            Op::Reduce => stack.push(n.src()[0].clone()),
+            _ => stack.extend(n.src().iter().cloned()),
+        }
+    }
+    seen
 }
 
 struct Vectorizer<'a> {
