@@ -109,6 +109,8 @@ pub struct Outcome {
     pub kernels: usize,
     /// Kernels the C target's heuristics vectorize.
     pub vectorized: usize,
+    /// Kernels the C target's heuristics pack an operand of (PACK).
+    pub packed: usize,
     /// Steps (non-input nodes) the outputs depend on.
     pub live_steps: usize,
     pub multi_consumer: bool,
@@ -121,6 +123,7 @@ pub struct Run {
     pub outputs: Vec<Vec<f32>>,
     pub kernels: usize,
     pub vectorized: usize,
+    pub packed: usize,
 }
 
 thread_local! {
@@ -170,6 +173,7 @@ pub fn run_case_keeping_outputs(p: &Program) -> (Outcome, Vec<Vec<f32>>, Option<
         Ok(Ok(run)) => {
             out.kernels = run.kernels;
             out.vectorized = run.vectorized;
+            out.packed = run.packed;
             out.failure = compare(p, &expected, &run.outputs)
                 .map(|m| Failure::new(Kind::Mismatch, m.to_string()));
             realized = Some(run);
@@ -217,7 +221,8 @@ pub fn execute(p: &Program) -> Result<Run, String> {
         t.push(built);
     }
     let outs: Vec<&Tensor> = p.outputs.iter().map(|&o| &t[o]).collect();
-    let (kernels, vectorized) = count_kernels(&outs).map_err(|e| format!("schedule: {e}"))?;
+    let (kernels, vectorized, packed) =
+        count_kernels(&outs).map_err(|e| format!("schedule: {e}"))?;
     Tensor::realize_all(&outs).map_err(|e| format!("realize_all: {e}"))?;
     let outputs = p
         .outputs
@@ -231,6 +236,7 @@ pub fn execute(p: &Program) -> Result<Run, String> {
         outputs,
         kernels,
         vectorized,
+        packed,
     })
 }
 
@@ -289,8 +295,8 @@ fn build(node: &Node, t: &[Tensor]) -> ferrograd::Result<Tensor> {
 }
 
 /// The kernels `Tensor::realize_all(outs)` will run (the same sink, scheduled alone), and
-/// how many of them the C target's heuristics vectorize.
-fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize), String> {
+/// how many of them the C target's heuristics vectorize and pack.
+fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize, usize), String> {
     let nodes: Vec<UOp> = outs
         .iter()
         .map(|t| {
@@ -304,20 +310,21 @@ fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize), String> {
         .collect();
     let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
     let sched = engine::schedule(&sink, "CPU").map_err(|e| e.to_string())?;
+    let target = renderer::Renderer::target(&renderer_c::CRenderer::with_threads(1)).clone();
     let opts = linearizer::Opts {
         optimize: true,
-        vector: renderer::Renderer::target(&renderer_c::CRenderer::with_threads(1))
-            .vector
-            .clone(),
+        vector: target.vector,
+        scratch_bytes: target.scratch_bytes,
         ..Default::default()
     };
-    let mut vectorized = 0;
+    let (mut vectorized, mut packed) = (0, 0);
     for k in &sched.kernels {
         let sizes = k.buffer_sizes();
         let p = linearizer::linearize(&k.ast, &sizes, &opts).map_err(|e| e.to_string())?;
         vectorized += usize::from(p.uops.iter().any(|u| u.lanes() > 1));
+        packed += usize::from(p.uops.iter().any(|u| u.op() == Op::DefineLocal));
     }
-    Ok((sched.kernels.len(), vectorized))
+    Ok((sched.kernels.len(), vectorized, packed))
 }
 
 /// The row-major point of flat index `i` in `shape`.

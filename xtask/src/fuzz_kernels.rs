@@ -128,6 +128,11 @@ fn run(args: &KernelArgs) -> ExitCode {
         "vectorized:       {vectorized} kernels ({:.1}%)",
         100.0 * vectorized as f64 / kernels.max(1) as f64
     );
+    let packed: usize = outcomes.iter().map(|o| o.packed).sum();
+    println!(
+        "packed:           {packed} kernels ({:.1}%)",
+        100.0 * packed as f64 / kernels.max(1) as f64
+    );
     println!(
         "steps realized:   {:.2} per case (the steps the outputs depend on)",
         live as f64 / args.iters.max(1) as f64

@@ -537,8 +537,69 @@ impl Gen {
         self.combine(src, back)
     }
 
+    /// `a @ b` over `a`'s last axis: `a` flattened to `[m, k]`, a new input `b` of
+    /// `[k, n]` (or `[n, k]`, read transposed), both broadcast to `[m, n, k]`, multiplied
+    /// and summed over `k`. With `n >= 16` the rows of `b` are a cache line apart, which is
+    /// what the CPU heuristics pack into scratch.
+    fn matmul(&mut self, a: usize) -> Option<usize> {
+        let shape = self.shapes[a].clone();
+        let k = *shape.last()?;
+        let m = shape.iter().product::<i64>() / k.max(1);
+        let n = [3, 16, 24, 32][self.below(4)];
+        let full = vec![m, n, k];
+        let bound_a = self.bounds[a];
+        let a2 = self.push(
+            Node::Move {
+                src: a,
+                chain: vec![
+                    Movement::Reshape(vec![m, 1, k]),
+                    Movement::Expand(full.clone()),
+                ],
+            },
+            bound_a,
+        )?;
+        let transposed = self.rng.below(3) == 0;
+        let b = self.input(if transposed { vec![n, k] } else { vec![k, n] });
+        let mut chain = Vec::new();
+        if !transposed {
+            chain.push(Movement::Permute(vec![1, 0]));
+        }
+        chain.extend([Movement::Reshape(vec![1, n, k]), Movement::Expand(full)]);
+        let bound_b = self.bounds[b];
+        let b2 = self.push(Node::Move { src: b, chain }, bound_b)?;
+        let prod = self.push(
+            Node::Binary {
+                op: BinOp::Mul,
+                a: a2,
+                b: b2,
+            },
+            bound_a * bound_b,
+        )?;
+        let r = self.push(
+            Node::Reduce {
+                op: RedOp::Sum,
+                src: prod,
+                axes: vec![2],
+                keepdim: false,
+            },
+            bound_a * bound_b * k as f64,
+        )?;
+        self.reduces.push(r);
+        Some(r)
+    }
+
     fn step(&mut self) -> Option<usize> {
-        match self.rng.below(20) {
+        match self.rng.below(22) {
+            20 => {
+                let a = self.pick();
+                self.matmul(a)
+            }
+            21 => {
+                // a fresh left operand with rows enough that the heuristics tile and pack
+                let (m, k) = ([16, 20, 32][self.below(3)], 2 + self.below(7) as i64);
+                let a = self.input(vec![m, k]);
+                self.matmul(a)
+            }
             0..=4 => {
                 let src = self.pick();
                 self.movement(src)

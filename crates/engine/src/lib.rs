@@ -95,6 +95,7 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
         max_threads,
         optimize: !noopt(),
         vector: dev.renderer().target().vector.clone(),
+        scratch_bytes: dev.renderer().target().scratch_bytes,
         ..Default::default()
     };
     let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;

@@ -18,6 +18,11 @@ fn matmul_shapes() {
         (1, 9, 1),
         (8, 8, 8),
         (2, 33, 3),
+        // large enough for the CPU heuristics to tile, vectorize and pack B
+        (64, 48, 128),
+        (37, 100, 80),
+        (16, 256, 32),
+        (24, 64, 17),
     ] {
         let (a, ra) = rng.tensor(&[m, k]);
         let (b, rb) = rng.tensor(&[k, n]);

@@ -17,10 +17,11 @@ fn render(t: &Tensor) -> Vec<String> {
 fn render_optimized(t: &Tensor) -> Vec<String> {
     let opts = linearizer::Opts {
         optimize: true,
-        vector: renderer_c::CRenderer::with_threads(1)
+        vector: renderer_c::CRenderer::with_vectors(1, 32)
             .target()
             .vector
             .clone(),
+        scratch_bytes: renderer_c::SCRATCH_BYTES,
         ..Default::default()
     };
     render_with(t, &opts)
@@ -123,4 +124,14 @@ fn vectorized_softmax() {
 fn vectorized_matmul() {
     let (a, b) = (ramp(&[8, 16]), ramp(&[16, 16]));
     insta::assert_snapshot!(render_optimized(&a.matmul(&b).unwrap()).join("\n"));
+}
+
+/// B's rows are 128 bytes apart: each 16-column strip of B is packed into scratch once per
+/// strip, and the rows of A read it from there.
+#[test]
+fn packed_matmul() {
+    let (a, b) = (ramp(&[32, 64]), ramp(&[64, 32]));
+    let c = render_optimized(&a.matmul(&b).unwrap()).join("\n");
+    assert!(c.contains("local0["), "{c}");
+    insta::assert_snapshot!(c);
 }

@@ -7,20 +7,23 @@ mod gate;
 mod opt;
 mod opts;
 mod order;
+mod pack;
 mod program;
 mod reduce;
 mod threads;
 mod vectorize;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
 pub use opt::{Opt, apply_opt, padto};
 pub use opts::{
-    choose_vector_axis, cpu_heuristics, swap, tile_vector_loop, unroll_reduces, upcast,
+    choose_vector_axis, cpu_heuristics, pack_strided, swap, tile_vector_loop, unroll_reduces,
+    upcast,
 };
+pub use pack::{pack, pack_bytes};
 pub use program::{LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
 pub use threads::{split_threads, thread_split};
@@ -51,6 +54,8 @@ pub struct Opts {
     pub vector: Option<VectorTarget>,
     /// Opts to apply in this order instead of the heuristics (`optimize` is then ignored).
     pub opts: Option<Vec<Opt>>,
+    /// Scratch memory (DEFINE_LOCAL) one invocation may use, in bytes; 0 turns PACK off.
+    pub scratch_bytes: usize,
 }
 
 impl Default for Opts {
@@ -61,6 +66,7 @@ impl Default for Opts {
             optimize: false,
             vector: None,
             opts: None,
+            scratch_bytes: 0,
         }
     }
 }
@@ -77,7 +83,7 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
     let name = kernel_name(&ast);
     if let Some(list) = &opts.opts {
         for opt in list {
-            ast = apply_opt(&ast, opt, opts.vector.as_ref())?;
+            ast = apply_opt(&ast, opt, opts)?;
         }
     } else if opts.optimize {
         ast = heuristics(&ast, opts)?;
@@ -108,7 +114,7 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
         .collect();
     let sink = ast.with_src(stmts);
     let open = open_ranges(&sink);
-    let groups = range_groups(&sink);
+    let groups = range_groups(&sink, &open);
     let uops: Vec<UOp> = order::order(&sink, &open, &groups)
         .into_iter()
         .filter(|u| u.op() != Op::Sink)
@@ -128,7 +134,7 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
 }
 
 /// The CPU heuristics: a vector axis, upcasts or unrolls (`opts::cpu_heuristics`),
-/// THREAD, the vector split, and the tiling after it.
+/// THREAD, the vector split, the tiling after it, and PACK of strided operands.
 fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     let vector = opts.vector.as_ref();
     let axis = vector.and_then(|t| choose_vector_axis(ast, t));
@@ -140,7 +146,7 @@ fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     {
         ast = tile_vector_loop(&v, &r);
     }
-    Ok(ast)
+    Ok(pack_strided(&ast, opts.scratch_bytes))
 }
 
 /// The threads a kernel runs on: the count of its `core_id`, or 1.
@@ -152,10 +158,25 @@ fn thread_count(ast: &UOp) -> usize {
         .map_or(1, |t| t.max(1) as usize)
 }
 
-/// Ranges that open together: all non-reduce ranges, and each reduction's ranges.
-fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
+/// Whether `r` is the range of an output loop (not a reduction's or a copy's).
+fn is_output(r: &UOp) -> bool {
+    !matches!(
+        r.arg(),
+        Arg::Range {
+            kind: AxisType::Reduce | AxisType::Stage,
+            ..
+        }
+    )
+}
+
+/// Ranges that open together: each reduction's or copy's ranges, and the output ranges.
+/// The output ranges open together too, except that a copy (a chain of ENDs over Stage
+/// ranges) that needs only the first few output loops splits them there, so that it runs
+/// between those loops and the rest.
+fn range_groups(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>) -> Vec<Vec<UOp>> {
     let mut outer: BTreeSet<RangeKey> = BTreeSet::new();
     let mut groups: Vec<Vec<UOp>> = Vec::new();
+    let mut copies: Vec<UOp> = Vec::new();
     let order = toposort(sink);
     // an END that closes another END's loop is not the outermost of its chain
     let inner: std::collections::HashSet<UOp> = order
@@ -164,15 +185,7 @@ fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
         .map(|n| n.src()[0].clone())
         .collect();
     for n in order {
-        if n.op() == Op::Range
-            && !matches!(
-                n.arg(),
-                Arg::Range {
-                    kind: AxisType::Reduce,
-                    ..
-                }
-            )
-        {
+        if n.op() == Op::Range && is_output(&n) {
             outer.insert(RangeKey::of(&n));
         }
         if n.op() == Op::End && !inner.contains(&n) {
@@ -184,21 +197,45 @@ fn range_groups(sink: &UOp) -> Vec<Vec<UOp>> {
                 e = e.src()[0].clone();
             }
             g.sort();
-            groups.push(g.into_iter().map(|k| k.range.0).collect());
+            let g: Vec<UOp> = g.into_iter().map(|k| k.range.0).collect();
+            if g.iter().all(|r| {
+                matches!(
+                    r.arg(),
+                    Arg::Range {
+                        kind: AxisType::Stage,
+                        ..
+                    }
+                )
+            }) {
+                copies.push(n.clone());
+            }
+            groups.push(g);
         }
     }
-    groups.retain(|g| {
-        g.iter().all(|r| {
-            matches!(
-                r.arg(),
-                Arg::Range {
-                    kind: AxisType::Reduce,
-                    ..
-                }
-            )
+    groups.retain(|g| g.iter().all(|r| !is_output(r)));
+    let outer: Vec<RangeKey> = outer.into_iter().collect();
+    let mut cuts: BTreeSet<usize> = copies
+        .iter()
+        .filter_map(|c| {
+            let needs = &open[c];
+            let k = outer.iter().take_while(|r| needs.contains(r)).count();
+            (k > 0
+                && k < outer.len()
+                && needs.iter().filter(|r| is_output(&r.range.0)).count() == k)
+                .then_some(k)
         })
-    });
-    groups.push(outer.into_iter().map(|k| k.range.0).collect());
+        .collect();
+    cuts.insert(outer.len());
+    let mut start = 0;
+    for cut in cuts {
+        groups.push(
+            outer[start..cut]
+                .iter()
+                .map(|k| k.range.0.clone())
+                .collect(),
+        );
+        start = cut;
+    }
     groups
 }
 

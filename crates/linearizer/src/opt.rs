@@ -8,18 +8,19 @@
 //! in). It refuses kernels that divide integers by a computed value, since a padded trip
 //! could divide by a 0 that it loaded.
 //!
-//! LOCAL and GROUP/GROUPTOP split ranges across a workgroup and need a target with local
-//! memory (a GPU). No renderer here has one, so they are not among the opts yet.
+//! PACK copies the loads of one buffer inside an output loop into scratch memory
+//! (`pack.rs`); it needs a target with scratch (`Opts::scratch_bytes`).
 
 use std::collections::HashMap;
 use std::fmt;
 
 use uop_ir::{Arg, AxisType, ConstValue, Op, UOp, substitute, toposort};
 
-use crate::LinearizeError;
 use crate::opts::{swap, unroll, upcast};
+use crate::pack::pack;
 use crate::threads::thread_split;
-use crate::vectorize::{VectorTarget, vectorize};
+use crate::vectorize::vectorize;
+use crate::{LinearizeError, Opts};
 
 /// One kernel opt. Axes are the `axis` numbers of RANGEs (a split keeps the number for
 /// its outer part).
@@ -37,6 +38,8 @@ pub enum Opt {
     Swap { a: u32, b: u32 },
     /// Run an output loop to the next multiple of `amount`, gating the extra trips.
     Padto { axis: u32, amount: i64 },
+    /// Copy the loads of buffer `slot` inside output loop `axis` into scratch per trip.
+    Pack { slot: u32, axis: u32 },
 }
 
 impl fmt::Display for Opt {
@@ -48,6 +51,7 @@ impl fmt::Display for Opt {
             Opt::Thread { amount } => write!(f, "THREAD({amount})"),
             Opt::Swap { a, b } => write!(f, "SWAP(axis {a}, axis {b})"),
             Opt::Padto { axis, amount } => write!(f, "PADTO(axis {axis}, {amount})"),
+            Opt::Pack { slot, axis } => write!(f, "PACK(buffer {slot}, axis {axis})"),
         }
     }
 }
@@ -66,12 +70,9 @@ fn kind(r: &UOp) -> Option<AxisType> {
     }
 }
 
-/// `ast` with `opt` applied; an error names the opt and why it does not apply.
-pub fn apply_opt(
-    ast: &UOp,
-    opt: &Opt,
-    vector: Option<&VectorTarget>,
-) -> Result<UOp, LinearizeError> {
+/// `ast` with `opt` applied for the target that `opts` describes; an error names the opt
+/// and why it does not apply.
+pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeError> {
     let fail = |why: &str| LinearizeError::Opt {
         opt: opt.to_string(),
         why: why.to_string(),
@@ -94,12 +95,21 @@ pub fn apply_opt(
             unroll(ast, &r, amount)
         }
         Opt::Vector { axis, lanes } => {
-            let target = vector.ok_or_else(|| fail("the target has no vectors"))?;
+            let target = opts
+                .vector
+                .as_ref()
+                .ok_or_else(|| fail("the target has no vectors"))?;
             vectorize(ast, &range(axis)?, lanes, target)?
         }
         Opt::Thread { amount } => thread_split(ast, amount)?,
         Opt::Swap { a, b } => swap(ast, &range(a)?, &range(b)?),
         Opt::Padto { axis, amount } => padto(ast, &loop_range(axis)?, amount)?,
+        Opt::Pack { slot, axis } => {
+            if opts.scratch_bytes == 0 {
+                return Err(fail("the target has no scratch memory"));
+            }
+            pack(ast, slot, &loop_range(axis)?, opts.scratch_bytes)?
+        }
     };
     applied.ok_or_else(|| {
         fail("the amount does not divide the extent, or the kernel has no such split")

@@ -330,3 +330,68 @@ pub fn tile_vector_loop(ast: &UOp, r: &UOp) -> UOp {
     }
     cur
 }
+
+/// The PACK heuristic, for reduction kernels: a load whose address jumps by a cache line
+/// or more per trip of the innermost reduction loop it follows, and that the loops inside
+/// its innermost output loop read again (an output loop it does not depend on, of at
+/// least 4 trips), is packed (`pack`) at that output loop while the scratch lasts
+/// (`max_bytes` for the whole kernel). In matmul this copies each strip of B into a
+/// contiguous panel once per strip, where every row of A would otherwise read it again
+/// through a stride that maps it onto a few cache sets.
+pub fn pack_strided(ast: &UOp, max_bytes: usize) -> UOp {
+    let nodes = toposort(ast);
+    if max_bytes == 0 || !nodes.iter().any(|u| u.op() == Op::Reduce) {
+        return ast.clone();
+    }
+    let outs = output_ranges(ast);
+    let mut chosen: Vec<(u32, UOp)> = Vec::new();
+    for ld in nodes.iter().filter(|u| u.op() == Op::Load) {
+        let Some(idx) = ld.src().first().filter(|i| i.op() == Op::Index) else {
+            continue;
+        };
+        let (Some(buf), Some(off)) = (idx.src().first(), address(idx)) else {
+            continue;
+        };
+        let Arg::Param { slot } = buf.arg() else {
+            continue;
+        };
+        let deps: Vec<UOp> = toposort(off)
+            .into_iter()
+            .filter(|u| u.op() == Op::Range)
+            .collect();
+        let innermost_reduce = deps
+            .iter()
+            .filter(|r| !is_loop(r))
+            .max_by_key(|r| RangeKey::of(r));
+        let strided = innermost_reduce.is_some_and(|r| {
+            stride(off, r).is_some_and(|s| s.unsigned_abs() * ld.dtype().itemsize() as u128 >= 64)
+        });
+        let Some(at) = outs
+            .iter()
+            .filter(|o| deps.contains(o))
+            .max_by_key(|o| RangeKey::of(o))
+        else {
+            continue;
+        };
+        let reused = outs.iter().any(|o| {
+            RangeKey::of(o) > RangeKey::of(at)
+                && !deps.contains(o)
+                && o.src()[0].const_int().is_some_and(|e| e >= 4)
+        });
+        if strided && reused && !chosen.iter().any(|(s, _)| s == slot) {
+            chosen.push((*slot, at.clone()));
+        }
+    }
+    let mut cur = ast.clone();
+    let mut left = max_bytes;
+    for (slot, at) in chosen {
+        let Some(bytes) = crate::pack::pack_bytes(&cur, slot, &at).filter(|b| *b <= left) else {
+            continue;
+        };
+        if let Ok(Some(next)) = crate::pack::pack(&cur, slot, &at, left) {
+            cur = next;
+            left -= bytes;
+        }
+    }
+    cur
+}

@@ -71,13 +71,14 @@ pub fn order(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>, groups: &[Vec<
 }
 
 /// The nodes in the body of `END(stmt, r)` that need only the loops around the END (not
-/// `r`), sources first.
+/// `r`), sources first: loop-invariant values, and the RANGEs of those loops themselves,
+/// so that they open before `r` does.
 fn invariants_of(end: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>) -> Vec<UOp> {
     let Some(outside) = open.get(end) else {
         return Vec::new();
     };
     uop_ir::toposort(&end.src()[0])
         .into_iter()
-        .filter(|u| u.op() != Op::Range && open.get(u).is_some_and(|o| o.is_subset(outside)))
+        .filter(|u| open.get(u).is_some_and(|o| o.is_subset(outside)))
         .collect()
 }

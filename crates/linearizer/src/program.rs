@@ -10,8 +10,9 @@
 //! | RANGE | index | `[end]` | `Range { axis, .. }` | opens `for (r = 0; r < end; r++)` |
 //! | END | void | `[stmt, range]` | - | closes the loop of that RANGE (always the innermost open one) after `stmt` |
 //! | DEFINE_REG | T | `[init, range..]` | `Param { slot }` | a mutable scalar `T acc{slot} = init` (the ranges only order it) |
-//! | AFTER | T | `[reg, stmt..]` | - | the register's value, read after the statements |
-//! | INDEX | element T | `[param, offset]` | - | the address of element `offset` (index dtype) |
+//! | DEFINE_LOCAL | element T | `[size]` (CONST) | `Param { slot }` | scratch `T local{slot}[size]`, one per invocation |
+//! | AFTER | T | `[reg or local, stmt..]` | - | the register's value, or the scratch, read after the statements |
+//! | INDEX | element T | `[param or local or after, offset]` | - | the address of element `offset` (index dtype) |
 //! | LOAD | T | `[index or reg or after]` or `[index, gate, alt]` | - | a read; gated: `gate ? *index : alt` |
 //! | STORE | void | `[index or reg, value]` or `[index, value, gate]` | - | a write; gated: only where `gate` holds |
 //! | STACK | T, lanes n | n scalars of T | - | a vector of its sources |

@@ -1,42 +1,11 @@
 //! Opts as data (`Opt`, `apply_opt`, `Opts::opts`): what each does to a kernel, and the
 //! errors that name an opt that does not apply.
 
+mod common;
+
+use common::*;
 use linearizer::{LinearizeError, Opt, Opts, VectorTarget, apply_opt, linearize};
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
-
-fn param(slot: u32, dtype: DType) -> UOp {
-    UOp::new(Op::Param, dtype, [], Arg::Param { slot })
-}
-
-fn range(n: i64, axis: u32, kind: AxisType) -> UOp {
-    UOp::range_of(UOp::int(n), axis, kind)
-}
-
-fn index(buf: &UOp, off: &UOp) -> UOp {
-    UOp::new(
-        Op::Index,
-        buf.dtype(),
-        [buf.clone(), off.clone()],
-        Arg::None,
-    )
-}
-
-fn load(buf: &UOp, off: &UOp) -> UOp {
-    UOp::new(Op::Load, buf.dtype(), [index(buf, off)], Arg::None)
-}
-
-fn store(buf: &UOp, off: &UOp, v: &UOp) -> UOp {
-    UOp::new(
-        Op::Store,
-        DType::Void,
-        [index(buf, off), v.clone()],
-        Arg::None,
-    )
-}
-
-fn sink(stores: &[UOp]) -> UOp {
-    UOp::new(Op::Sink, DType::Void, stores.to_vec(), Arg::None)
-}
 
 /// out[r] = sum_c a[r * 20 + c] over 13 rows of 20.
 fn row_sums() -> UOp {
@@ -66,17 +35,17 @@ fn why(e: LinearizeError) -> String {
 #[test]
 fn errors_name_the_opt_and_the_reason() {
     let ast = row_sums();
-    let e = apply_opt(&ast, &Opt::Upcast { axis: 9, amount: 4 }, None).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Upcast { axis: 9, amount: 4 }, &Opts::default()).unwrap_err();
     assert_eq!(why(e), "UPCAST(axis 9, 4): no such range");
-    let e = apply_opt(&ast, &Opt::Upcast { axis: 1, amount: 4 }, None).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Upcast { axis: 1, amount: 4 }, &Opts::default()).unwrap_err();
     assert_eq!(why(e), "UPCAST(axis 1, 4): not an output loop");
-    let e = apply_opt(&ast, &Opt::Unroll { axis: 0, amount: 2 }, None).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Unroll { axis: 0, amount: 2 }, &Opts::default()).unwrap_err();
     assert_eq!(why(e), "UNROLL(axis 0, 2): not a reduce range");
-    let e = apply_opt(&ast, &Opt::Upcast { axis: 0, amount: 4 }, None).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Upcast { axis: 0, amount: 4 }, &Opts::default()).unwrap_err();
     assert!(why(e).contains("does not divide"));
-    let e = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, None).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &Opts::default()).unwrap_err();
     assert_eq!(why(e), "VECTOR(axis 1, 4 lanes): the target has no vectors");
-    let e = apply_opt(&ast, &Opt::Padto { axis: 1, amount: 8 }, None).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Padto { axis: 1, amount: 8 }, &Opts::default()).unwrap_err();
     assert_eq!(why(e), "PADTO(axis 1, 8): not an output loop");
 }
 
@@ -95,7 +64,7 @@ fn opts(list: Vec<Opt>) -> Opts {
 #[test]
 fn padto_gates_the_extra_trips() {
     let ast = row_sums();
-    let padded = apply_opt(&ast, &Opt::Padto { axis: 0, amount: 8 }, None).unwrap();
+    let padded = apply_opt(&ast, &Opt::Padto { axis: 0, amount: 8 }, &Opts::default()).unwrap();
     let nodes = toposort(&padded);
     let ends: Vec<i128> = nodes
         .iter()
@@ -118,7 +87,7 @@ fn padto_gates_the_extra_trips() {
             axis: 0,
             amount: 13,
         },
-        None,
+        &Opts::default(),
     )
     .unwrap_err();
     assert!(why(e).starts_with("PADTO(axis 0, 13)"));
@@ -130,7 +99,7 @@ fn padto_refuses_integer_division_by_a_loaded_value() {
     let r = range(13, 0, AxisType::Loop);
     let q = UOp::alu(Op::CDiv, [load(&param(1, i), &r), load(&param(2, i), &r)]);
     let ast = sink(&[store(&param(0, i), &r, &q)]);
-    assert!(apply_opt(&ast, &Opt::Padto { axis: 0, amount: 4 }, None).is_err());
+    assert!(apply_opt(&ast, &Opt::Padto { axis: 0, amount: 4 }, &Opts::default()).is_err());
 }
 
 #[test]

@@ -3,66 +3,17 @@
 
 use std::collections::HashSet;
 
-use linearizer::{LinearProgram, Opts, VectorTarget, choose_vector_axis, linearize, vectorize};
+mod common;
+
+use common::*;
+use linearizer::{LinearProgram, Opts, choose_vector_axis, linearize, vectorize};
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
-
-fn avx2() -> VectorTarget {
-    let ops = [Op::Add, Op::Sub, Op::Mul, Op::FDiv, Op::Neg, Op::Max];
-    VectorTarget {
-        bytes: 32,
-        dtypes: vec![DType::F32, DType::F64],
-        alu: ops
-            .iter()
-            .flat_map(|&op| [(op, DType::F32), (op, DType::F64)])
-            .collect(),
-    }
-}
-
-fn param(slot: u32) -> UOp {
-    UOp::new(Op::Param, DType::F32, [], Arg::Param { slot })
-}
-
-fn range(n: i64, axis: u32, kind: AxisType) -> UOp {
-    UOp::range_of(UOp::int(n), axis, kind)
-}
-
-fn load(buf: &UOp, off: &UOp) -> UOp {
-    let idx = UOp::new(Op::Index, DType::F32, [buf.clone(), off.clone()], Arg::None);
-    UOp::new(Op::Load, DType::F32, [idx], Arg::None)
-}
-
-fn store(buf: &UOp, off: &UOp, v: &UOp) -> UOp {
-    let idx = UOp::new(Op::Index, DType::F32, [buf.clone(), off.clone()], Arg::None);
-    UOp::new(Op::Store, DType::Void, [idx, v.clone()], Arg::None)
-}
-
-fn sink(stores: &[UOp]) -> UOp {
-    UOp::new(Op::Sink, DType::Void, stores.to_vec(), Arg::None)
-}
-
-fn reduce(op: Op, v: &UOp, ranges: &[UOp]) -> UOp {
-    let mut src = vec![v.clone()];
-    src.extend(ranges.iter().cloned());
-    UOp::new(
-        Op::Reduce,
-        v.dtype(),
-        src,
-        Arg::Reduce {
-            op,
-            axes: Vec::new().into(),
-        },
-    )
-}
-
-fn f32c(v: f64) -> UOp {
-    UOp::const_of(DType::F32, uop_ir::ConstValue::Float(v))
-}
 
 /// out[i] = a[i] * b[i] + 1 over 32 elements.
 fn elementwise() -> (UOp, UOp) {
     let i = range(32, 0, AxisType::Loop);
-    let v = &(&load(&param(1), &i) * &load(&param(2), &i)) + &f32c(1.0);
-    (sink(&[store(&param(0), &i, &v)]), i)
+    let v = &(&load(&param(1, F32), &i) * &load(&param(2, F32), &i)) + &f32c(1.0);
+    (sink(&[store(&param(0, F32), &i, &v)]), i)
 }
 
 fn vector_nodes(ast: &UOp, op: Op) -> Vec<UOp> {
@@ -94,8 +45,8 @@ fn contiguous_loads_and_stores_become_vectors() {
 #[test]
 fn a_strided_load_is_gathered_lane_by_lane() {
     let i = range(16, 0, AxisType::Loop);
-    let v = load(&param(1), &(&i * 3));
-    let ast = sink(&[store(&param(0), &i, &v)]);
+    let v = load(&param(1, F32), &(&i * 3));
+    let ast = sink(&[store(&param(0, F32), &i, &v)]);
     let out = vectorize(&ast, &i, 8, &avx2()).unwrap().unwrap();
     assert!(vector_nodes(&out, Op::Load).is_empty());
     let stacks = vector_nodes(&out, Op::Stack);
@@ -113,10 +64,10 @@ fn a_reduction_over_the_vector_axis_ends_with_a_horizontal_combine() {
     let c = range(64, 1, AxisType::Reduce);
     let sum = reduce(
         Op::Add,
-        &load(&param(1), &(&(&r * 64) + &c)),
+        &load(&param(1, F32), &(&(&r * 64) + &c)),
         std::slice::from_ref(&c),
     );
-    let ast = sink(&[store(&param(0), &r, &sum)]);
+    let ast = sink(&[store(&param(0, F32), &r, &sum)]);
     let (axis, lanes) = choose_vector_axis(&ast, &avx2()).unwrap();
     assert_eq!((axis.clone(), lanes), (c.clone(), 8));
     let out = vectorize(&ast, &c, 8, &avx2()).unwrap().unwrap();
@@ -138,19 +89,19 @@ fn matmul_vectorizes_the_contiguous_output_axis() {
     let i = range(16, 0, AxisType::Loop);
     let j = range(16, 1, AxisType::Loop);
     let k = range(16, 2, AxisType::Reduce);
-    let a = load(&param(1), &(&(&i * 16) + &k));
-    let b = load(&param(2), &(&(&k * 16) + &j));
+    let a = load(&param(1, F32), &(&(&i * 16) + &k));
+    let b = load(&param(2, F32), &(&(&k * 16) + &j));
     let sum = reduce(Op::Add, &(&a * &b), &[k]);
-    let ast = sink(&[store(&param(0), &(&(&i * 16) + &j), &sum)]);
+    let ast = sink(&[store(&param(0, F32), &(&(&i * 16) + &j), &sum)]);
     assert_eq!(choose_vector_axis(&ast, &avx2()), Some((j, 8)));
 }
 
 #[test]
 fn ops_without_vector_form_are_devectorized() {
     let i = range(8, 0, AxisType::Loop);
-    let x = load(&param(1), &i);
+    let x = load(&param(1, F32), &i);
     let v = UOp::alu(Op::Exp2, [x]);
-    let ast = sink(&[store(&param(0), &i, &v)]);
+    let ast = sink(&[store(&param(0, F32), &i, &v)]);
     let out = vectorize(&ast, &i, 8, &avx2()).unwrap().unwrap();
     assert!(vector_nodes(&out, Op::Exp2).is_empty());
     let scalar_exp2 = toposort(&out)
@@ -163,12 +114,12 @@ fn ops_without_vector_form_are_devectorized() {
 #[test]
 fn it_refuses_extents_the_lanes_do_not_divide() {
     let i = range(12, 0, AxisType::Loop);
-    let ast = sink(&[store(&param(0), &i, &load(&param(1), &i))]);
+    let ast = sink(&[store(&param(0, F32), &i, &load(&param(1, F32), &i))]);
     assert_eq!(vectorize(&ast, &i, 8, &avx2()).unwrap(), None);
     // 12 takes vectors of 4 lanes; 7 none at all
     assert_eq!(choose_vector_axis(&ast, &avx2()), Some((i, 4)));
     let odd = range(7, 0, AxisType::Loop);
-    let ast = sink(&[store(&param(0), &odd, &load(&param(1), &odd))]);
+    let ast = sink(&[store(&param(0, F32), &odd, &load(&param(1, F32), &odd))]);
     assert_eq!(choose_vector_axis(&ast, &avx2()), None);
 }
 
@@ -203,8 +154,8 @@ fn linearized_vector_programs_count_lanes_in_their_ops() {
     // the accumulator of a vector reduction is a vector register
     let r = range(4, 0, AxisType::Loop);
     let c = range(64, 1, AxisType::Reduce);
-    let sum = reduce(Op::Add, &load(&param(1), &(&(&r * 64) + &c)), &[c]);
-    let p = linear(&sink(&[store(&param(0), &r, &sum)]), true);
+    let sum = reduce(Op::Add, &load(&param(1, F32), &(&(&r * 64) + &c)), &[c]);
+    let p = linear(&sink(&[store(&param(0, F32), &r, &sum)]), true);
     assert!(
         p.uops
             .iter()

@@ -4,7 +4,8 @@
 //! literals; every other value (LOAD, ALU, CAST, BITCAST, SPECIAL) is declared once as a
 //! `const` local named after its kind and a counter shared by all (`alu0`, `val1`,
 //! `cast2`); RANGE/END open and close indented `for` loops; DEFINE_REG declares
-//! `acc{slot}`, which STORE assigns and LOAD reads into a fresh `val`.
+//! `acc{slot}`, which STORE assigns and LOAD reads into a fresh `val`; DEFINE_LOCAL
+//! declares a stack array `local{slot}`, indexed like a buffer.
 //!
 //! It assumes the contract of `linearizer::LinearProgram`, and refuses (with a
 //! `RenderError` naming the kernel, the node and its op) anything else: a source used
@@ -30,17 +31,17 @@ const TARGET: &str = "C";
 enum Node {
     /// A value: a declared name or a literal.
     Value(Operand),
-    /// The buffer `data{slot}`.
-    Buffer { slot: u32, dtype: DType },
+    /// A buffer: a kernel argument (`data{slot}`) or a scratch array (`local{slot}`).
+    Buffer { name: String, dtype: DType },
     /// A register (`acc{slot}`), a vector when `lanes > 1`.
     Reg {
         name: String,
         dtype: DType,
         lanes: u8,
     },
-    /// The element `offset` of buffer `slot` (and the ones after it, for a vector access).
+    /// The element `offset` of buffer `base` (and the ones after it, for a vector access).
     Element {
-        slot: u32,
+        base: String,
         offset: String,
         dtype: DType,
     },
@@ -72,6 +73,7 @@ pub(crate) fn render(program: &LinearProgram) -> Result<String, RenderError> {
         loops: 0,
         names: 0,
         regs: HashSet::new(),
+        locals: HashSet::new(),
         body: String::new(),
         helpers: Helpers::default(),
     };
@@ -115,6 +117,8 @@ struct Emitter<'a> {
     names: usize,
     /// Register slots declared so far.
     regs: HashSet<u32>,
+    /// Scratch slots declared so far.
+    locals: HashSet<u32>,
     body: String,
     helpers: Helpers,
 }
@@ -258,9 +262,10 @@ impl Emitter<'_> {
         }
         let node = match u.op() {
             Op::Param => Node::Buffer {
-                slot: self.slot(i, u)?,
+                name: format!("data{}", self.slot(i, u)?),
                 dtype: u.dtype(),
             },
+            Op::DefineLocal => self.define_local(i, u)?,
             Op::Const => {
                 let value = u
                     .const_value()
@@ -421,6 +426,31 @@ impl Emitter<'_> {
         Ok(Node::Stmt)
     }
 
+    /// DEFINE_LOCAL: `T local{slot}[size]`, aligned for vectors; each call of the kernel
+    /// (each `core_id`) has its own.
+    fn define_local(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
+        let slot = self.slot(i, u)?;
+        let size = u
+            .src()
+            .first()
+            .and_then(UOp::const_int)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| self.malformed(i, u, "the size is not a positive constant"))?;
+        if !self.locals.insert(slot) {
+            return Err(self.malformed(i, u, format!("scratch slot {slot} is defined twice")));
+        }
+        let ty =
+            storage_type(u.dtype()).ok_or_else(|| self.malformed(i, u, "scratch of dtype void"))?;
+        let name = format!("local{slot}");
+        self.line(&format!(
+            "{ty} {name}[{size}] __attribute__((aligned(64)));"
+        ));
+        Ok(Node::Buffer {
+            name,
+            dtype: u.dtype(),
+        })
+    }
+
     fn define_reg(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
         let slot = self.slot(i, u)?;
         let ty = self.type_of(i, u)?;
@@ -464,7 +494,7 @@ impl Emitter<'_> {
         let [buf, offset] = u.src() else {
             return Err(self.malformed(i, u, "expected [buffer, offset]"));
         };
-        let Node::Buffer { slot, dtype } = self.get(i, u, buf)?.node else {
+        let Node::Buffer { name, dtype } = self.get(i, u, buf)?.node.clone() else {
             return Err(self.malformed(i, u, format!("indexes a {}, not a buffer", buf.op())));
         };
         let offset = self.value(i, u, offset)?;
@@ -475,11 +505,11 @@ impl Emitter<'_> {
             return Err(self.malformed(
                 i,
                 u,
-                format!("has dtype {} but buffer {slot} holds {dtype}", u.dtype()),
+                format!("has dtype {} but buffer {name} holds {dtype}", u.dtype()),
             ));
         }
         Ok(Node::Element {
-            slot,
+            base: name,
             offset: offset.text,
             dtype,
         })
@@ -493,19 +523,19 @@ impl Emitter<'_> {
         };
         let (read, dtype) = match self.get(i, u, target)?.node.clone() {
             Node::Element {
-                slot,
+                base,
                 offset,
                 dtype,
             } if u.lanes() > 1 => {
                 let ty = self.type_of(i, u)?;
-                (format!("*(const {ty}_u*)(data{slot} + {offset})"), dtype)
+                (format!("*(const {ty}_u*)({base} + {offset})"), dtype)
             }
             Node::Element {
-                slot,
+                base,
                 offset,
                 dtype,
             } => (
-                self.helpers.load(dtype, &format!("data{slot}[{offset}]")),
+                self.helpers.load(dtype, &format!("{base}[{offset}]")),
                 dtype,
             ),
             Node::Reg { name, dtype, lanes } if lanes == u.lanes() => (name, dtype),
@@ -561,25 +591,25 @@ impl Emitter<'_> {
         let value = self.value(i, u, value)?;
         let (lvalue, text, dtype) = match self.get(i, u, target)?.node.clone() {
             Node::Element {
-                slot,
+                base,
                 offset,
                 dtype,
             } if value.lanes > 1 => {
                 let ty = vector::vector_type(dtype, value.lanes, &mut self.helpers)
                     .map_err(|why| self.unsupported(i, u, why))?;
                 (
-                    format!("*({ty}_u*)(data{slot} + {offset})"),
+                    format!("*({ty}_u*)({base} + {offset})"),
                     value.text.clone(),
                     dtype,
                 )
             }
             Node::Element {
-                slot,
+                base,
                 offset,
                 dtype,
             } => {
                 let text = self.helpers.store(dtype, &value.text);
-                (format!("data{slot}[{offset}]"), text, dtype)
+                (format!("{base}[{offset}]"), text, dtype)
             }
             Node::Reg { name, dtype, lanes } if lanes == value.lanes => {
                 (name, value.text.clone(), dtype)

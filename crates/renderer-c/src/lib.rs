@@ -21,6 +21,10 @@ mod vector;
 
 use renderer::{LinearProgram, RenderError, Renderer, Source, Target, VectorTarget};
 
+/// Scratch arrays (DEFINE_LOCAL) a kernel may declare, in bytes: they live on the stack of
+/// the thread that runs it (the caller's, or a pool worker's with Rust's 2 MiB default).
+pub const SCRATCH_BYTES: usize = 256 << 10;
+
 /// Renders kernels as C for the CPU; `core_id` is the thread index of a run.
 #[derive(Clone, Debug)]
 pub struct CRenderer {
@@ -34,22 +38,46 @@ impl CRenderer {
         CRenderer::with_threads(threads)
     }
 
-    /// A renderer whose kernels may use at most `max_threads` threads.
+    /// A renderer whose kernels may use at most `max_threads` threads, with this CPU's
+    /// vectors ([`native_vector_bytes`]).
     pub fn with_threads(max_threads: usize) -> CRenderer {
+        CRenderer::with_vectors(max_threads, native_vector_bytes())
+    }
+
+    /// A renderer with at most `max_threads` threads and vectors of `vector_bytes` (16, 32
+    /// or 64; snapshot tests fix it so that the machine does not change their text).
+    pub fn with_vectors(max_threads: usize, vector_bytes: usize) -> CRenderer {
         CRenderer {
             target: Target {
                 name: "C",
                 has_local: false,
-                max_vector_width: 8,
+                max_vector_width: vector_bytes / 4,
                 max_threads: max_threads.max(1),
                 vector: Some(VectorTarget {
-                    bytes: 32,
+                    bytes: vector_bytes,
                     dtypes: vector::C_VECTOR_DTYPES.to_vec(),
                     alu: vector::c_vector_alu(),
                 }),
+                scratch_bytes: SCRATCH_BYTES,
             },
         }
     }
+}
+
+/// The widest vector register of this CPU in bytes: 64 with AVX-512, 32 with AVX, else 16
+/// (SSE, NEON). Kernels are compiled with `-march=native`, so the C compiler targets the
+/// same registers.
+pub fn native_vector_bytes() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return 64;
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            return 32;
+        }
+    }
+    16
 }
 
 impl Default for CRenderer {

@@ -30,8 +30,12 @@ fn target_describes_a_cpu() {
     let r = CRenderer::new();
     assert_eq!(r.target().name, "C");
     assert!(!r.target().has_local);
-    assert_eq!(r.target().max_vector_width, 8);
+    let bytes = renderer_c::native_vector_bytes();
+    assert!([16, 32, 64].contains(&bytes), "{bytes}");
+    assert_eq!(r.target().max_vector_width, bytes / 4);
+    assert_eq!(r.target().vector.as_ref().map(|v| v.bytes), Some(bytes));
     assert!(r.target().max_threads >= 1);
+    assert_eq!(CRenderer::with_vectors(2, 32).target().max_vector_width, 8);
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub struct Target {
     pub max_threads: usize,
     /// The vectors the renderer emits; `None` keeps kernels scalar.
     pub vector: Option<VectorTarget>,
+    /// Scratch memory (DEFINE_LOCAL) one kernel invocation may use, in bytes.
+    pub scratch_bytes: usize,
 }
 
 /// Generated source of one kernel.

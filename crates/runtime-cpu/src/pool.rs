@@ -8,8 +8,9 @@
 use std::ffi::c_void;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -53,6 +54,25 @@ impl Latch {
         let mut pending = self.pending.lock();
         while *pending > 0 {
             self.done.wait(&mut pending);
+        }
+    }
+}
+
+/// How long a worker polls for its next task before it sleeps. A schedule launches its
+/// kernels back to back: a worker that slept would be woken on the launching thread's
+/// core, and the two would share that core until the kernel ends, doubling its time.
+const SPIN: Duration = Duration::from_micros(300);
+
+/// The next task for a worker: polled for `SPIN`, then waited for; `None` once the pool
+/// is gone.
+fn next_task(rx: &Receiver<Task>) -> Option<Task> {
+    let start = Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(task) => return Some(task),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
+            Err(TryRecvError::Empty) => return rx.recv().ok(),
         }
     }
 }
@@ -106,7 +126,7 @@ impl ThreadPool {
             let spawned = std::thread::Builder::new()
                 .name(format!("ferrograd-cpu-{}", workers.len() + 1))
                 .spawn(move || {
-                    while let Ok(task) = rx.recv() {
+                    while let Some(task) = next_task(&rx) {
                         // SAFETY: the launcher guarantees what `ThreadPool::run` requires.
                         unsafe { (task.kernel)(task.args.0, task.core_id) };
                         task.latch.finish();

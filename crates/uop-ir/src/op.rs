@@ -35,6 +35,10 @@ ops! {
     /// A mutable scalar of a kernel (an accumulator); arg `Param { slot }` numbers it,
     /// src[0] is its initial value.
     DefineReg => "DEFINE_REG",
+    /// Scratch memory of a kernel, indexed like a PARAM; arg `Param { slot }` numbers it,
+    /// src[0] is its element count (CONST), dtype = element type. A GPU workgroup shares
+    /// one; on the CPU every invocation (`core_id`) has its own.
+    DefineLocal => "DEFINE_LOCAL",
     /// Does nothing; a placeholder left by rewrites.
     Noop => "NOOP",
     /// The root that keeps its sources alive; a kernel AST is a SINK of STOREs.
@@ -257,6 +261,8 @@ pub enum AxisType {
     Upcast,
     Unroll,
     Thread,
+    /// A loop that copies values into a DEFINE_LOCAL before the loops that read them.
+    Stage,
     /// Stands in for a range that is not placed yet (used to memoize index math).
     Placeholder,
 }
@@ -274,6 +280,7 @@ impl AxisType {
             AxisType::Upcast => 'u',
             AxisType::Unroll => 'r',
             AxisType::Thread => 't',
+            AxisType::Stage => 's',
             AxisType::Placeholder => 'p',
         }
     }

@@ -20,6 +20,7 @@ impl HandWritten {
             max_vector_width: 8,
             max_threads: 8,
             vector: None,
+            scratch_bytes: 0,
         })
     }
 }
