@@ -96,6 +96,7 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
         optimize: !noopt(),
         vector: dev.renderer().target().vector.clone(),
         scratch_bytes: dev.renderer().target().scratch_bytes,
+        max_local_size: dev.renderer().target().max_local_size,
         ..Default::default()
     };
     let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;

@@ -4,6 +4,8 @@
 //! (`gate.rs`), closing the output loops, and a deterministic order (`order.rs`).
 
 mod gate;
+mod interpret;
+mod local;
 mod opt;
 mod opts;
 mod order;
@@ -18,6 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
+pub use interpret::interpret;
 pub use opt::{Opt, apply_opt, padto};
 pub use opts::{
     choose_vector_axis, cpu_heuristics, pack_strided, swap, tile_vector_loop, unroll_reduces,
@@ -39,6 +42,12 @@ pub enum LinearizeError {
     Symbolic(#[from] symbolic::SymbolicError),
     #[error("{opt} does not apply: {why}")]
     Opt { opt: String, why: String },
+    #[error("kernel {kernel} cannot run at {at}: {why}")]
+    Run {
+        kernel: String,
+        at: String,
+        why: String,
+    },
 }
 
 /// How to linearize one kernel.
@@ -56,6 +65,8 @@ pub struct Opts {
     pub opts: Option<Vec<Opt>>,
     /// Scratch memory (DEFINE_LOCAL) one invocation may use, in bytes; 0 turns PACK off.
     pub scratch_bytes: usize,
+    /// The most threads of one workgroup; 0 (no workgroups) refuses LOCAL and GROUP.
+    pub max_local_size: usize,
 }
 
 impl Default for Opts {
@@ -67,6 +78,7 @@ impl Default for Opts {
             vector: None,
             opts: None,
             scratch_bytes: 0,
+            max_local_size: 0,
         }
     }
 }
@@ -88,6 +100,10 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
     } else if opts.optimize {
         ast = heuristics(&ast, opts)?;
     }
+    let ast = local::lower_groups(&ast, opts.scratch_bytes).map_err(|why| LinearizeError::Opt {
+        opt: "GROUP".into(),
+        why,
+    })?;
     let threads = thread_count(&ast);
     let ast = reduce::lower_reduces(&ast);
     // close the stores' loops, innermost first; stores over the same loops share them
@@ -146,6 +162,10 @@ fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     {
         ast = tile_vector_loop(&v, &r);
     }
+    // PACK's copy is not shared out across a workgroup: CPU targets only
+    if opts.max_local_size > 0 {
+        return Ok(ast);
+    }
     Ok(pack_strided(&ast, opts.scratch_bytes))
 }
 
@@ -153,7 +173,7 @@ fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
 fn thread_count(ast: &UOp) -> usize {
     toposort(ast)
         .iter()
-        .find(|u| u.op() == Op::Special)
+        .find(|u| u.op() == Op::Special && matches!(u.arg(), Arg::Name(n) if &**n == "core_id"))
         .and_then(|s| s.src().first()?.const_int())
         .map_or(1, |t| t.max(1) as usize)
 }

@@ -9,13 +9,18 @@
 //! could divide by a 0 that it loaded.
 //!
 //! PACK copies the loads of one buffer inside an output loop into scratch memory
-//! (`pack.rs`); it needs a target with scratch (`Opts::scratch_bytes`).
+//! (`pack.rs`); it needs a target with scratch (`Opts::scratch_bytes`) and goes after
+//! every other opt (one that split a loop after it would have the copies of its lanes
+//! share one scratch). LOCAL, GROUP and
+//! GROUPTOP split loops across the threads of a workgroup (`local.rs`); they need a
+//! target with workgroups (`Opts::max_local_size`).
 
 use std::collections::HashMap;
 use std::fmt;
 
 use uop_ir::{Arg, AxisType, ConstValue, Op, UOp, substitute, toposort};
 
+use crate::local::{group, local};
 use crate::opts::{swap, unroll, upcast};
 use crate::pack::pack;
 use crate::threads::thread_split;
@@ -40,6 +45,12 @@ pub enum Opt {
     Padto { axis: u32, amount: i64 },
     /// Copy the loads of buffer `slot` inside output loop `axis` into scratch per trip.
     Pack { slot: u32, axis: u32 },
+    /// Split an output loop across `amount` threads of a workgroup.
+    Local { axis: u32, amount: i64 },
+    /// Split a reduction across `amount` threads of a workgroup, interleaved.
+    Group { axis: u32, amount: i64 },
+    /// Split a reduction across `amount` threads of a workgroup, a contiguous part each.
+    GroupTop { axis: u32, amount: i64 },
 }
 
 impl fmt::Display for Opt {
@@ -52,6 +63,9 @@ impl fmt::Display for Opt {
             Opt::Swap { a, b } => write!(f, "SWAP(axis {a}, axis {b})"),
             Opt::Padto { axis, amount } => write!(f, "PADTO(axis {axis}, {amount})"),
             Opt::Pack { slot, axis } => write!(f, "PACK(buffer {slot}, axis {axis})"),
+            Opt::Local { axis, amount } => write!(f, "LOCAL(axis {axis}, {amount})"),
+            Opt::Group { axis, amount } => write!(f, "GROUP(axis {axis}, {amount})"),
+            Opt::GroupTop { axis, amount } => write!(f, "GROUPTOP(axis {axis}, {amount})"),
         }
     }
 }
@@ -85,6 +99,20 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             _ => Err(fail("not an output loop")),
         }
     };
+    let packed = toposort(ast).iter().any(|u| {
+        u.op() == Op::Range
+            && matches!(
+                u.arg(),
+                Arg::Range {
+                    kind: AxisType::Stage,
+                    ..
+                }
+            )
+    });
+    if packed {
+        // a later split would copy the copy into the same scratch once per new lane
+        return Err(fail("it comes after a PACK (PACK goes last)"));
+    }
     let applied = match *opt {
         Opt::Upcast { axis, amount } => upcast(ast, &loop_range(axis)?, amount),
         Opt::Unroll { axis, amount } => {
@@ -99,16 +127,49 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
                 .vector
                 .as_ref()
                 .ok_or_else(|| fail("the target has no vectors"))?;
-            vectorize(ast, &range(axis)?, lanes, target)?
+            let r = range(axis)?;
+            if toposort(ast).iter().any(|u| u.lanes() > 1) {
+                return Err(fail("the kernel has vectors already"));
+            }
+            if kind(&r) == Some(AxisType::GroupReduce) {
+                return Err(fail("the range is split across a workgroup"));
+            }
+            vectorize(ast, &r, lanes, target)?
         }
-        Opt::Thread { amount } => thread_split(ast, amount)?,
+        Opt::Thread { amount } => {
+            let split = toposort(ast).iter().any(|u| {
+                u.op() == Op::Special && matches!(u.arg(), Arg::Name(n) if &**n == "core_id")
+            });
+            if split {
+                return Err(fail("the kernel is split across threads already"));
+            }
+            thread_split(ast, amount)?
+        }
         Opt::Swap { a, b } => swap(ast, &range(a)?, &range(b)?),
         Opt::Padto { axis, amount } => padto(ast, &loop_range(axis)?, amount)?,
         Opt::Pack { slot, axis } => {
             if opts.scratch_bytes == 0 {
                 return Err(fail("the target has no scratch memory"));
             }
+            if opts.max_local_size > 0 {
+                return Err(fail("the copy is not shared out across a workgroup yet"));
+            }
             pack(ast, slot, &loop_range(axis)?, opts.scratch_bytes)?
+        }
+        Opt::Local { axis, amount } => {
+            let split = local(ast, &loop_range(axis)?, amount, opts.max_local_size);
+            match split.map_err(|why| fail(&why))? {
+                Some(split) => Some(symbolic::simplify(&split)?),
+                None => None,
+            }
+        }
+        Opt::Group { axis, amount } | Opt::GroupTop { axis, amount } => {
+            let r = range(axis)?;
+            if kind(&r) != Some(AxisType::Reduce) {
+                return Err(fail("not a reduce range"));
+            }
+            let top = matches!(opt, Opt::GroupTop { .. });
+            group(ast, &r, amount, top, opts.max_local_size).map_err(|why| fail(&why))?
         }
     };
     applied.ok_or_else(|| {

@@ -6,11 +6,13 @@
 //! |---|---|---|---|---|
 //! | PARAM | element T | - | `Param { slot }` | buffer argument `slot`, elements of T |
 //! | SPECIAL | index | `[count]` (CONST) | `Name("core_id")` | this invocation's thread id, `0..count` |
+//! | SPECIAL | index | `[count]` (CONST) | `Name("lidx{n}")` | this thread's index in dimension `n` of its workgroup |
+//! | BARRIER | void | `[stmt..]` | - | every thread of the workgroup gets here before any goes on; the statements' writes are seen after it |
 //! | CONST | any | - | `Const` | a literal (never Invalid) |
 //! | RANGE | index | `[end]` | `Range { axis, .. }` | opens `for (r = 0; r < end; r++)` |
 //! | END | void | `[stmt, range]` | - | closes the loop of that RANGE (always the innermost open one) after `stmt` |
 //! | DEFINE_REG | T | `[init, range..]` | `Param { slot }` | a mutable scalar `T acc{slot} = init` (the ranges only order it) |
-//! | DEFINE_LOCAL | element T | `[size]` (CONST) | `Param { slot }` | scratch `T local{slot}[size]`, one per invocation |
+//! | DEFINE_LOCAL | element T | `[size]` (CONST) | `Param { slot }` | scratch `T local{slot}[size]`, one per invocation, shared by its workgroup |
 //! | AFTER | T | `[reg or local, stmt..]` | - | the register's value, or the scratch, read after the statements |
 //! | INDEX | element T | `[param or local or after, offset]` | - | the address of element `offset` (index dtype) |
 //! | LOAD | T | `[index or reg or after]` or `[index, gate, alt]` | - | a read; gated: `gate ? *index : alt` |
@@ -86,6 +88,27 @@ impl fmt::Debug for LinearProgram {
 }
 
 impl LinearProgram {
+    /// The size of each workgroup dimension: the counts of the `lidx0`, `lidx1`, ...
+    /// SPECIALs (empty when the kernel has no workgroup).
+    pub fn local_sizes(&self) -> Vec<usize> {
+        let mut dims: Vec<(usize, usize)> = self
+            .uops
+            .iter()
+            .filter(|u| u.op() == Op::Special)
+            .filter_map(|u| match u.arg() {
+                Arg::Name(n) => {
+                    let dim = n.strip_prefix("lidx")?.parse().ok()?;
+                    let size = u.src().first()?.const_int()?;
+                    Some((dim, usize::try_from(size).ok()?))
+                }
+                _ => None,
+            })
+            .collect();
+        dims.sort_unstable();
+        dims.dedup();
+        dims.into_iter().map(|(_, s)| s).collect()
+    }
+
     /// The RANGE nodes, in program order.
     pub fn ranges(&self) -> impl Iterator<Item = &UOp> {
         self.uops.iter().filter(|u| u.op() == Op::Range)

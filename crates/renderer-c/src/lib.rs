@@ -50,7 +50,7 @@ impl CRenderer {
         CRenderer {
             target: Target {
                 name: "C",
-                has_local: false,
+                max_local_size: 0,
                 max_vector_width: vector_bytes / 4,
                 max_threads: max_threads.max(1),
                 vector: Some(VectorTarget {

@@ -29,7 +29,7 @@ fn render_err(p: &renderer::LinearProgram) -> RenderError {
 fn target_describes_a_cpu() {
     let r = CRenderer::new();
     assert_eq!(r.target().name, "C");
-    assert!(!r.target().has_local);
+    assert_eq!(r.target().max_local_size, 0);
     let bytes = renderer_c::native_vector_bytes();
     assert!([16, 32, 64].contains(&bytes), "{bytes}");
     assert_eq!(r.target().max_vector_width, bytes / 4);

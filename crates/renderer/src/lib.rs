@@ -12,8 +12,9 @@ pub use linearizer::{LinearProgram, ParamInfo, VectorTarget};
 pub struct Target {
     /// Short name, e.g. `"C"`.
     pub name: &'static str,
-    /// Whether kernels have a local (workgroup) dimension and shared memory.
-    pub has_local: bool,
+    /// The most threads of one workgroup (kernels with `lidx` dimensions that share
+    /// scratch); 0 when the target has no workgroups.
+    pub max_local_size: usize,
     /// The widest vector of f32 the target handles natively.
     pub max_vector_width: usize,
     /// The most threads one kernel may use (`core_id` values).

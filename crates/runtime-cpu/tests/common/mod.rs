@@ -16,7 +16,7 @@ impl HandWritten {
     pub fn new() -> Self {
         HandWritten(Target {
             name: "C",
-            has_local: false,
+            max_local_size: 0,
             max_vector_width: 8,
             max_threads: 8,
             vector: None,

@@ -1,0 +1,333 @@
+//! The workgroup opts, for targets whose kernels run as workgroups of threads that share
+//! scratch memory (`Opts::max_local_size > 0`, a GPU). A workgroup thread is told apart by
+//! its `lidx{n}` SPECIALs, numbered in the order the opts made them.
+//!
+//! - LOCAL splits an output loop `r` of extent `n` by `a`: `r -> r' * a + lidx`, so that
+//!   `a` threads of a workgroup take neighbouring outputs.
+//! - GROUP splits a reduction's range `r` across `a` threads: `r = r' * a + g` (GROUPTOP:
+//!   `r = g * (n / a) + r'`, a contiguous part each), with `g` a range of kind GroupReduce.
+//!   Later opts (UPCAST, UNROLL, ...) see an ordinary reduction over `r'` and `g`. After
+//!   all opts, `lower_groups` makes each `g` an `lidx`: every thread reduces its part,
+//!   writes the partial result into scratch shared by the workgroup, waits at a BARRIER,
+//!   and then reduces the partials of its group itself. Stores whose address does not
+//!   depend on `g` (every thread of the group would write the same value there) are gated
+//!   to `g == 0`. When output loops run around the reduction, a second BARRIER after each
+//!   store keeps the next trip from overwriting partials that others still read.
+//!
+//! GROUP refuses a reduction nested inside another (the outer one would run its trips
+//! around a barrier). Both refuse a workgroup over the target's size; `lower_groups`
+//! refuses scratch over the target's limit.
+
+use std::collections::HashMap;
+
+use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
+
+use crate::opts::output_ranges;
+
+/// The GroupReduce ranges of `ast`, in axis order.
+fn group_ranges(ast: &UOp) -> Vec<UOp> {
+    let mut g: Vec<UOp> = toposort(ast)
+        .into_iter()
+        .filter(|u| {
+            u.op() == Op::Range
+                && matches!(
+                    u.arg(),
+                    Arg::Range {
+                        kind: AxisType::GroupReduce,
+                        ..
+                    }
+                )
+        })
+        .collect();
+    g.sort_by_key(crate::reduce::RangeKey::of);
+    g
+}
+
+/// The `lidx` SPECIALs of `ast`, by number.
+fn workgroup(ast: &UOp) -> Vec<UOp> {
+    let mut l: Vec<(usize, UOp)> = toposort(ast)
+        .into_iter()
+        .filter(|u| u.op() == Op::Special)
+        .filter_map(|u| match u.arg() {
+            Arg::Name(n) => Some((n.strip_prefix("lidx")?.parse().ok()?, u.clone())),
+            _ => None,
+        })
+        .collect();
+    l.sort_by_key(|(n, _)| *n);
+    l.into_iter().map(|(_, u)| u).collect()
+}
+
+fn size(u: &UOp) -> i64 {
+    u.src()
+        .first()
+        .and_then(UOp::const_int)
+        .map_or(1, |s| s as i64)
+}
+
+/// Checks that `amount` more threads per workgroup fit the target.
+fn check_workgroup(ast: &UOp, amount: i64, max_local_size: usize) -> Result<(), String> {
+    if max_local_size == 0 {
+        return Err("the target has no workgroups".into());
+    }
+    let threads = workgroup(ast)
+        .iter()
+        .chain(&group_ranges(ast))
+        .map(size)
+        .product::<i64>()
+        * amount;
+    if threads > max_local_size as i64 {
+        return Err(format!(
+            "a workgroup of {threads} threads is over the target's {max_local_size}"
+        ));
+    }
+    Ok(())
+}
+
+/// The `lidx{n}` SPECIAL of `count` threads.
+fn lidx(n: usize, count: i64) -> UOp {
+    UOp::new(
+        Op::Special,
+        DType::Index,
+        [UOp::int(count)],
+        Arg::Name(format!("lidx{n}").into()),
+    )
+}
+
+/// The constant extent of `r` when `amount` (at least 2) divides it.
+fn divisible(r: &UOp, amount: i64) -> Option<i64> {
+    let n = r.src().first()?.const_int()? as i64;
+    (amount >= 2 && n % amount == 0).then_some(n)
+}
+
+/// LOCAL (see the module doc); `Ok(None)` when `amount` does not divide the extent.
+pub fn local(
+    ast: &UOp,
+    r: &UOp,
+    amount: i64,
+    max_local_size: usize,
+) -> Result<Option<UOp>, String> {
+    let (Some(n), Arg::Range { axis, kind }) = (divisible(r, amount), r.arg()) else {
+        return Ok(None);
+    };
+    check_workgroup(ast, amount, max_local_size)?;
+    let l = lidx(workgroup(ast).len(), amount);
+    let split = if n == amount {
+        l
+    } else {
+        UOp::range_of(UOp::int(n / amount), *axis, *kind) * amount + &l
+    };
+    Ok(Some(substitute(ast, &HashMap::from([(r.clone(), split)]))))
+}
+
+/// GROUP or GROUPTOP (`top`), see the module doc; `Ok(None)` when `amount` does not
+/// divide the extent or no reduction is over `r`.
+pub fn group(
+    ast: &UOp,
+    r: &UOp,
+    amount: i64,
+    top: bool,
+    max_local_size: usize,
+) -> Result<Option<UOp>, String> {
+    let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
+        return Ok(None);
+    };
+    let nodes = toposort(ast);
+    let reduces: Vec<&UOp> = nodes
+        .iter()
+        .filter(|u| u.op() == Op::Reduce && u.src()[1..].contains(r))
+        .collect();
+    if reduces.is_empty() {
+        return Ok(None);
+    }
+    let nested = nodes.iter().any(|outer| {
+        outer.op() == Op::Reduce
+            && toposort(&outer.src()[0])
+                .iter()
+                .any(|inner| reduces.contains(&inner))
+    });
+    if nested {
+        return Err("the reduction is nested inside another".into());
+    }
+    check_workgroup(ast, amount, max_local_size)?;
+    let next_axis = nodes
+        .iter()
+        .filter_map(|u| match u.arg() {
+            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let g = UOp::range_of(UOp::int(amount), next_axis, AxisType::GroupReduce);
+    let rest = (n > amount).then(|| UOp::range_of(UOp::int(n / amount), *axis, AxisType::Reduce));
+    let split = match &rest {
+        None => g.clone(),
+        Some(rest) if top => &g * (n / amount) + rest,
+        Some(rest) => rest * amount + &g,
+    };
+    let mut replace = HashMap::new();
+    for red in reduces {
+        let value = substitute(&red.src()[0], &HashMap::from([(r.clone(), split.clone())]));
+        let mut src = vec![value];
+        src.extend(red.src()[1..].iter().filter(|x| *x != r).cloned());
+        src.extend(rest.clone());
+        src.push(g.clone());
+        replace.insert(red.clone(), red.with_src(src));
+    }
+    Ok(Some(substitute(ast, &replace)))
+}
+
+/// The flat id of a workgroup thread (the last `lidx` varies fastest), with the values in
+/// `swap` standing for some of them.
+fn thread_id(wg: &[UOp], swap: &HashMap<UOp, UOp>) -> UOp {
+    wg.iter().fold(UOp::int(0), |acc, l| {
+        acc * size(l) + swap.get(l).unwrap_or(l)
+    })
+}
+
+/// Lowers every GroupReduce range to an `lidx` and every reduction over one to partials
+/// in scratch, a BARRIER and a reduction of the partials (see the module doc); an error
+/// when the scratch is over `scratch_bytes`.
+pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
+    let groups = group_ranges(ast);
+    if groups.is_empty() {
+        return Ok(ast.clone());
+    }
+    let mut wg = workgroup(ast);
+    let to_lidx: HashMap<UOp, UOp> = groups
+        .iter()
+        .map(|r| {
+            let l = lidx(wg.len(), size(r));
+            wg.push(l.clone());
+            (r.clone(), l)
+        })
+        .collect();
+    let threads: i64 = wg.iter().map(size).product();
+    let nodes = toposort(ast);
+    let mut next_axis = nodes
+        .iter()
+        .filter_map(|u| match u.arg() {
+            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let mut next_local = nodes.iter().filter(|u| u.op() == Op::DefineLocal).count() as u32;
+    let mut bytes: usize = nodes
+        .iter()
+        .filter(|u| u.op() == Op::DefineLocal)
+        .map(|u| size(u) as usize * u.dtype().itemsize())
+        .sum();
+    let mut replace = HashMap::new();
+    for red in nodes.iter().filter(|u| u.op() == Op::Reduce) {
+        let own: Vec<&UOp> = red.src()[1..]
+            .iter()
+            .filter(|x| groups.contains(x))
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        let lanes = red.lanes() as i64;
+        let value = substitute(&red.src()[0], &to_lidx);
+        let others: Vec<UOp> = red.src()[1..]
+            .iter()
+            .filter(|x| !groups.contains(x))
+            .cloned()
+            .collect();
+        let partial = if others.is_empty() {
+            value
+        } else {
+            let mut src = vec![value.clone()];
+            src.extend(others);
+            red.with_src(src)
+        };
+        let local = UOp::new(
+            Op::DefineLocal,
+            red.dtype(),
+            [UOp::int(threads * lanes)],
+            Arg::Param { slot: next_local },
+        );
+        next_local += 1;
+        bytes += (threads * lanes) as usize * red.dtype().itemsize();
+        let index =
+            |buf: UOp, at: UOp| UOp::new(Op::Index, red.dtype(), [buf, at * lanes], Arg::None);
+        let write = UOp::new(
+            Op::Store,
+            DType::Void,
+            [
+                index(local.clone(), thread_id(&wg, &HashMap::new())),
+                partial,
+            ],
+            Arg::None,
+        );
+        let barrier = UOp::new(Op::Barrier, DType::Void, [write], Arg::None);
+        // the partials of this thread's group: its own id with each group lidx looping
+        let mut loops = HashMap::new();
+        let mut over = Vec::new();
+        for r in own {
+            let o = UOp::range_of(r.src()[0].clone(), next_axis, AxisType::Reduce);
+            next_axis += 1;
+            loops.insert(to_lidx[r].clone(), o.clone());
+            over.push(o);
+        }
+        let shared = UOp::new(Op::After, red.dtype(), [local, barrier], Arg::None);
+        let read = UOp::new_vec(
+            Op::Load,
+            red.dtype(),
+            red.lanes(),
+            [index(shared, thread_id(&wg, &loops))],
+            Arg::None,
+        );
+        let mut src = vec![read];
+        src.extend(over);
+        replace.insert(red.clone(), red.with_src(src));
+    }
+    if bytes > scratch_bytes {
+        return Err(format!(
+            "it needs {bytes} bytes of scratch, over the limit of {scratch_bytes}"
+        ));
+    }
+    let mut all = replace;
+    all.extend(to_lidx.clone());
+    let ast = substitute(ast, &all);
+    let first = to_lidx
+        .values()
+        .map(|l| UOp::alu(Op::CmpEq, [l.clone(), UOp::int(0)]))
+        .reduce(|a, b| UOp::alu(Op::And, [a, b]))
+        .unwrap_or_else(|| UOp::bool(true));
+    let lidxs: Vec<UOp> = to_lidx.values().cloned().collect();
+    let loops = !output_ranges(&ast).is_empty();
+    let stores: Vec<UOp> = ast
+        .src()
+        .iter()
+        .map(|s| {
+            let gated = gate_stores(s, &lidxs, &first);
+            if loops {
+                UOp::new(Op::Barrier, DType::Void, [gated], Arg::None)
+            } else {
+                gated
+            }
+        })
+        .collect();
+    Ok(ast.with_src(stores))
+}
+
+/// `stmt` (a STORE, or a GROUP of them) with `gate` added to every store whose address
+/// depends on none of `lidxs`.
+fn gate_stores(stmt: &UOp, lidxs: &[UOp], gate: &UOp) -> UOp {
+    match stmt.op() {
+        Op::Group => stmt.with_src(
+            stmt.src()
+                .iter()
+                .map(|s| gate_stores(s, lidxs, gate))
+                .collect::<Vec<_>>(),
+        ),
+        Op::Store if !toposort(&stmt.src()[0]).iter().any(|u| lidxs.contains(u)) => {
+            let both = match stmt.src().get(2) {
+                Some(old) => UOp::alu(Op::And, [old.clone(), gate.clone()]),
+                None => gate.clone(),
+            };
+            stmt.with_src([stmt.src()[0].clone(), stmt.src()[1].clone(), both])
+        }
+        _ => stmt.clone(),
+    }
+}

@@ -1,0 +1,240 @@
+//! The program interpreter, and the property it exists for: any list of opts leaves what a
+//! kernel computes unchanged (checked with integer-valued data, so that reassociated
+//! sums are exact).
+
+mod common;
+
+use common::*;
+use linearizer::{LinearProgram, LinearizeError, Opt, Opts, apply_opt, interpret, linearize};
+use proptest::prelude::*;
+use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, toposort};
+
+/// A target with vectors and scratch, and workgroups when `gpu` (without, PACK applies).
+fn target_of(list: Vec<Opt>, gpu: bool) -> Opts {
+    Opts {
+        opts: Some(list),
+        vector: Some(avx2()),
+        scratch_bytes: 1 << 16,
+        max_local_size: if gpu { 64 } else { 0 },
+        ..Default::default()
+    }
+}
+
+fn target(list: Vec<Opt>) -> Opts {
+    target_of(list, true)
+}
+
+/// Runs `p` on `inputs` (slots 1..) with an output of `out` elements (slot 0) filled with
+/// a value no kernel here computes, and returns every buffer after the run.
+fn run(p: &LinearProgram, out: usize, inputs: &[Vec<f64>]) -> Vec<Vec<ConstValue>> {
+    let mut bufs = vec![vec![ConstValue::Float(-12345.0); out]];
+    bufs.extend(
+        inputs
+            .iter()
+            .map(|v| v.iter().map(|x| ConstValue::Float(*x)).collect()),
+    );
+    interpret(p, &mut bufs).unwrap_or_else(|e| panic!("{e}\n{p:?}"));
+    bufs
+}
+
+fn floats(v: &[ConstValue]) -> Vec<f64> {
+    v.iter().map(|c| c.as_f64().unwrap_or(f64::NAN)).collect()
+}
+
+#[test]
+fn a_matmul_runs_as_written() {
+    let (m, n, k) = (3, 5, 4);
+    let a: Vec<f64> = (0..m * k).map(|x| x as f64).collect();
+    let b: Vec<f64> = (0..k * n).map(|x| (x % 7) as f64 - 3.0).collect();
+    let p = linearize(
+        &matmul(m as i64, n as i64, k as i64),
+        &[15, 12, 20],
+        &target(vec![]),
+    )
+    .unwrap();
+    let got = floats(&run(&p, m * n, &[a.clone(), b.clone()])[0]);
+    for i in 0..m {
+        for j in 0..n {
+            let want: f64 = (0..k).map(|r| a[i * k + r] * b[r * n + j]).sum();
+            assert_eq!(got[i * n + j], want, "c[{i}, {j}]");
+        }
+    }
+}
+
+#[test]
+fn reads_out_of_bounds_are_errors() {
+    let i = range(4, 0, AxisType::Loop);
+    let ast = sink(&[store(&param(0, F32), &i, &load(&param(1, F32), &(&i + 1)))]);
+    let p = linearize(&ast, &[4, 4], &target(vec![])).unwrap();
+    let mut bufs = vec![
+        vec![ConstValue::Float(0.0); 4],
+        vec![ConstValue::Float(1.0); 4],
+    ];
+    let e = interpret(&p, &mut bufs).unwrap_err();
+    assert!(
+        matches!(&e, LinearizeError::Run { why, .. } if why.contains("element 4")),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_group_reduces_across_the_workgroup() {
+    // sums of 4 rows of 32, each row's reduction split over 8 threads
+    let r = range(4, 0, AxisType::Loop);
+    let c = range(32, 1, AxisType::Reduce);
+    let v = load(&param(1, F32), &(&(&r * 32) + &c));
+    let ast = sink(&[store(&param(0, F32), &r, &reduce(Op::Add, &v, &[c]))]);
+    let data: Vec<f64> = (0..128).map(|x| (x % 11) as f64).collect();
+    let want: Vec<f64> = (0..4)
+        .map(|i| data[i * 32..i * 32 + 32].iter().sum())
+        .collect();
+    for opt in [
+        Opt::Group { axis: 1, amount: 8 },
+        Opt::GroupTop { axis: 1, amount: 8 },
+    ] {
+        let p = linearize(&ast, &[4, 128], &target(vec![opt])).unwrap();
+        assert_eq!(p.local_sizes(), vec![8]);
+        assert_eq!(
+            p.uops.iter().filter(|u| u.op() == Op::Barrier).count(),
+            2,
+            "{p:?}"
+        );
+        assert_eq!(floats(&run(&p, 4, std::slice::from_ref(&data))[0]), want, "{opt}");
+    }
+    // the C target has no workgroups
+    let e = apply_opt(&ast, &Opt::Group { axis: 1, amount: 8 }, &Opts::default()).unwrap_err();
+    assert!(e.to_string().contains("no workgroups"), "{e}");
+}
+
+#[test]
+fn local_splits_outputs_across_the_workgroup() {
+    let (ast, m, n, k) = (matmul(8, 8, 4), 8, 8, 4);
+    let list = vec![
+        Opt::Local { axis: 0, amount: 4 },
+        Opt::Local { axis: 1, amount: 8 },
+    ];
+    let p = linearize(&ast, &[64, 32, 32], &target(list)).unwrap();
+    assert_eq!(p.local_sizes(), vec![4, 8]);
+    let a: Vec<f64> = (0..m * k).map(|x| (x % 5) as f64).collect();
+    let b: Vec<f64> = (0..k * n).map(|x| (x % 3) as f64).collect();
+    let base = linearize(&ast, &[64, 32, 32], &target(vec![])).unwrap();
+    assert_eq!(
+        run(&p, m * n, &[a.clone(), b.clone()]),
+        run(&base, m * n, &[a, b])
+    );
+    // 4 x 8 x 4 threads: over the target's 64
+    let over = target(vec![
+        Opt::Local { axis: 0, amount: 4 },
+        Opt::Local { axis: 1, amount: 8 },
+        Opt::Group { axis: 2, amount: 4 },
+    ]);
+    let e = linearize(&ast, &[64, 32, 32], &over).unwrap_err();
+    assert!(e.to_string().contains("128 threads"), "{e}");
+}
+
+/// The kernels the property draws from: (AST, buffer sizes, output size).
+fn kernels() -> Vec<(UOp, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (m, n, k) in [(8, 16, 8), (4, 12, 6), (16, 16, 4), (1, 8, 16), (6, 1, 4)] {
+        out.push((
+            matmul(m, n, k),
+            vec![(m * n) as usize, (m * k) as usize, (k * n) as usize],
+        ));
+    }
+    // row max of 12 rows of 16, and `a[i] * b[i] + 1` over 24
+    let r = range(12, 0, AxisType::Loop);
+    let c = range(16, 1, AxisType::Reduce);
+    let v = load(&param(1, F32), &(&(&r * 16) + &c));
+    out.push((
+        sink(&[store(&param(0, F32), &r, &reduce(Op::Max, &v, &[c]))]),
+        vec![12, 192],
+    ));
+    let i = range(24, 0, AxisType::Loop);
+    let v = &(&load(&param(1, F32), &i) * &load(&param(2, F32), &i)) + &f32c(1.0);
+    out.push((sink(&[store(&param(0, F32), &i, &v)]), vec![24, 24, 24]));
+    out
+}
+
+/// Every opt that could apply to `ast`, with a few amounts each.
+fn candidates(ast: &UOp) -> Vec<Opt> {
+    let mut v = vec![Opt::Thread { amount: 2 }, Opt::Thread { amount: 3 }];
+    let ranges: Vec<(u32, AxisType)> = toposort(ast)
+        .iter()
+        .filter_map(|u| match u.arg() {
+            Arg::Range { axis, kind } if u.op() == Op::Range => Some((*axis, *kind)),
+            _ => None,
+        })
+        .collect();
+    for &(axis, kind) in &ranges {
+        for amount in [2, 3, 4] {
+            v.extend([Opt::Upcast { axis, amount }, Opt::Unroll { axis, amount }]);
+            v.extend([Opt::Local { axis, amount }, Opt::Group { axis, amount }]);
+            v.extend([Opt::GroupTop { axis, amount }]);
+        }
+        v.extend([
+            Opt::Padto { axis, amount: 5 },
+            Opt::Padto { axis, amount: 8 },
+        ]);
+        v.extend([
+            Opt::Vector { axis, lanes: 4 },
+            Opt::Vector { axis, lanes: 8 },
+        ]);
+        if kind == AxisType::Loop {
+            v.extend((1..3).map(|slot| Opt::Pack { slot, axis }));
+        }
+        v.extend(ranges.iter().map(|&(b, _)| Opt::Swap { a: axis, b }));
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+
+    #[test]
+    fn opts_keep_what_a_kernel_computes(which in 0usize..7, picks in prop::collection::vec(0usize..1000, 1..6), seed in 0u64..1000, gpu: bool) {
+        let (ast, sizes) = kernels().swap_remove(which);
+        let mut cur = ast.clone();
+        let mut list = Vec::new();
+        for pick in picks {
+            let all = candidates(&cur);
+            let opt = all[pick % all.len()];
+            match apply_opt(&cur, &opt, &target_of(vec![], gpu)) {
+                Ok(next) => {
+                    cur = next;
+                    list.push(opt);
+                }
+                Err(LinearizeError::Opt { .. }) => {}
+                Err(e) => panic!("{opt} after {list:?}: {e}"),
+            }
+        }
+        let inputs: Vec<Vec<f64>> = sizes[1..]
+            .iter()
+            .enumerate()
+            .map(|(b, &n)| (0..n).map(|x| ((x as u64 * 7 + seed + b as u64 * 3) % 9) as f64 - 4.0).collect())
+            .collect();
+        let base = linearize(&ast, &sizes, &target_of(vec![], gpu)).unwrap();
+        let opted = linearize(&ast, &sizes, &target_of(list.clone(), gpu))
+            .unwrap_or_else(|e| panic!("{list:?}: {e}"));
+        prop_assert_eq!(run(&opted, sizes[0], &inputs), run(&base, sizes[0], &inputs), "opts {:?}", list);
+    }
+}
+
+#[test]
+fn integer_kernels_run_exactly() {
+    let i = range(6, 0, AxisType::Loop);
+    let p = |slot| UOp::new(Op::Param, DType::I32, [], Arg::Param { slot });
+    let idx = |b: &UOp| UOp::new(Op::Index, DType::I32, [b.clone(), i.clone()], Arg::None);
+    let v = UOp::new(Op::Load, DType::I32, [idx(&p(1))], Arg::None);
+    let q = UOp::alu(
+        Op::CDiv,
+        [v.clone(), UOp::const_of(DType::I32, ConstValue::Int(-4))],
+    );
+    let ast = sink(&[UOp::new(Op::Store, DType::Void, [idx(&p(0)), q], Arg::None)]);
+    let prog = linearize(&ast, &[6, 6], &target(vec![])).unwrap();
+    let mut bufs = vec![
+        vec![ConstValue::Int(0); 6],
+        [-9, -4, -1, 0, 5, 13].map(ConstValue::Int).to_vec(),
+    ];
+    interpret(&prog, &mut bufs).unwrap();
+    assert_eq!(bufs[0], [2, 1, 0, 0, -1, -3].map(ConstValue::Int).to_vec());
+}
