@@ -109,7 +109,7 @@ pub struct Outcome {
     pub kernels: usize,
     /// Kernels the C target's heuristics vectorize.
     pub vectorized: usize,
-    /// Kernels the C target's heuristics pack an operand of (PACK).
+    /// Kernels with scratch (DEFINE_LOCAL): PACK, or GROUP with `--interpret`.
     pub packed: usize,
     /// Steps (non-input nodes) the outputs depend on.
     pub live_steps: usize,
@@ -211,9 +211,20 @@ pub fn compare(p: &Program, expected: &[Vec<f32>], got: &[Vec<f32>]) -> Option<M
     None
 }
 
+/// The seed of `--interpret` mode, when this process runs in it.
+static INTERPRET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Runs every later case in `--interpret` mode with opts drawn from `seed`.
+pub fn set_interpret(seed: u64) {
+    let _ = INTERPRET.set(seed);
+}
+
 /// Builds `p` as tensors, realizes its outputs with one `Tensor::realize_all`, and reads
-/// them back.
+/// them back; in `--interpret` mode, runs it in the program interpreter instead.
 pub fn execute(p: &Program) -> Result<Run, String> {
+    if let Some(&seed) = INTERPRET.get() {
+        return crate::interpreted::execute_interpreted(p, seed);
+    }
     ferrograd::init();
     let mut t: Vec<Tensor> = Vec::with_capacity(p.nodes.len());
     for (i, node) in p.nodes.iter().enumerate() {
@@ -240,7 +251,7 @@ pub fn execute(p: &Program) -> Result<Run, String> {
     })
 }
 
-fn build(node: &Node, t: &[Tensor]) -> ferrograd::Result<Tensor> {
+pub fn build(node: &Node, t: &[Tensor]) -> ferrograd::Result<Tensor> {
     Ok(match node {
         Node::Input { shape, data } => Tensor::from_slice(data, shape)?,
         Node::Move { src, chain } => {

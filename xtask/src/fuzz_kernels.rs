@@ -28,6 +28,9 @@ const SHOW_OUTPUT: usize = 48;
 
 pub fn main(args: &KernelArgs) -> ExitCode {
     execute::quiet_panics();
+    if args.interpret {
+        execute::set_interpret(args.seed);
+    }
     if args.worker {
         return workers::serve(args.seed, args.first, args.iters);
     }
@@ -130,7 +133,7 @@ fn run(args: &KernelArgs) -> ExitCode {
     );
     let packed: usize = outcomes.iter().map(|o| o.packed).sum();
     println!(
-        "packed:           {packed} kernels ({:.1}%)",
+        "with scratch:     {packed} kernels ({:.1}%) (PACK, or GROUP with --interpret)",
         100.0 * packed as f64 / kernels.max(1) as f64
     );
     println!(

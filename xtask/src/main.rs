@@ -11,6 +11,7 @@ mod execute;
 mod fuzz;
 mod fuzz_kernels;
 mod interp;
+mod interpreted;
 mod matrix;
 mod parse;
 mod program;
@@ -33,7 +34,7 @@ usage: cargo xtask fuzz-symbolic [--seed S] [--iters N] [--case I] [--threads T]
                the reference (default 0)
 
 usage: cargo xtask fuzz-kernels [--seed S] [--iters N] [--first I] [--case I] [--threads T]
-                                [--repros K] [--in-process] [--program FILE]
+                                [--repros K] [--in-process] [--interpret] [--program FILE]
 
   --seed S     run seed (default 0)
   --iters N    number of random tensor programs (default 500)
@@ -43,6 +44,8 @@ usage: cargo xtask fuzz-kernels [--seed S] [--iters N] [--first I] [--case I] [-
   --repros K   print at most K failing cases, minimized (default 8)
   --in-process run the cases on threads of this process instead of in worker processes
                (a case that aborts then ends the run, and compiled kernels accumulate)
+  --interpret  run each kernel with a random list of opts (LOCAL and GROUP included) in
+               linearizer::interpret instead of compiling it as C
   --program FILE
                run the program written in FILE (as a repro prints it, editable) instead";
 
@@ -68,6 +71,8 @@ pub struct KernelArgs {
     pub first: u64,
     pub program: Option<String>,
     pub in_process: bool,
+    /// Run kernels with random opts in the program interpreter (`interpreted.rs`).
+    pub interpret: bool,
     /// Internal: run the cases here and print one line each (see `workers.rs`).
     pub worker: bool,
 }
@@ -154,6 +159,7 @@ fn parse_kernels(args: &[String]) -> Result<Option<KernelArgs>, String> {
         first: 0,
         program: None,
         in_process: false,
+        interpret: false,
         worker: false,
     };
     let mut rest = Vec::new();
@@ -163,6 +169,8 @@ fn parse_kernels(args: &[String]) -> Result<Option<KernelArgs>, String> {
             a.program = Some(file.to_string());
         } else if flag == "--in-process" {
             a.in_process = true;
+        } else if flag == "--interpret" {
+            a.interpret = true;
         } else if flag == "--worker" {
             a.worker = true;
         } else if flag == "--program" {

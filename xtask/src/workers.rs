@@ -93,7 +93,7 @@ pub fn run_all(args: &KernelArgs) -> Vec<Outcome> {
                     let hi = (lo + PROCESS_CASES).min(end);
                     let mut from = lo;
                     while from < hi {
-                        let (got, died) = run_worker(args.seed, from, hi - from);
+                        let (got, died) = run_worker(args, from, hi - from);
                         from = got.last().map_or(from, |(i, _)| i + 1);
                         mine.extend(got);
                         if from < hi {
@@ -120,14 +120,15 @@ pub fn run_all(args: &KernelArgs) -> Vec<Outcome> {
 
 /// Runs one worker on cases `first..first + n`: the outcomes it reported, in order, and,
 /// should it stop early, why.
-fn run_worker(seed: u64, first: u64, n: u64) -> (Vec<(u64, Outcome)>, String) {
+fn run_worker(args: &KernelArgs, first: u64, n: u64) -> (Vec<(u64, Outcome)>, String) {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => return (Vec::new(), format!("cannot find this program: {e}")),
     };
     let child = Command::new(exe)
         .args(["fuzz-kernels", "--worker"])
-        .args(["--seed", &seed.to_string()])
+        .args(["--seed", &args.seed.to_string()])
+        .args(args.interpret.then_some("--interpret"))
         .args(["--first", &first.to_string()])
         .args(["--iters", &n.to_string()])
         .stdin(Stdio::null())

@@ -1,5 +1,7 @@
 //! Gated loads: a load through `INDEX(buf, where(valid, offset, Invalid))` becomes
 //! `LOAD(INDEX(buf, offset), valid, 0)`, which reads memory only where `valid` holds.
+//! `linearize` does this first; opts are applied to the result, so a caller that applies
+//! opts itself (`apply_opt`, a search) starts from `lower_gates` too.
 
 use uop_ir::{ConstValue, Mode, Op, PatternMatcher, UOp, UPat, graph_rewrite};
 

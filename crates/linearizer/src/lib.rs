@@ -20,8 +20,9 @@ use std::collections::{BTreeSet, HashMap};
 use thiserror::Error;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
+pub use gate::lower_gates;
 pub use interpret::interpret;
-pub use opt::{Opt, apply_opt, padto};
+pub use opt::{Opt, apply_opt, candidate_opts, padto};
 pub use opts::{
     choose_vector_axis, cpu_heuristics, pack_strided, swap, tile_vector_loop, unroll_reduces,
     upcast,

@@ -223,3 +223,49 @@ pub fn padto(ast: &UOp, r: &UOp, amount: i64) -> Result<Option<UOp>, LinearizeEr
     }
     Ok(Some(done[&ast].clone()))
 }
+
+/// Opts that may apply to `ast`, a few amounts of each kind on every range: the moves of a
+/// search, and of the tests that check opt lists. Some will not apply (`apply_opt` says
+/// why); none is chosen for being good.
+pub fn candidate_opts(ast: &UOp) -> Vec<Opt> {
+    let mut ranges: Vec<(u32, AxisType)> = toposort(ast)
+        .iter()
+        .filter_map(|u| match u.arg() {
+            Arg::Range { axis, kind } if u.op() == Op::Range => Some((*axis, *kind)),
+            _ => None,
+        })
+        .collect();
+    ranges.sort_unstable();
+    let slots: Vec<u32> = toposort(ast)
+        .iter()
+        .filter_map(|u| match u.arg() {
+            Arg::Param { slot } if u.op() == Op::Param => Some(*slot),
+            _ => None,
+        })
+        .collect();
+    let mut v = vec![Opt::Thread { amount: 2 }, Opt::Thread { amount: 3 }];
+    for &(axis, kind) in &ranges {
+        for amount in [2, 3, 4] {
+            v.extend([
+                Opt::Upcast { axis, amount },
+                Opt::Unroll { axis, amount },
+                Opt::Local { axis, amount },
+                Opt::Group { axis, amount },
+                Opt::GroupTop { axis, amount },
+            ]);
+        }
+        v.extend([
+            Opt::Padto { axis, amount: 5 },
+            Opt::Padto { axis, amount: 8 },
+        ]);
+        v.extend([
+            Opt::Vector { axis, lanes: 4 },
+            Opt::Vector { axis, lanes: 8 },
+        ]);
+        if kind == AxisType::Loop {
+            v.extend(slots.iter().map(|&slot| Opt::Pack { slot, axis }));
+        }
+        v.extend(ranges.iter().map(|&(b, _)| Opt::Swap { a: axis, b }));
+    }
+    v
+}

@@ -5,9 +5,11 @@
 mod common;
 
 use common::*;
-use linearizer::{LinearProgram, LinearizeError, Opt, Opts, apply_opt, interpret, linearize};
+use linearizer::{
+    LinearProgram, LinearizeError, Opt, Opts, apply_opt, candidate_opts, interpret, linearize,
+};
 use proptest::prelude::*;
-use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, toposort};
+use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp};
 
 /// A target with vectors and scratch, and workgroups when `gpu` (without, PACK applies).
 fn target_of(list: Vec<Opt>, gpu: bool) -> Opts {
@@ -99,7 +101,11 @@ fn a_group_reduces_across_the_workgroup() {
             2,
             "{p:?}"
         );
-        assert_eq!(floats(&run(&p, 4, std::slice::from_ref(&data))[0]), want, "{opt}");
+        assert_eq!(
+            floats(&run(&p, 4, std::slice::from_ref(&data))[0]),
+            want,
+            "{opt}"
+        );
     }
     // the C target has no workgroups
     let e = apply_opt(&ast, &Opt::Group { axis: 1, amount: 8 }, &Opts::default()).unwrap_err();
@@ -155,38 +161,6 @@ fn kernels() -> Vec<(UOp, Vec<usize>)> {
     out
 }
 
-/// Every opt that could apply to `ast`, with a few amounts each.
-fn candidates(ast: &UOp) -> Vec<Opt> {
-    let mut v = vec![Opt::Thread { amount: 2 }, Opt::Thread { amount: 3 }];
-    let ranges: Vec<(u32, AxisType)> = toposort(ast)
-        .iter()
-        .filter_map(|u| match u.arg() {
-            Arg::Range { axis, kind } if u.op() == Op::Range => Some((*axis, *kind)),
-            _ => None,
-        })
-        .collect();
-    for &(axis, kind) in &ranges {
-        for amount in [2, 3, 4] {
-            v.extend([Opt::Upcast { axis, amount }, Opt::Unroll { axis, amount }]);
-            v.extend([Opt::Local { axis, amount }, Opt::Group { axis, amount }]);
-            v.extend([Opt::GroupTop { axis, amount }]);
-        }
-        v.extend([
-            Opt::Padto { axis, amount: 5 },
-            Opt::Padto { axis, amount: 8 },
-        ]);
-        v.extend([
-            Opt::Vector { axis, lanes: 4 },
-            Opt::Vector { axis, lanes: 8 },
-        ]);
-        if kind == AxisType::Loop {
-            v.extend((1..3).map(|slot| Opt::Pack { slot, axis }));
-        }
-        v.extend(ranges.iter().map(|&(b, _)| Opt::Swap { a: axis, b }));
-    }
-    v
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(160))]
 
@@ -196,7 +170,7 @@ proptest! {
         let mut cur = ast.clone();
         let mut list = Vec::new();
         for pick in picks {
-            let all = candidates(&cur);
+            let all = candidate_opts(&cur);
             let opt = all[pick % all.len()];
             match apply_opt(&cur, &opt, &target_of(vec![], gpu)) {
                 Ok(next) => {
