@@ -14,15 +14,16 @@
 //!
 //! Environment: `FERROGRAD_CC`, `FERROGRAD_CFLAGS` (see `compiler`), `FERROGRAD_CACHE`,
 //! `DISABLE_COMPILER_CACHE` (see `cache`), `FERROGRAD_PROGRAM_CACHE`,
-//! `FERROGRAD_CPU_GFLOPS`, `FERROGRAD_CPU_GBS` (see [`CpuDevice::roofline`]).
+//! `FERROGRAD_CPU_GFLOPS`, `FERROGRAD_CPU_GBS` (see `roofline.rs`).
 
 mod buffer;
 mod cache;
 mod compiler;
 mod pool;
 mod program;
+mod roofline;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use device::{Buffer, Device, DeviceError, Lru, Program, Renderer, Result, Roofline, Source};
 use parking_lot::Mutex;
@@ -33,12 +34,6 @@ pub use compiler::{CCompiler, DEFAULT_CFLAGS, SharedObject};
 pub use pool::{KernelFn, ThreadPool};
 pub use program::{CpuProgram, is_c_identifier};
 
-/// Rough peak rates used unless the environment overrides them; nothing is measured.
-/// 16 GFLOP/s per core is one 8-wide f32 FMA-free vector op per cycle at about 2 GHz;
-/// 20 GB/s is a typical single-socket streaming bandwidth.
-pub const GFLOPS_PER_CORE: f64 = 16.0;
-pub const DEFAULT_GBS: f64 = 20.0;
-
 /// The host CPU as a ferrograd device.
 #[derive(Debug)]
 pub struct CpuDevice {
@@ -48,7 +43,8 @@ pub struct CpuDevice {
     pool: Arc<ThreadPool>,
     /// Programs by (function, code), so that a kernel in use is compiled and loaded once.
     programs: Mutex<Lru<u128, Arc<CpuProgram>>>,
-    roofline: Roofline,
+    /// Made on first use (measuring bandwidth takes a few tens of milliseconds).
+    roofline: OnceLock<Roofline>,
 }
 
 impl CpuDevice {
@@ -70,7 +66,7 @@ impl CpuDevice {
             compiler,
             pool: Arc::new(ThreadPool::for_this_machine()),
             programs: Mutex::new(Lru::new(device::program_cache_capacity())),
-            roofline: roofline_from(|k| std::env::var(k).ok()),
+            roofline: OnceLock::new(),
         }
     }
 
@@ -156,44 +152,28 @@ impl Device for CpuDevice {
         Ok(kept)
     }
 
-    /// Rough peaks: `FERROGRAD_CPU_GFLOPS` (default [`GFLOPS_PER_CORE`] × cores) and
-    /// `FERROGRAD_CPU_GBS` (default [`DEFAULT_GBS`]); read when the device is made.
+    /// This CPU's peaks (see `roofline.rs`), computed and measured on the first call.
     fn roofline(&self) -> Roofline {
-        self.roofline
-    }
-}
-
-/// The roofline from variables read through `get`; unset, unparsable or non-positive values
-/// give the defaults.
-fn roofline_from(get: impl Fn(&str) -> Option<String>) -> Roofline {
-    let read = |k: &str| {
-        get(k)
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v > 0.0)
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Roofline {
-        gflops: read("FERROGRAD_CPU_GFLOPS").unwrap_or(GFLOPS_PER_CORE * cores as f64),
-        gbs: read("FERROGRAD_CPU_GBS").unwrap_or(DEFAULT_GBS),
+        *self.roofline.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            let vector_bytes = self
+                .renderer
+                .target()
+                .vector
+                .as_ref()
+                .map_or(4, |v| v.bytes);
+            roofline::roofline_from(
+                |k| std::env::var(k).ok(),
+                || roofline::peak_gflops(cores, roofline::clock_ghz(), vector_bytes),
+                || roofline::measure_gbs(cores),
+            )
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roofline_reads_overrides_and_ignores_junk() {
-        let r = roofline_from(|k| match k {
-            "FERROGRAD_CPU_GFLOPS" => Some("123.5".into()),
-            "FERROGRAD_CPU_GBS" => Some("-3".into()),
-            _ => None,
-        });
-        assert_eq!(r.gflops, 123.5);
-        assert_eq!(r.gbs, DEFAULT_GBS);
-        let d = roofline_from(|_| Some("fast".into()));
-        assert!(d.gflops >= GFLOPS_PER_CORE && d.gbs == DEFAULT_GBS, "{d:?}");
-    }
 
     #[test]
     fn c_identifiers() {
