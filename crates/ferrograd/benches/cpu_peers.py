@@ -15,20 +15,27 @@ def numpy_rows():
     import numpy as np
     a = np.random.rand(1 << 22).astype(np.float32); b = np.random.rand(1 << 22).astype(np.float32)
     s = np.random.rand(2048, 2048).astype(np.float32)
-    x = np.random.rand(512, 512).astype(np.float32); y = np.random.rand(512, 512).astype(np.float32)
+    mats = {m: (np.random.rand(m, m).astype(np.float32), np.random.rand(m, m).astype(np.float32))
+            for m in (512, 1024, 2048)}
     def softmax():
         e = np.exp(s - s.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
-    return {"a*b+1": median_ms(lambda: a * b + 1), "sum": median_ms(lambda: a.sum()),
-            "softmax": median_ms(softmax), "matmul": median_ms(lambda: x @ y)}
+    rows = {"a*b+1": median_ms(lambda: a * b + 1), "sum": median_ms(lambda: a.sum()),
+            "softmax": median_ms(softmax)}
+    for m, (x, y) in mats.items():
+        rows[f"matmul {m}"] = median_ms(lambda: x @ y)
+    return rows
 
 def tinygrad_rows():
     os.environ.setdefault("DEV", "CPU")
     from tinygrad import Tensor
     a = Tensor.rand(1 << 22).realize(); b = Tensor.rand(1 << 22).realize()
     s = Tensor.rand(2048, 2048).realize()
-    x = Tensor.rand(512, 512).realize(); y = Tensor.rand(512, 512).realize()
-    return {"a*b+1": median_ms(lambda: (a * b + 1).realize()), "sum": median_ms(lambda: a.sum().realize()),
-            "softmax": median_ms(lambda: s.softmax(-1).realize()), "matmul": median_ms(lambda: (x @ y).realize())}
+    rows = {"a*b+1": median_ms(lambda: (a * b + 1).realize()), "sum": median_ms(lambda: a.sum().realize()),
+            "softmax": median_ms(lambda: s.softmax(-1).realize())}
+    for m in (512, 1024, 2048):
+        x = Tensor.rand(m, m).realize(); y = Tensor.rand(m, m).realize()
+        rows[f"matmul {m}"] = median_ms(lambda: (x @ y).realize(), n=9 if m < 2048 else 3)
+    return rows
 
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"

@@ -104,14 +104,18 @@ fn rows() -> ferrograd::Result<()> {
         5.0 * 2048.0 * 2048.0,
         &|| s.softmax(-1),
     )?;
-    let x = Tensor::rand(&[512, 512])?;
-    let y = Tensor::rand(&[512, 512])?;
-    Tensor::realize_all(&[&x, &y])?;
-    row(
-        "matmul 512^3 f32",
-        12.0 * 512.0 * 512.0,
-        2.0 * 512f64.powi(3),
-        &|| x.matmul(&y),
-    )?;
+    // 512^3 is the row; the larger ones check that it is not a lucky size
+    for m in [512i64, 1024, 2048] {
+        let x = Tensor::rand(&[m, m])?;
+        let y = Tensor::rand(&[m, m])?;
+        Tensor::realize_all(&[&x, &y])?;
+        let mf = m as f64;
+        row(
+            &format!("matmul {m}^3 f32"),
+            12.0 * mf * mf,
+            2.0 * mf.powi(3),
+            &|| x.matmul(&y),
+        )?;
+    }
     Ok(())
 }
