@@ -150,19 +150,20 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
     })
 }
 
-/// The CPU heuristics: a vector axis, upcasts or unrolls (`opts::cpu_heuristics`),
-/// THREAD, the vector split, the tiling after it, and PACK of strided operands.
+/// The CPU heuristics: a vector axis, upcasts or unrolls (`opts::cpu_heuristics`), the
+/// vector split, the tiling after it, THREAD (of the loops as tiling left them: in matmul,
+/// the strips of B, so that each thread packs only its own), and PACK of strided operands.
 fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     let vector = opts.vector.as_ref();
     let axis = vector.and_then(|t| choose_vector_axis(ast, t));
-    let ast = symbolic::simplify(&cpu_heuristics(ast, axis.as_ref().map(|(r, _)| r)))?;
-    let (mut ast, _) = split_threads(&ast, opts)?;
+    let mut ast = symbolic::simplify(&cpu_heuristics(ast, axis.as_ref().map(|(r, _)| r)))?;
     if let Some(t) = vector
         && let Some((r, lanes)) = choose_vector_axis(&ast, t)
         && let Some(v) = vectorize(&ast, &r, lanes, t)?
     {
         ast = tile_vector_loop(&v, &r);
     }
+    let (ast, _) = split_threads(&ast, opts)?;
     // PACK's copy is not shared out across a workgroup: CPU targets only
     if opts.max_local_size > 0 {
         return Ok(ast);

@@ -37,8 +37,8 @@ pub enum Opt {
     Unroll { axis: u32, amount: i64 },
     /// Split a range into vectors of `lanes`.
     Vector { axis: u32, lanes: u8 },
-    /// Split the outermost output loop across `amount` threads.
-    Thread { amount: i64 },
+    /// Split an output loop across `amount` threads (`core_id`).
+    Thread { axis: u32, amount: i64 },
     /// Two loops trade places.
     Swap { a: u32, b: u32 },
     /// Run an output loop to the next multiple of `amount`, gating the extra trips.
@@ -59,7 +59,7 @@ impl fmt::Display for Opt {
             Opt::Upcast { axis, amount } => write!(f, "UPCAST(axis {axis}, {amount})"),
             Opt::Unroll { axis, amount } => write!(f, "UNROLL(axis {axis}, {amount})"),
             Opt::Vector { axis, lanes } => write!(f, "VECTOR(axis {axis}, {lanes} lanes)"),
-            Opt::Thread { amount } => write!(f, "THREAD({amount})"),
+            Opt::Thread { axis, amount } => write!(f, "THREAD(axis {axis}, {amount})"),
             Opt::Swap { a, b } => write!(f, "SWAP(axis {a}, axis {b})"),
             Opt::Padto { axis, amount } => write!(f, "PADTO(axis {axis}, {amount})"),
             Opt::Pack { slot, axis } => write!(f, "PACK(buffer {slot}, axis {axis})"),
@@ -136,14 +136,14 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             }
             vectorize(ast, &r, lanes, target)?
         }
-        Opt::Thread { amount } => {
+        Opt::Thread { axis, amount } => {
             let split = toposort(ast).iter().any(|u| {
                 u.op() == Op::Special && matches!(u.arg(), Arg::Name(n) if &**n == "core_id")
             });
             if split {
                 return Err(fail("the kernel is split across threads already"));
             }
-            thread_split(ast, amount)?
+            thread_split(ast, &loop_range(axis)?, amount)?
         }
         Opt::Swap { a, b } => swap(ast, &range(a)?, &range(b)?),
         Opt::Padto { axis, amount } => padto(ast, &loop_range(axis)?, amount)?,
@@ -243,10 +243,11 @@ pub fn candidate_opts(ast: &UOp) -> Vec<Opt> {
             _ => None,
         })
         .collect();
-    let mut v = vec![Opt::Thread { amount: 2 }, Opt::Thread { amount: 3 }];
+    let mut v = Vec::new();
     for &(axis, kind) in &ranges {
         for amount in [2, 3, 4] {
             v.extend([
+                Opt::Thread { axis, amount },
                 Opt::Upcast { axis, amount },
                 Opt::Unroll { axis, amount },
                 Opt::Local { axis, amount },

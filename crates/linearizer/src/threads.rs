@@ -1,7 +1,9 @@
-//! The THREAD opt: the outermost output loop `r` of extent `n` is split across `t`
-//! threads: `r -> core_id*(n/t) + r'`, with `r'` looping over `n/t`. The heuristic
-//! (`split_threads`) takes the largest divisor of `n` within the limit, and keeps kernels
-//! with little work (all loop trips together) on one thread.
+//! The THREAD opt: an output loop `r` of extent `n` is split across `t` threads:
+//! `r -> core_id*(n/t) + r'`, with `r'` looping over `n/t`. Every thread runs the loops
+//! around `r` in full and its own slice of `r`, so each output is still written once.
+//! The heuristic (`split_threads`) takes the loop, outermost first, with the largest
+//! divisor within the limit, and keeps kernels with little work (all loop trips together)
+//! on one thread.
 
 use std::collections::HashMap;
 
@@ -10,7 +12,7 @@ use uop_ir::{Arg, AxisType, Op, UOp, substitute, toposort};
 use crate::opts::output_ranges;
 use crate::{LinearizeError, Opts};
 
-/// `ast` with its outer loop split, and the thread count (1 when not split).
+/// `ast` with one output loop split, and the thread count (1 when not split).
 pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeError> {
     // the work of one run: the trip count of every loop, reductions included
     let elements: i64 = toposort(ast)
@@ -19,32 +21,35 @@ pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeEr
         .filter_map(|r| r.src()[0].const_int())
         .map(|e| e as i64)
         .fold(1i64, |a, e| a.saturating_mul(e));
-    let Some(n) = output_ranges(ast)
-        .first()
-        .and_then(|r| r.src()[0].const_int())
-    else {
-        return Ok((ast.clone(), 1));
-    };
     if opts.max_threads < 2 || elements < opts.thread_min_elements {
         return Ok((ast.clone(), 1));
     }
-    let t = (2..=opts.max_threads as i128)
-        .rev()
-        .find(|t| n % t == 0)
-        .unwrap_or(1);
-    match thread_split(ast, t as i64)? {
+    let mut best: Option<(i64, UOp)> = None;
+    for r in output_ranges(ast) {
+        let Some(n) = r.src()[0].const_int() else {
+            continue;
+        };
+        let t = (2..=opts.max_threads as i128)
+            .rev()
+            .find(|t| n % t == 0)
+            .unwrap_or(1) as i64;
+        if t > 1 && best.as_ref().is_none_or(|(b, _)| t > *b) {
+            best = Some((t, r));
+        }
+    }
+    let Some((t, r)) = best else {
+        return Ok((ast.clone(), 1));
+    };
+    match thread_split(ast, &r, t)? {
         Some(split) => Ok((split, t as usize)),
         None => Ok((ast.clone(), 1)),
     }
 }
 
-/// THREAD by `t`: the outermost output loop split across `t` threads; `None` when the
-/// kernel has no output loop, or `t` is below 2 or does not divide its extent.
-pub fn thread_split(ast: &UOp, t: i64) -> Result<Option<UOp>, LinearizeError> {
-    let Some(first) = output_ranges(ast).first().cloned() else {
-        return Ok(None);
-    };
-    let (Some(n), Arg::Range { axis, .. }) = (first.src()[0].const_int(), first.arg()) else {
+/// THREAD of output loop `r` by `t`; `None` when `t` is below 2 or does not divide its
+/// extent.
+pub fn thread_split(ast: &UOp, r: &UOp, t: i64) -> Result<Option<UOp>, LinearizeError> {
+    let (Some(n), Arg::Range { axis, .. }) = (r.src()[0].const_int(), r.arg()) else {
         return Ok(None);
     };
     if t < 2 || n % t as i128 != 0 {
@@ -59,6 +64,6 @@ pub fn thread_split(ast: &UOp, t: i64) -> Result<Option<UOp>, LinearizeError> {
     );
     let inner = UOp::range_of(UOp::int(per), *axis, AxisType::Loop);
     let replaced = &core * per + &inner;
-    let new = substitute(ast, &HashMap::from([(first, replaced)]));
+    let new = substitute(ast, &HashMap::from([(r.clone(), replaced)]));
     Ok(Some(symbolic::simplify(&new)?))
 }

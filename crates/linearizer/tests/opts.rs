@@ -110,7 +110,7 @@ fn an_opt_list_replaces_the_heuristics() {
         &[13, 260],
         &opts(vec![
             Opt::Padto { axis: 0, amount: 8 },
-            Opt::Thread { amount: 2 },
+            Opt::Thread { axis: 0, amount: 2 },
             Opt::Vector { axis: 1, lanes: 4 },
         ]),
     )
@@ -147,7 +147,12 @@ fn ops_count_every_thread() {
     let v = &load(&param(1, f), &i) * &load(&param(1, f), &i);
     let ast = sink(&[store(&param(0, f), &i, &v)]);
     let one = linearize(&ast, &[32, 32], &opts(vec![])).unwrap();
-    let two = linearize(&ast, &[32, 32], &opts(vec![Opt::Thread { amount: 2 }])).unwrap();
+    let two = linearize(
+        &ast,
+        &[32, 32],
+        &opts(vec![Opt::Thread { axis: 0, amount: 2 }]),
+    )
+    .unwrap();
     assert_eq!((one.threads, two.threads), (1, 2));
     assert_eq!((one.ops, two.ops), (32, 32));
 }

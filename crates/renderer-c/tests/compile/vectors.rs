@@ -253,7 +253,7 @@ fn padded_loops_write_only_their_elements() {
         ],
         vec![
             Opt::Padto { axis: 0, amount: 4 },
-            Opt::Thread { amount: 2 },
+            Opt::Thread { axis: 0, amount: 2 },
             Opt::Upcast { axis: 0, amount: 2 },
         ],
     ] {
