@@ -42,6 +42,9 @@ fn random_opts(ast: &UOp, rng: &mut SplitMix, gpu: bool) -> Result<Vec<Opt>, Str
     let mut list = Vec::new();
     for _ in 0..rng.below(MAX_OPTS + 1) {
         let all = candidate_opts(&cur);
+        if all.is_empty() {
+            break;
+        }
         let opt = all[rng.below(all.len() as u64) as usize];
         match apply_opt(&cur, &opt, &target(gpu, vec![])) {
             Ok(next) => {

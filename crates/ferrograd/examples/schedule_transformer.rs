@@ -82,5 +82,19 @@ fn main() -> ferrograd::Result<()> {
         took.as_secs_f64() * 1e3,
         took.as_secs_f64() * 1e6 / n.max(1) as f64
     );
+    if std::env::var("SHOW").is_ok() {
+        for k in sched.kernels.iter().take(30) {
+            let sizes = k.buffer_sizes();
+            let reduces = uop_ir::toposort(&k.ast)
+                .iter()
+                .filter(|u| u.op() == uop_ir::Op::Reduce)
+                .count();
+            println!(
+                "out {:>8} reads {:?} reduces {reduces}",
+                sizes[0],
+                &sizes[1..]
+            );
+        }
+    }
     Ok(())
 }

@@ -163,6 +163,9 @@ fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     {
         ast = tile_vector_loop(&v, &r);
     }
+    if let Some(t) = vector {
+        ast = opts::vectorize_reductions(&ast, t)?;
+    }
     let (ast, _) = split_threads(&ast, opts)?;
     // PACK's copy is not shared out across a workgroup: CPU targets only
     if opts.max_local_size > 0 {
@@ -192,13 +195,13 @@ fn is_output(r: &UOp) -> bool {
 }
 
 /// Ranges that open together: each reduction's or copy's ranges, and the output ranges.
-/// The output ranges open together too, except that a copy (a chain of ENDs over Stage
-/// ranges) that needs only the first few output loops splits them there, so that it runs
-/// between those loops and the rest.
+/// The output ranges open together too, except that a reduction or a copy (a chain of
+/// ENDs over its ranges) that needs only the first few output loops splits them there,
+/// so that it runs once per trip of those loops, between them and the rest.
 fn range_groups(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>) -> Vec<Vec<UOp>> {
     let mut outer: BTreeSet<RangeKey> = BTreeSet::new();
     let mut groups: Vec<Vec<UOp>> = Vec::new();
-    let mut copies: Vec<UOp> = Vec::new();
+    let mut inner_loops: Vec<UOp> = Vec::new();
     let order = toposort(sink);
     // an END that closes another END's loop is not the outermost of its chain
     let inner: std::collections::HashSet<UOp> = order
@@ -220,23 +223,15 @@ fn range_groups(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>) -> Vec<Vec<
             }
             g.sort();
             let g: Vec<UOp> = g.into_iter().map(|k| k.range.0).collect();
-            if g.iter().all(|r| {
-                matches!(
-                    r.arg(),
-                    Arg::Range {
-                        kind: AxisType::Stage,
-                        ..
-                    }
-                )
-            }) {
-                copies.push(n.clone());
+            if g.iter().all(|r| !is_output(r)) {
+                inner_loops.push(n.clone());
             }
             groups.push(g);
         }
     }
     groups.retain(|g| g.iter().all(|r| !is_output(r)));
     let outer: Vec<RangeKey> = outer.into_iter().collect();
-    let mut cuts: BTreeSet<usize> = copies
+    let mut cuts: BTreeSet<usize> = inner_loops
         .iter()
         .filter_map(|c| {
             let needs = &open[c];

@@ -128,9 +128,6 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
                 .as_ref()
                 .ok_or_else(|| fail("the target has no vectors"))?;
             let r = range(axis)?;
-            if toposort(ast).iter().any(|u| u.lanes() > 1) {
-                return Err(fail("the kernel has vectors already"));
-            }
             if kind(&r) == Some(AxisType::GroupReduce) {
                 return Err(fail("the range is split across a workgroup"));
             }

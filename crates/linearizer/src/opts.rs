@@ -55,6 +55,24 @@ pub fn output_ranges(ast: &UOp) -> Vec<UOp> {
     v
 }
 
+/// The output loops that every reduction of `ast` depends on (`None` without reductions).
+/// A reduction that depends only on the outer output loops runs once per trip of those,
+/// outside the rest: loops outside this set must stay outside it, and a thread that took
+/// a slice of one of them would run such reductions for every trip of the others.
+pub fn reduce_loops(ast: &UOp) -> Option<Vec<UOp>> {
+    let outs = output_ranges(ast);
+    let mut common: Option<Vec<UOp>> = None;
+    for red in toposort(ast).iter().filter(|u| u.op() == Op::Reduce) {
+        let deps = toposort(&red.src()[0]);
+        let mine: Vec<UOp> = outs.iter().filter(|o| deps.contains(o)).cloned().collect();
+        common = Some(match common {
+            None => mine,
+            Some(c) => c.into_iter().filter(|o| mine.contains(o)).collect(),
+        });
+    }
+    common
+}
+
 /// UPCAST: every store of `ast` copied for each lane of `r` split by `u`.
 pub fn upcast(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
     let (_, lanes) = split(r, u, AxisType::Loop)?;
@@ -254,6 +272,54 @@ pub fn choose_vector_axis(ast: &UOp, target: &VectorTarget) -> Option<(UOp, u8)>
     None
 }
 
+/// After the main vector axis: each reduction range along which some load is contiguous
+/// (and whose nodes are not vectors already) is split into vectors too, with the widest
+/// lanes that divide it. In a kernel that runs reductions outside its output loop
+/// (softmax's row max and sum), those reductions run on vectors as well.
+pub fn vectorize_reductions(
+    ast: &UOp,
+    target: &VectorTarget,
+) -> Result<UOp, crate::LinearizeError> {
+    let mut cur = ast.clone();
+    let Some(full) = toposort(ast)
+        .iter()
+        .filter(|u| u.op() == Op::Index)
+        .filter_map(|idx| target.lanes(idx.dtype()))
+        .min()
+    else {
+        return Ok(cur);
+    };
+    let reduces: Vec<UOp> = toposort(ast)
+        .into_iter()
+        .filter(|u| u.op() == Op::Range && !is_loop(u))
+        .collect();
+    for r in reduces {
+        let Some(n) = r.src()[0].const_int() else {
+            continue;
+        };
+        let nodes = toposort(&cur);
+        let contiguous = nodes.iter().any(|u| {
+            u.op() == Op::Load
+                && u.lanes() == 1
+                && u.src()
+                    .first()
+                    .and_then(address)
+                    .is_some_and(|off| stride(off, &r) == Some(1))
+        });
+        if !contiguous {
+            continue;
+        }
+        let widths = std::iter::successors(Some(full), |l| Some(l / 2)).take_while(|l| *l >= 2);
+        for lanes in widths.filter(|l| n % *l as i128 == 0) {
+            if let Some(v) = crate::vectorize::vectorize(&cur, &r, lanes, target)? {
+                cur = v;
+                break;
+            }
+        }
+    }
+    Ok(cur)
+}
+
 /// The CPU heuristics. In reduction kernels: when the kernel will be vectorized along
 /// `vector_axis`, upcast the last other output axis by 4 (four vector accumulators);
 /// otherwise upcast the last output axis by 8 and the one before it by 4 where they
@@ -302,9 +368,9 @@ pub fn tile_vector_loop(ast: &UOp, r: &UOp) -> UOp {
     let Arg::Range { axis, .. } = r.arg() else {
         return ast.clone();
     };
-    if !toposort(ast).iter().any(|u| u.op() == Op::Reduce) {
+    let Some(shared) = reduce_loops(ast) else {
         return ast.clone();
-    }
+    };
     if !is_loop(r) {
         // a reduction along the vectors with no output upcast: one accumulator is bound
         // by the latency of its add, so unroll into four
@@ -323,7 +389,10 @@ pub fn tile_vector_loop(ast: &UOp, r: &UOp) -> UOp {
         cur = next;
     }
     let outs = output_ranges(&cur);
+    // a reduction that runs outside a loop (softmax's row max) keeps that loop inside
+    let every_reduce_inside = shared.len() == output_ranges(ast).len();
     if let [.., a, b] = &outs[..]
+        && every_reduce_inside
         && let Some(next) = swap(&cur, a, b)
     {
         cur = next;
@@ -332,7 +401,8 @@ pub fn tile_vector_loop(ast: &UOp, r: &UOp) -> UOp {
 }
 
 /// The PACK heuristic, for reduction kernels: a load whose address jumps by a cache line
-/// or more per trip of the innermost reduction loop it follows, and that the loops inside
+/// or more per trip of the innermost reduction loop it follows (and by more than it
+/// reads: a vector load stepping by its width is contiguous), and that the loops inside
 /// its innermost output loop read again (an output loop it does not depend on, of at
 /// least 4 trips), is packed (`pack`) at that output loop while the scratch lasts
 /// (`max_bytes` for the whole kernel). In matmul this copies each strip of B into a
@@ -363,8 +433,12 @@ pub fn pack_strided(ast: &UOp, max_bytes: usize) -> UOp {
             .iter()
             .filter(|r| !is_loop(r))
             .max_by_key(|r| RangeKey::of(r));
+        // a vector load whose stride is its width reads contiguously: not strided
         let strided = innermost_reduce.is_some_and(|r| {
-            stride(off, r).is_some_and(|s| s.unsigned_abs() * ld.dtype().itemsize() as u128 >= 64)
+            stride(off, r).is_some_and(|s| {
+                let s = s.unsigned_abs();
+                s > ld.lanes() as u128 && s * ld.dtype().itemsize() as u128 >= 64
+            })
         });
         let Some(at) = outs
             .iter()

@@ -2,8 +2,8 @@
 //! `r -> core_id*(n/t) + r'`, with `r'` looping over `n/t`. Every thread runs the loops
 //! around `r` in full and its own slice of `r`, so each output is still written once.
 //! The heuristic (`split_threads`) takes the loop, outermost first, with the largest
-//! divisor within the limit, and keeps kernels with little work (all loop trips together)
-//! on one thread.
+//! divisor within the limit, among the loops every reduction depends on, and keeps
+//! kernels with little work (all loop trips together) on one thread.
 
 use std::collections::HashMap;
 
@@ -25,7 +25,12 @@ pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeEr
         return Ok((ast.clone(), 1));
     }
     let mut best: Option<(i64, UOp)> = None;
+    let allowed = crate::opts::reduce_loops(ast);
     for r in output_ranges(ast) {
+        if allowed.as_ref().is_some_and(|a| !a.contains(&r)) {
+            // every thread would run the reductions outside `r` for all of it
+            continue;
+        }
         let Some(n) = r.src()[0].const_int() else {
             continue;
         };

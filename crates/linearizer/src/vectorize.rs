@@ -17,8 +17,10 @@
 //!
 //! It assumes gated loads are lowered (`LOAD(INDEX(b, off), gate, alt)`) and reductions
 //! are not. It refuses (returns `None`, leaving the kernel scalar) when an address or gate
-//! that depends on the lane holds a reduction, or a node it has no rule for depends on
-//! the lane.
+//! that depends on the lane holds a reduction, a node it has no rule for depends on the
+//! lane, or a node that depends on it is a vector already (several axes may be split into
+//! vectors, but only where their nodes do not meet: softmax's row reductions and its
+//! output loop).
 
 use std::collections::{HashMap, HashSet};
 
@@ -125,6 +127,10 @@ pub fn vectorize(
     let values = value_nodes(&ast);
     for n in toposort(&ast) {
         let dep = n == v.lane || n.src().iter().any(|s| v.depends[s]);
+        if dep && n.lanes() > 1 {
+            // a vector already (another axis was split into lanes): no vectors of vectors
+            return Ok(None);
+        }
         v.depends.insert(n.clone(), dep);
         // addresses and gates are read per lane from the old nodes: no vector form
         let new = if dep && values.contains(&n) {
@@ -132,9 +138,22 @@ pub fn vectorize(
                 Some(new) => new,
                 None => return Ok(None),
             }
+        } else if n.src().iter().any(|s| v.done[s] != *s) {
+            // reads a horizontal reduction: the same node over the combined value
+            n.with_src(
+                n.src()
+                    .iter()
+                    .map(|s| v.done[s].clone())
+                    .collect::<Vec<_>>(),
+            )
         } else {
             n.clone()
         };
+        // a reduction over the split range combines its lanes: its readers do not depend
+        // on the lane
+        if dep && n.op() == Op::Reduce && n.src()[1..].iter().any(|r| v.depends[r]) {
+            v.depends.insert(n.clone(), false);
+        }
         v.done.insert(n, new);
     }
     Ok(Some(v.done[&ast].clone()))

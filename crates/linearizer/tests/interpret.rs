@@ -171,7 +171,9 @@ proptest! {
         let mut list = Vec::new();
         for pick in picks {
             let all = candidate_opts(&cur);
-            let opt = all[pick % all.len()];
+            let Some(&opt) = all.get(pick % all.len().max(1)) else {
+                break;
+            };
             match apply_opt(&cur, &opt, &target_of(vec![], gpu)) {
                 Ok(next) => {
                     cur = next;

@@ -95,12 +95,39 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     Ok(out)
 }
 
-/// `schedule` after the tensor-graph rules.
+/// `schedule` after the tensor-graph rules: reductions that a kernel could not share
+/// across the loops they are broadcast over (`Lowerer::unshared`) are stored, and the
+/// graph scheduled again, until there are none.
 fn schedule_graph(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     let graph = toposort(sink);
     let shapes = shape::shapes_in(&graph)?;
-    let realized = realize::realize_set_in(&graph, sink, &shapes);
-    let order: Vec<UOp> = graph.into_iter().filter(|n| realized.contains(n)).collect();
+    let mut forced = UOpSet::default();
+    // kernels simplify once across attempts too
+    let mut cache = KernelCache::default();
+    loop {
+        match schedule_forced(sink, &graph, &shapes, &forced, device, &mut cache)? {
+            Ok(done) => return Ok(done),
+            Err(unshared) => forced.extend(unshared),
+        }
+    }
+}
+
+/// One scheduling attempt with `forced` nodes stored: the schedule, or the reductions
+/// that must be stored too.
+fn schedule_forced(
+    sink: &UOp,
+    graph: &[UOp],
+    shapes: &UOpMap<Vec<i64>>,
+    forced: &UOpSet,
+    device: &str,
+    cache: &mut KernelCache,
+) -> Result<Result<Schedule, Vec<UOp>>, RangeifyError> {
+    let realized = realize::realize_set_in(graph, sink, shapes, forced);
+    let order: Vec<UOp> = graph
+        .iter()
+        .filter(|n| realized.contains(*n))
+        .cloned()
+        .collect();
     let mut out = Schedule::default();
     // each assigned BUFFER and the ASSIGN writing it
     let mut assigned: UOpMap<UOp> = Default::default();
@@ -126,15 +153,14 @@ fn schedule_graph(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
     }
     let none = Default::default();
     let mut partials: UOpMap<partial::Partial> = Default::default();
-    let mut cache = KernelCache::default();
     let mut built = Vec::with_capacity(order.len());
     // kernels storing pieces of partial CONTIGUOUS nodes (never rebuilt below)
     let mut pieces: UOpSet = Default::default();
+    let mut unshared: Vec<UOp> = Vec::new();
     for n in &order {
         let shape = shapes.get(n).cloned().unwrap_or_default();
         if is_partial(n) {
-            let mut low =
-                lower::Lowerer::new(&shapes, &out.buffers, n.clone(), 0, &none, &partials);
+            let mut low = lower::Lowerer::new(shapes, &out.buffers, n.clone(), 0, &none, &partials);
             let (p, kernels) = partial::build(n, &shape, &mut low, device)?;
             for (buffer, b) in kernels {
                 pieces.insert(b.node.clone());
@@ -144,19 +170,20 @@ fn schedule_graph(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
             partials.insert(n.clone(), p);
             continue;
         }
-        built.push(build_kernel(
-            n,
-            &shape,
-            &shapes,
-            &out.buffers,
-            &none,
-            &partials,
-            &mut cache,
-        )?);
+        let (b, more) = build_kernel(n, &shape, shapes, &out.buffers, &none, &partials, cache)?;
+        for u in more {
+            if !unshared.contains(&u) {
+                unshared.push(u);
+            }
+        }
+        built.push(b);
+    }
+    if !unshared.is_empty() {
+        return Ok(Err(unshared));
     }
     if assigned.is_empty() {
         out.kernels = built.into_iter().map(|b| b.kernel).collect();
-        return Ok(out);
+        return Ok(Ok(out));
     }
     // assigns each kernel depends on (through what it loads), in schedule order
     let nodes: Vec<UOp> = built.iter().map(|b| b.node.clone()).collect();
@@ -208,39 +235,24 @@ fn schedule_graph(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         }
         if !redirect.is_empty() {
             let shape = shapes.get(n).cloned().unwrap_or_default();
-            built[i] = build_kernel(
-                n,
-                &shape,
-                &shapes,
-                &out.buffers,
-                &redirect,
-                &partials,
-                &mut cache,
-            )?;
+            built[i] =
+                build_kernel(n, &shape, shapes, &out.buffers, &redirect, &partials, cache)?.0;
         }
     }
     for (buffer, (key, copy)) in copies {
         out.buffers.insert(key.clone(), copy);
         let shape = shapes.get(&buffer).cloned().unwrap_or_default();
-        built.push(build_kernel(
-            &key,
-            &shape,
-            &shapes,
-            &out.buffers,
-            &none,
-            &partials,
-            &mut cache,
-        )?);
+        built.push(build_kernel(&key, &shape, shapes, &out.buffers, &none, &partials, cache)?.0);
     }
     out.kernels = assign::order(built, &assigned)?;
-    Ok(out)
+    Ok(Ok(out))
 }
 
 /// Raw kernel ASTs and their normal form (with the old slot of each new one).
 type KernelCache = UOpMap<(UOp, Vec<u32>)>;
 
 /// The kernel storing `n` (of `shape`) into its buffer, reading `redirect`ed buffers from
-/// their copies.
+/// their copies, and the reductions it could not share (`Lowerer::unshared`).
 fn build_kernel(
     n: &UOp,
     shape: &[i64],
@@ -249,7 +261,7 @@ fn build_kernel(
     redirect: &UOpMap<(UOp, UOp)>,
     partials: &UOpMap<partial::Partial>,
     cache: &mut KernelCache,
-) -> Result<assign::Built, RangeifyError> {
+) -> Result<(assign::Built, Vec<UOp>), RangeifyError> {
     // size-1 dims open no loop; the others are numbered from 0 in order
     let mut axis = 0u32;
     let ranges: Vec<UOp> = shape
@@ -291,9 +303,13 @@ fn build_kernel(
         .iter()
         .map(|s| low.params[*s as usize].clone())
         .collect();
-    Ok(assign::Built {
-        kernel: Kernel { ast, buffers },
-        node: n.clone(),
-        reads: low.reads,
-    })
+    let unshared = low.unshared().to_vec();
+    Ok((
+        assign::Built {
+            kernel: Kernel { ast, buffers },
+            node: n.clone(),
+            reads: low.reads,
+        },
+        unshared,
+    ))
 }

@@ -31,6 +31,14 @@ pub struct Lowerer<'a> {
     /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
     /// schedule), realized nodes, and the keys of `redirect` copies used.
     pub reads: Vec<UOp>,
+    /// The kernel's output loops: RANGEs of kind Loop with axis `0..outputs`.
+    outputs: u32,
+    /// REDUCE nodes this kernel computes whose result cannot be shared across the loops
+    /// it is broadcast over (see [`Lowerer::unshared`]).
+    unshared: Vec<UOp>,
+    /// Whether the node being lowered is read through a broadcast (an EXPAND that grows a
+    /// dim) since the last reduction above it.
+    broadcast: bool,
     memo: Memo,
 }
 
@@ -58,7 +66,52 @@ impl<'a> Lowerer<'a> {
             redirect,
             partials,
             reads: Vec::new(),
+            outputs: first_axis,
+            unshared: Vec::new(),
+            broadcast: false,
             memo: Default::default(),
+        }
+    }
+
+    /// The REDUCE nodes fused into this kernel, read through a broadcast, that would run
+    /// again for every trip of a loop they do not depend on: the output loops such a
+    /// reduction depends on must be the outermost ones (so that the linearizer runs it
+    /// between those and the rest), it must not sit inside another reduction's loop (which
+    /// runs inside every output loop), and one broadcast over every output loop is left to
+    /// a kernel of its own (where it can be split across threads). The scheduler stores
+    /// these and schedules again.
+    pub fn unshared(&self) -> &[UOp] {
+        &self.unshared
+    }
+
+    /// Checks where reduction `n`, lowered at `idx`, would run (see [`Lowerer::unshared`]).
+    fn check_shared(&mut self, n: &UOp, idx: &[UOp]) {
+        if self.outputs == 0 {
+            return;
+        }
+        let ranges: Vec<UOp> = idx
+            .iter()
+            .flat_map(uop_ir::toposort)
+            .filter(|u| u.op() == Op::Range)
+            .collect();
+        let nested = ranges
+            .iter()
+            .any(|r| matches!(r.arg(), Arg::Range { kind, .. } if *kind != AxisType::Loop));
+        let mut loops: Vec<u32> = ranges
+            .iter()
+            .filter_map(|u| match u.arg() {
+                Arg::Range {
+                    axis,
+                    kind: AxisType::Loop,
+                } => Some(*axis),
+                _ => None,
+            })
+            .collect();
+        loops.sort_unstable();
+        loops.dedup();
+        let prefix = loops.iter().enumerate().all(|(i, a)| *a == i as u32);
+        if (nested || loops.is_empty() || !prefix) && !self.unshared.contains(n) {
+            self.unshared.push(n.clone());
         }
     }
 
@@ -111,6 +164,9 @@ impl<'a> Lowerer<'a> {
         valid: Option<UOp>,
         root: bool,
     ) -> Result<UOp, RangeifyError> {
+        if n.op() == Op::Reduce && self.broadcast && !root && !self.buffers.contains_key(n) {
+            self.check_shared(n, idx);
+        }
         let key = (n.clone(), idx.to_vec(), valid.clone());
         if !root && let Some(v) = self.memo.get(&key) {
             return Ok(v.clone());
@@ -159,7 +215,11 @@ impl<'a> Lowerer<'a> {
                     RangeifyError::Malformed(format!("{op} without its argument"))
                 })?;
                 let (src_idx, gate) = m.input_index(src_shape, idx);
-                let inner = self.lower(src, &src_idx, and(valid, gate.clone()), false)?;
+                let outer = self.broadcast;
+                self.broadcast |= op == Op::Expand && src_shape != self.shape(n);
+                let inner = self.lower(src, &src_idx, and(valid, gate.clone()), false);
+                self.broadcast = outer;
+                let inner = inner?;
                 Ok(match gate {
                     Some(g) => g.where_(&inner, &UOp::const_of(inner.dtype(), ConstValue::Int(0))),
                     None => inner,
@@ -184,7 +244,11 @@ impl<'a> Lowerer<'a> {
                     src_idx[a] = r.clone();
                     ranges.push(r);
                 }
-                let value = self.lower(src, &src_idx, valid, false)?;
+                // the source runs once per element of the reduction's own loops
+                let outer = std::mem::replace(&mut self.broadcast, false);
+                let value = self.lower(src, &src_idx, valid, false);
+                self.broadcast = outer;
+                let value = value?;
                 if ranges.is_empty() {
                     return Ok(value);
                 }
