@@ -23,7 +23,8 @@ pub fn noopt() -> bool {
     *NOOPT
 }
 
-/// One `DEBUG=2` line: name, threads, time, GFLOP/s, GB/s and the roofline fraction.
+/// One `DEBUG=2` line: name (the kernel's shape), global size (threads, `core_id`s) and
+/// local size (threads of a workgroup), time, GFLOP/s, GB/s and the roofline fraction.
 /// `bytes` are this launch's buffers (a cached program may have been compiled for a kernel
 /// with the same AST over buffers of other sizes).
 pub fn kernel_line(
@@ -44,13 +45,38 @@ pub fn kernel_line(
     } else {
         gbs / roof.gbs.max(1e-9)
     };
+    let local: usize = p.local_sizes().iter().product();
     format!(
-        "*** kernel {index:4} {:<24} threads {:>3}  tm {:>10.2}us  {:>8.2} GFLOPS {:>8.2} GB/s  {:>5.1}% of roofline",
+        "*** kernel {index:4} {:<24} global {:>3} local {:>3}  tm {:>10.2}us  {:>8.2} GFLOPS {:>8.2} GB/s  {:>5.1}% of roofline",
         p.name,
         p.threads,
+        local,
         secs * 1e6,
         gflops,
         gbs,
         frac * 100.0
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_lines_read_the_same() {
+        let p = LinearProgram {
+            name: "r_512_512_512".into(),
+            uops: Vec::new(),
+            params: Vec::new(),
+            threads: 2,
+            ops: 2 * 512 * 512 * 512,
+            bytes: 3 * 512 * 512 * 4,
+        };
+        let roof = Roofline {
+            gflops: 400.0,
+            gbs: 20.0,
+        };
+        let line = kernel_line(3, &p, p.bytes, Duration::from_micros(2000), roof);
+        insta::assert_snapshot!(line, @"*** kernel    3 r_512_512_512            global   2 local   1  tm    2000.00us    134.22 GFLOPS     1.57 GB/s   33.6% of roofline");
+    }
 }
