@@ -127,8 +127,9 @@ pub fn vectorize(
     let values = value_nodes(&ast);
     for n in toposort(&ast) {
         let dep = n == v.lane || n.src().iter().any(|s| v.depends[s]);
-        if dep && n.lanes() > 1 {
-            // a vector already (another axis was split into lanes): no vectors of vectors
+        if dep && (n.lanes() > 1 || n.src().iter().any(|s| s.lanes() > 1)) {
+            // a vector already, or it reads one (another axis was split into lanes): no
+            // vectors of vectors
             return Ok(None);
         }
         v.depends.insert(n.clone(), dep);

@@ -214,3 +214,35 @@ fn integer_kernels_run_exactly() {
     interpret(&prog, &mut bufs).unwrap();
     assert_eq!(bufs[0], [2, 1, 0, 0, -1, -3].map(ConstValue::Int).to_vec());
 }
+
+/// Found by `fuzz-kernels --interpret` (seed 701, case 17238): a store whose value is a
+/// vector along one axis and whose address runs along a second vectorized axis was split
+/// into lanes of that second axis, reading lanes the value does not have. The second
+/// split is refused now.
+#[test]
+fn a_second_vector_axis_never_splits_a_vector() {
+    // out[i, j] = a[j] + 1 over 8 x 4: the value does not depend on i
+    let (i, j) = (range(8, 0, AxisType::Loop), range(4, 1, AxisType::Loop));
+    let v = &load(&param(1, F32), &j) + &f32c(1.0);
+    let ast = sink(&[store(&param(0, F32), &(&(&i * 4) + &j), &v)]);
+    let opts = target_of(vec![], false);
+    let once = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &opts).unwrap();
+    let twice = apply_opt(&once, &Opt::Vector { axis: 0, lanes: 8 }, &opts);
+    assert!(
+        matches!(twice, Err(LinearizeError::Opt { .. })),
+        "{twice:?}"
+    );
+    // the first split alone computes what the kernel does
+    let a: Vec<f64> = vec![3.0, -1.0, 7.0, 2.0];
+    let base = linearize(&ast, &[32, 4], &opts).unwrap();
+    let one = linearize(
+        &ast,
+        &[32, 4],
+        &target_of(vec![Opt::Vector { axis: 1, lanes: 4 }], false),
+    )
+    .unwrap();
+    assert_eq!(
+        run(&one, 32, std::slice::from_ref(&a)),
+        run(&base, 32, &[a])
+    );
+}
