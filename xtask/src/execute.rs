@@ -111,6 +111,8 @@ pub struct Outcome {
     pub vectorized: usize,
     /// Kernels with scratch (DEFINE_LOCAL): PACK, or GROUP with `--interpret`.
     pub packed: usize,
+    /// Kernels with masked vector loads or stores (a gate per lane).
+    pub masked: usize,
     /// Steps (non-input nodes) the outputs depend on.
     pub live_steps: usize,
     pub multi_consumer: bool,
@@ -124,6 +126,7 @@ pub struct Run {
     pub kernels: usize,
     pub vectorized: usize,
     pub packed: usize,
+    pub masked: usize,
 }
 
 thread_local! {
@@ -174,6 +177,7 @@ pub fn run_case_keeping_outputs(p: &Program) -> (Outcome, Vec<Vec<f32>>, Option<
             out.kernels = run.kernels;
             out.vectorized = run.vectorized;
             out.packed = run.packed;
+            out.masked = run.masked;
             out.failure = compare(p, &expected, &run.outputs)
                 .map(|m| Failure::new(Kind::Mismatch, m.to_string()));
             realized = Some(run);
@@ -232,7 +236,7 @@ pub fn execute(p: &Program) -> Result<Run, String> {
         t.push(built);
     }
     let outs: Vec<&Tensor> = p.outputs.iter().map(|&o| &t[o]).collect();
-    let (kernels, vectorized, packed) =
+    let (kernels, [vectorized, packed, masked]) =
         count_kernels(&outs).map_err(|e| format!("schedule: {e}"))?;
     Tensor::realize_all(&outs).map_err(|e| format!("realize_all: {e}"))?;
     let outputs = p
@@ -248,6 +252,7 @@ pub fn execute(p: &Program) -> Result<Run, String> {
         kernels,
         vectorized,
         packed,
+        masked,
     })
 }
 
@@ -306,8 +311,8 @@ pub fn build(node: &Node, t: &[Tensor]) -> ferrograd::Result<Tensor> {
 }
 
 /// The kernels `Tensor::realize_all(outs)` will run (the same sink, scheduled alone), and
-/// how many of them the C target's heuristics vectorize and pack.
-fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize, usize), String> {
+/// how many of them the C target's heuristics vectorize, pack, and mask.
+fn count_kernels(outs: &[&Tensor]) -> Result<(usize, [usize; 3]), String> {
     let nodes: Vec<UOp> = outs
         .iter()
         .map(|t| {
@@ -328,14 +333,24 @@ fn count_kernels(outs: &[&Tensor]) -> Result<(usize, usize, usize), String> {
         scratch_bytes: target.scratch_bytes,
         ..Default::default()
     };
-    let (mut vectorized, mut packed) = (0, 0);
+    let mut counts = [0usize; 3];
     for k in &sched.kernels {
         let sizes = k.buffer_sizes();
         let p = linearizer::linearize(&k.ast, &sizes, &opts).map_err(|e| e.to_string())?;
-        vectorized += usize::from(p.uops.iter().any(|u| u.lanes() > 1));
-        packed += usize::from(p.uops.iter().any(|u| u.op() == Op::DefineLocal));
+        let c = coverage(&p);
+        counts.iter_mut().zip(c).for_each(|(n, x)| *n += x);
     }
-    Ok((sched.kernels.len(), vectorized, packed))
+    Ok((sched.kernels.len(), counts))
+}
+
+/// Whether a program is vectorized, has scratch, and masks vector accesses (0 or 1 each).
+pub fn coverage(p: &linearizer::LinearProgram) -> [usize; 3] {
+    let has = |f: &dyn Fn(&UOp) -> bool| usize::from(p.uops.iter().any(f));
+    [
+        has(&|u| u.lanes() > 1),
+        has(&|u| u.op() == Op::DefineLocal),
+        has(&|u| u.op() == Op::Stack && u.dtype() == DType::Bool),
+    ]
 }
 
 /// The row-major point of flat index `i` in `shape`.

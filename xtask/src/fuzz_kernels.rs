@@ -131,6 +131,11 @@ fn run(args: &KernelArgs) -> ExitCode {
         "vectorized:       {vectorized} kernels ({:.1}%)",
         100.0 * vectorized as f64 / kernels.max(1) as f64
     );
+    let masked: usize = outcomes.iter().map(|o| o.masked).sum();
+    println!(
+        "masked vectors:   {masked} kernels ({:.1}%) (a padded loop's loads and stores)",
+        100.0 * masked as f64 / kernels.max(1) as f64
+    );
     let packed: usize = outcomes.iter().map(|o| o.packed).sum();
     println!(
         "with scratch:     {packed} kernels ({:.1}%) (PACK, or GROUP with --interpret)",

@@ -100,7 +100,7 @@ pub fn execute_interpreted(p: &Program, seed: u64) -> Result<Run, String> {
     let nodes: Vec<UOp> = p.outputs.iter().map(|&o| t[o].node()).collect();
     let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
     let sched = engine::schedule(&sink, "CPU").map_err(|e| format!("schedule: {e}"))?;
-    let (mut vectorized, mut packed) = (0, 0);
+    let mut counts = [0usize; 3];
     for k in &sched.kernels {
         let key = k.ast.key();
         let mut rng = SplitMix(seed ^ key.0[0] ^ key.0[1].rotate_left(17));
@@ -109,8 +109,8 @@ pub fn execute_interpreted(p: &Program, seed: u64) -> Result<Run, String> {
         let list = random_opts(&lowered, &mut rng, gpu)?;
         let program = linearizer::linearize(&k.ast, &k.buffer_sizes(), &target(gpu, list.clone()))
             .map_err(|e| format!("linearize with {list:?}: {e}"))?;
-        vectorized += usize::from(program.uops.iter().any(|u| u.lanes() > 1));
-        packed += usize::from(program.uops.iter().any(|u| u.op() == Op::DefineLocal));
+        let c = crate::execute::coverage(&program);
+        counts.iter_mut().zip(c).for_each(|(n, x)| *n += x);
         let mut bufs: Vec<Vec<ConstValue>> = k
             .buffers
             .iter()
@@ -143,7 +143,8 @@ pub fn execute_interpreted(p: &Program, seed: u64) -> Result<Run, String> {
     Ok(Run {
         outputs,
         kernels: sched.kernels.len(),
-        vectorized,
-        packed,
+        vectorized: counts[0],
+        packed: counts[1],
+        masked: counts[2],
     })
 }

@@ -28,7 +28,8 @@ pub fn serve(seed: u64, first: u64, n: u64) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `case <i> <kernels> <vectorized> <packed> <live steps> <multi 0/1> <kind or ok> <message>`,
+/// `case <i> <kernels> <vectorized> <packed> <masked> <live steps> <multi 0/1> <kind or ok>
+/// <message>`,
 /// tab-separated.
 pub fn encode(i: u64, o: &Outcome) -> String {
     let (kind, message) = match &o.failure {
@@ -36,17 +37,18 @@ pub fn encode(i: u64, o: &Outcome) -> String {
         None => ("ok", String::new()),
     };
     format!(
-        "case\t{i}\t{}\t{}\t{}\t{}\t{}\t{kind}\t{message}",
+        "case\t{i}\t{}\t{}\t{}\t{}\t{}\t{}\t{kind}\t{message}",
         o.kernels,
         o.vectorized,
         o.packed,
+        o.masked,
         o.live_steps,
         u8::from(o.multi_consumer)
     )
 }
 
 pub fn decode(line: &str) -> Option<(u64, Outcome)> {
-    let mut f = line.splitn(9, '\t');
+    let mut f = line.splitn(10, '\t');
     if f.next()? != "case" {
         return None;
     }
@@ -54,6 +56,7 @@ pub fn decode(line: &str) -> Option<(u64, Outcome)> {
     let kernels = f.next()?.parse().ok()?;
     let vectorized = f.next()?.parse().ok()?;
     let packed = f.next()?.parse().ok()?;
+    let masked = f.next()?.parse().ok()?;
     let live_steps = f.next()?.parse().ok()?;
     let multi_consumer = f.next()? == "1";
     let kind = f.next()?;
@@ -68,6 +71,7 @@ pub fn decode(line: &str) -> Option<(u64, Outcome)> {
             kernels,
             vectorized,
             packed,
+            masked,
             live_steps,
             multi_consumer,
             failure,
@@ -184,6 +188,7 @@ mod tests {
             kernels: 3,
             vectorized: 2,
             packed: 1,
+            masked: 4,
             live_steps: 5,
             multi_consumer: true,
             failure: Some(Failure::new(Kind::Error, "bad\tthing\nhere")),
@@ -191,8 +196,14 @@ mod tests {
         let (i, back) = decode(&encode(42, &o)).expect("decodes");
         assert_eq!(i, 42);
         assert_eq!(
-            (back.kernels, back.vectorized, back.packed, back.live_steps),
-            (3, 2, 1, 5)
+            (
+                back.kernels,
+                back.vectorized,
+                back.packed,
+                back.masked,
+                back.live_steps
+            ),
+            (3, 2, 1, 4, 5)
         );
         assert!(back.multi_consumer);
         assert_eq!(

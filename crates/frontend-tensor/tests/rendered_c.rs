@@ -135,3 +135,12 @@ fn packed_matmul() {
     assert!(c.contains("local0["), "{c}");
     insta::assert_snapshot!(c);
 }
+
+/// 77 elements: no lane count divides the loop, so it is padded to 80 and its last vector
+/// loads and stores lane by lane.
+#[test]
+fn masked_vectors() {
+    let (a, b) = (ramp(&[77]), ramp(&[77]));
+    let t = a.mul(&b).unwrap().add_scalar(1.0).unwrap();
+    insta::assert_snapshot!(render_optimized(&t).join("\n"));
+}

@@ -234,66 +234,81 @@ impl<'a> Plan<'a> {
                     _ => return Err(self.error(i, "expected a buffer and an integer offset")),
                 },
                 Op::Load => {
+                    let lanes = u.lanes() as usize;
                     let gate = match s.len() {
-                        1 => true,
-                        3 => data(t, 1)?[0].as_bool().unwrap_or(false),
+                        1 => vec![true; lanes],
+                        3 => widen(&data(t, 1)?, u.lanes())
+                            .iter()
+                            .map(|g| g.as_bool().unwrap_or(false))
+                            .collect(),
                         _ => return Err(self.error(i, "expected [target] or [target, gate, alt]")),
                     };
-                    let v = if !gate {
+                    let alt = if s.len() == 3 {
                         widen(&data(t, 2)?, u.lanes())
                     } else {
-                        match t.vals[s[0]].clone() {
-                            Val::Addr(b, off) => {
-                                let mem = self.memory(i, b, params, locals)?;
-                                let lanes = u.lanes() as i64;
-                                (off..off + lanes)
-                                    .map(|k| {
-                                        read(mem, k)
-                                            .ok_or_else(|| self.out_of_bounds(i, b, k, mem.len()))
-                                    })
-                                    .collect::<Result<Vec<_>, _>>()?
+                        Vec::new()
+                    };
+                    let v = match t.vals[s[0]].clone() {
+                        Val::Addr(b, off) => {
+                            let mem = self.memory(i, b, params, locals)?;
+                            let mut v = Vec::with_capacity(lanes);
+                            for (k, g) in gate.iter().enumerate() {
+                                let at = off + k as i64;
+                                v.push(if *g {
+                                    read(mem, at)
+                                        .ok_or_else(|| self.out_of_bounds(i, b, at, mem.len()))?
+                                } else {
+                                    alt[k]
+                                });
                             }
-                            Val::Reg(slot) => t
-                                .regs
-                                .get(&slot)
-                                .cloned()
-                                .ok_or_else(|| self.error(i, "an undefined register"))?,
-                            other => return Err(self.error(i, format!("reads {other:?}"))),
+                            v
                         }
+                        Val::Reg(slot) if gate.iter().all(|g| *g) => t
+                            .regs
+                            .get(&slot)
+                            .cloned()
+                            .ok_or_else(|| self.error(i, "an undefined register"))?,
+                        other => return Err(self.error(i, format!("reads {other:?}"))),
                     };
                     Val::Data(v)
                 }
                 Op::Store => {
-                    let gate = match s.len() {
-                        2 => true,
-                        3 => data(t, 2)?[0].as_bool().unwrap_or(false),
+                    let v = data(t, 1)?;
+                    let gate: Vec<bool> = match s.len() {
+                        2 => vec![true; v.len()],
+                        3 => widen(&data(t, 2)?, v.len() as u8)
+                            .iter()
+                            .map(|g| g.as_bool().unwrap_or(false))
+                            .collect(),
                         _ => {
                             return Err(
                                 self.error(i, "expected [target, value] or [target, value, gate]")
                             );
                         }
                     };
-                    if gate {
-                        let v = data(t, 1)?;
-                        match t.vals[s[0]].clone() {
-                            Val::Addr(b, off) => {
-                                let mem = self.memory(i, b, params, locals)?;
-                                let len = mem.len();
-                                for (k, x) in v.iter().enumerate() {
-                                    let at = off + k as i64;
-                                    let cell = usize::try_from(at)
-                                        .ok()
-                                        .and_then(|a| mem.get_mut(a))
-                                        .ok_or_else(|| self.out_of_bounds(i, b, at, len))?;
-                                    *cell = *x;
+                    match t.vals[s[0]].clone() {
+                        Val::Addr(b, off) => {
+                            let mem = self.memory(i, b, params, locals)?;
+                            let len = mem.len();
+                            for (k, (x, g)) in v.iter().zip(&gate).enumerate() {
+                                if !g {
+                                    continue;
                                 }
+                                let at = off + k as i64;
+                                let cell = usize::try_from(at)
+                                    .ok()
+                                    .and_then(|a| mem.get_mut(a))
+                                    .ok_or_else(|| self.out_of_bounds(i, b, at, len))?;
+                                *cell = *x;
                             }
-                            Val::Reg(slot) => {
+                        }
+                        Val::Reg(slot) => {
+                            if gate.iter().all(|g| *g) {
                                 let lanes = t.regs.get(&slot).map_or(1, Vec::len);
                                 t.regs.insert(slot, widen(&v, lanes as u8));
                             }
-                            other => return Err(self.error(i, format!("writes {other:?}"))),
                         }
+                        other => return Err(self.error(i, format!("writes {other:?}"))),
                     }
                     Val::None
                 }

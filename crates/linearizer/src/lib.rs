@@ -150,13 +150,18 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
     })
 }
 
-/// The CPU heuristics: a vector axis, upcasts or unrolls (`opts::cpu_heuristics`), the
+/// The CPU heuristics: PADTO where no lane count divides a loop (`opts::pad_for_vectors`),
+/// a vector axis, upcasts or unrolls (`opts::cpu_heuristics`), the
 /// vector split, the tiling after it, THREAD (of the loops as tiling left them: in matmul,
 /// the strips of B, so that each thread packs only its own), and PACK of strided operands.
 fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     let vector = opts.vector.as_ref();
-    let axis = vector.and_then(|t| choose_vector_axis(ast, t));
-    let mut ast = symbolic::simplify(&cpu_heuristics(ast, axis.as_ref().map(|(r, _)| r)))?;
+    let ast = match vector {
+        Some(t) => opts::pad_for_vectors(ast, t),
+        None => ast.clone(),
+    };
+    let axis = vector.and_then(|t| choose_vector_axis(&ast, t));
+    let mut ast = symbolic::simplify(&cpu_heuristics(&ast, axis.as_ref().map(|(r, _)| r)))?;
     if let Some(t) = vector
         && let Some((r, lanes)) = choose_vector_axis(&ast, t)
         && let Some(v) = vectorize(&ast, &r, lanes, t)?

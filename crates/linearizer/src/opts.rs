@@ -320,6 +320,80 @@ pub fn vectorize_reductions(
     Ok(cur)
 }
 
+/// When no range can be split into vectors because no lane count divides an extent (999
+/// columns), the output loop that vectors would serve best is padded (PADTO) to a
+/// multiple of twice the full lanes: its loads and stores get a gate per lane, which the
+/// vector opt turns into masked loads and stores, and only the last vector is partial.
+/// Loops shorter than four vectors are left as they are.
+pub fn pad_for_vectors(ast: &UOp, target: &VectorTarget) -> UOp {
+    if choose_vector_axis(ast, target).is_some() {
+        return ast.clone();
+    }
+    let nodes = toposort(ast);
+    let Some(lanes) = nodes
+        .iter()
+        .filter(|u| u.op() == Op::Index)
+        .filter_map(|idx| target.lanes(idx.dtype()))
+        .min()
+    else {
+        return ast.clone();
+    };
+    let accesses: Vec<(&UOp, i64)> = nodes
+        .iter()
+        .filter_map(|u| match u.op() {
+            Op::Load | Op::Store => u.src().first(),
+            _ => None,
+        })
+        .filter(|idx| target.lanes(idx.dtype()).is_some())
+        .filter_map(address)
+        .map(|off| (off, trips(off)))
+        .collect();
+    let mut best: Option<(i64, UOp)> = None;
+    for r in output_ranges(ast) {
+        if r.src()[0].const_int().is_none_or(|n| n < 4 * lanes as i128) {
+            continue;
+        }
+        let score: i64 = accesses
+            .iter()
+            .map(|(off, trips)| match stride(off, &r) {
+                Some(1) => *trips,
+                Some(0) => 0,
+                _ => -*trips,
+            })
+            .fold(0i64, i64::saturating_add);
+        if score > 0 && best.as_ref().is_none_or(|(b, _)| score >= *b) {
+            best = Some((score, r));
+        }
+    }
+    match best {
+        Some((_, r)) => match crate::opt::padto(ast, &r, 2 * lanes as i64) {
+            Ok(Some(padded)) => padded,
+            _ => ast.clone(),
+        },
+        None => ast.clone(),
+    }
+}
+
+/// UPCAST by `u`, padding the loop to a multiple of `u` first when `u` does not divide
+/// it (and it has at least `2u` trips).
+fn upcast_padded(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
+    if let Some(next) = upcast(ast, r, u) {
+        return Some(next);
+    }
+    let n = r.src()[0].const_int()?;
+    if n < 2 * u as i128 {
+        return None;
+    }
+    let padded = crate::opt::padto(ast, r, u).ok()??;
+    let Arg::Range { axis, .. } = r.arg() else {
+        return None;
+    };
+    let r2 = output_ranges(&padded)
+        .into_iter()
+        .find(|x| matches!(x.arg(), Arg::Range { axis: a, .. } if a == axis))?;
+    upcast(&padded, &r2, u)
+}
+
 /// The CPU heuristics. In reduction kernels: when the kernel will be vectorized along
 /// `vector_axis`, upcast the last other output axis by 4 (four vector accumulators);
 /// otherwise upcast the last output axis by 8 and the one before it by 4 where they
@@ -333,7 +407,7 @@ pub fn cpu_heuristics(ast: &UOp, vector_axis: Option<&UOp>) -> UOp {
     let outs = output_ranges(ast);
     if let Some(v) = vector_axis {
         for r in outs.iter().rev().filter(|r| *r != v) {
-            if let Some(next) = upcast(ast, r, 4) {
+            if let Some(next) = upcast_padded(ast, r, 4) {
                 return next;
             }
         }

@@ -15,8 +15,8 @@
 //! | DEFINE_LOCAL | element T | `[size]` (CONST) | `Param { slot }` | scratch `T local{slot}[size]`, one per invocation, shared by its workgroup |
 //! | AFTER | T | `[reg or local, stmt..]` | - | the register's value, or the scratch, read after the statements |
 //! | INDEX | element T | `[param or local or after, offset]` | - | the address of element `offset` (index dtype) |
-//! | LOAD | T | `[index or reg or after]` or `[index, gate, alt]` | - | a read; gated: `gate ? *index : alt` |
-//! | STORE | void | `[index or reg, value]` or `[index, value, gate]` | - | a write; gated: only where `gate` holds |
+//! | LOAD | T | `[index or reg or after]` or `[index, gate, alt]` | - | a read; gated: `gate ? *index : alt` (a bool vector gate: lane by lane, a masked load) |
+//! | STORE | void | `[index or reg, value]` or `[index, value, gate]` | - | a write; gated: only where `gate` holds (a bool vector gate: lane by lane) |
 //! | STACK | T, lanes n | n scalars of T | - | a vector of its sources |
 //! | GEP | T | `[vector]` | `Axes([k])` | lane `k` of a vector |
 //!

@@ -4,11 +4,13 @@
 //! vector op reads them.
 //!
 //! What each dependent node becomes:
-//! - LOAD: a vector load at the lane-0 address when lane `k` reads element `off_0 + k` and
-//!   the gate (if any) is the same for every lane; otherwise (a gather, a per-lane gate)
-//!   `u` scalar loads stacked into a vector (STACK).
-//! - STORE: a vector store under the same condition (a gated store keeps its gate);
-//!   otherwise `u` scalar stores of the lanes (GEP), in lane order, each with its gate.
+//! - LOAD: a vector load at the lane-0 address when lane `k` reads element `off_0 + k`; a
+//!   gate that differs between lanes (the last vector of a padded loop) becomes a bool
+//!   vector of the lanes' gates (a masked load). Otherwise (a gather) `u` scalar loads
+//!   stacked into a vector (STACK).
+//! - STORE: a vector store under the same condition (a gated store keeps its gate, a
+//!   gate per lane becomes a bool vector); otherwise `u` scalar stores of the lanes
+//!   (GEP), in lane order, each with its gate.
 //! - ALU, CAST, BITCAST, WHERE: a vector op when the target has it for that dtype
 //!   (`VectorTarget`); otherwise devectorized: the scalar op per lane, stacked.
 //! - REDUCE: a vector accumulator. When `r` is one of the reduced ranges, the lanes are
@@ -226,6 +228,18 @@ impl Vectorizer<'_> {
         Ok(Some((offs, contiguous)))
     }
 
+    /// The gate `g` of each lane, as a bool vector (a STACK of the lanes' gates).
+    fn lane_gates(&self, g: &UOp) -> Result<Option<UOp>, LinearizeError> {
+        let mut lanes = Vec::with_capacity(self.lanes as usize);
+        for k in 0..self.lanes as usize {
+            match self.at_lane(g, k)? {
+                Some(x) => lanes.push(x),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(stack(DType::Bool, lanes)))
+    }
+
     fn node(&self, n: &UOp) -> Result<Option<UOp>, LinearizeError> {
         let new_src: Vec<UOp> = n.src().iter().map(|s| self.done[s].clone()).collect();
         Ok(match n.op() {
@@ -257,9 +271,18 @@ impl Vectorizer<'_> {
         };
         let gate = n.src().get(1);
         let gate_uniform = gate.is_none_or(|g| !self.depends[g]);
-        if contiguous && gate_uniform && self.vector_dtype(n.dtype()) {
+        if contiguous && self.vector_dtype(n.dtype()) {
             let mut src = vec![idx.with_src([buf.clone(), offs[0].clone()])];
-            src.extend(n.src()[1..].iter().cloned());
+            if let Some(g) = gate.filter(|_| !gate_uniform) {
+                // a gate per lane (a padded loop's last vector): a masked load
+                let Some(lanes) = self.lane_gates(g)? else {
+                    return Ok(None);
+                };
+                src.push(lanes);
+                src.extend(n.src()[2..].iter().cloned());
+            } else {
+                src.extend(n.src()[1..].iter().cloned());
+            }
             return Ok(Some(UOp::new_vec(
                 Op::Load,
                 n.dtype(),
@@ -303,10 +326,18 @@ impl Vectorizer<'_> {
         let Some((offs, contiguous)) = self.lane_offsets(off)? else {
             return Ok(None);
         };
-        if contiguous && gate_uniform && self.vector_dtype(value.dtype()) {
+        if contiguous && self.vector_dtype(value.dtype()) {
             let idx = idx.with_src([buf.clone(), offs[0].clone()]);
             let src = vec![idx, widen(value, self.lanes)];
-            return Ok(Some(with_gate(src, gate.cloned())));
+            let gate = match gate {
+                // a gate per lane: a masked store
+                Some(g) if !gate_uniform => match self.lane_gates(g)? {
+                    Some(lanes) => Some(lanes),
+                    None => return Ok(None),
+                },
+                g => g.cloned(),
+            };
+            return Ok(Some(with_gate(src, gate)));
         }
         let mut stores = Vec::new();
         for (k, o) in offs.into_iter().enumerate() {

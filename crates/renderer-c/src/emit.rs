@@ -45,6 +45,9 @@ enum Node {
         offset: String,
         dtype: DType,
     },
+    /// A bool vector of per-lane gates (a STACK of bools): the lanes' conditions, used only
+    /// as the gate of a masked vector load or store.
+    Lanes(Vec<String>),
     /// A statement, with no value.
     Stmt,
 }
@@ -96,6 +99,22 @@ pub(crate) fn render(program: &LinearProgram) -> Result<String, RenderError> {
     code += &emitter.body;
     code += "}\n";
     Ok(code)
+}
+
+/// The condition that every lane's gate holds (each condition once; lanes whose gate is
+/// the literal `1` left out).
+fn all_lanes(lanes: &[String]) -> String {
+    let mut conds: Vec<&str> = Vec::new();
+    for g in lanes.iter().map(String::as_str).filter(|g| *g != "1") {
+        if !conds.contains(&g) {
+            conds.push(g);
+        }
+    }
+    if conds.is_empty() {
+        "1".into()
+    } else {
+        conds.join(" && ")
+    }
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -521,7 +540,8 @@ impl Emitter<'_> {
             [t, gate, alt] => (t, Some((gate, alt))),
             _ => return Err(self.malformed(i, u, "expected [index] or [index, gate, alt]")),
         };
-        let (read, dtype) = match self.get(i, u, target)?.node.clone() {
+        let target_node = self.get(i, u, target)?.node.clone();
+        let (read, dtype) = match target_node.clone() {
             Node::Element {
                 base,
                 offset,
@@ -547,12 +567,8 @@ impl Emitter<'_> {
         let expr = match gate {
             None => read,
             Some((gate, alt)) => {
-                let gate = self.value(i, u, gate)?;
-                if gate.lanes != 1 {
-                    return Err(self.malformed(i, u, "a vector gate"));
-                }
+                let gate = self.gate(i, u, gate, u.lanes())?;
                 let alt = self.value(i, u, alt)?;
-                let alt = self.widen(i, u, alt)?;
                 if alt.dtype != dtype {
                     return Err(self.malformed(
                         i,
@@ -560,7 +576,42 @@ impl Emitter<'_> {
                         format!("the alternative has dtype {}", alt.dtype),
                     ));
                 }
-                format!("{} ? {read} : {}", gate.text, alt.text)
+                match gate {
+                    Err(g) => {
+                        let alt = self.widen(i, u, alt)?;
+                        format!("{g} ? {read} : {}", alt.text)
+                    }
+                    Ok(lanes) => {
+                        // every lane in range: one vector load; else lane by lane
+                        let Node::Element { base, offset, .. } = target_node else {
+                            return Err(self.malformed(i, u, "a masked load of a register"));
+                        };
+                        let ty = self.type_of(i, u)?;
+                        let elems: Vec<String> = lanes
+                            .iter()
+                            .enumerate()
+                            .map(|(k, g)| {
+                                let alt_k = if alt.lanes > 1 {
+                                    format!("{}[{k}]", alt.text)
+                                } else {
+                                    alt.text.clone()
+                                };
+                                let elem =
+                                    self.helpers.load(dtype, &format!("{base}[{offset} + {k}]"));
+                                if g == "1" {
+                                    elem
+                                } else {
+                                    format!("({g}) ? {elem} : {alt_k}")
+                                }
+                            })
+                            .collect();
+                        format!(
+                            "({}) ? {read} : ({ty}){{{}}}",
+                            all_lanes(&lanes),
+                            elems.join(", ")
+                        )
+                    }
+                }
             }
         };
         self.declare(i, u, "val", &expr)
@@ -578,17 +629,11 @@ impl Emitter<'_> {
                 ));
             }
         };
+        let value = self.value(i, u, value)?;
         let gate = match gate {
-            Some(g) => {
-                let g = self.value(i, u, g)?;
-                if g.lanes != 1 || g.dtype != DType::Bool {
-                    return Err(self.malformed(i, u, "the gate is not a scalar bool"));
-                }
-                Some(g.text)
-            }
+            Some(g) => Some(self.gate(i, u, g, value.lanes)?),
             None => None,
         };
-        let value = self.value(i, u, value)?;
         let (lvalue, text, dtype) = match self.get(i, u, target)?.node.clone() {
             Node::Element {
                 base,
@@ -620,7 +665,31 @@ impl Emitter<'_> {
             return Err(self.malformed(i, u, format!("stores a {} into a {dtype}", value.dtype)));
         }
         match gate {
-            Some(g) => self.line(&format!("if ({g}) {{ {lvalue} = {text}; }}")),
+            Some(Err(g)) => self.line(&format!("if ({g}) {{ {lvalue} = {text}; }}")),
+            Some(Ok(lanes)) => {
+                // every lane in range: one vector store; else lane by lane
+                let Node::Element { base, offset, .. } = self.get(i, u, target)?.node.clone()
+                else {
+                    return Err(self.malformed(i, u, "a masked store to a register"));
+                };
+                let each: Vec<String> = lanes
+                    .iter()
+                    .enumerate()
+                    .map(|(k, g)| {
+                        let lane = self.helpers.store(dtype, &format!("{text}[{k}]"));
+                        if g == "1" {
+                            format!("{base}[{offset} + {k}] = {lane};")
+                        } else {
+                            format!("if ({g}) {{ {base}[{offset} + {k}] = {lane}; }}")
+                        }
+                    })
+                    .collect();
+                self.line(&format!(
+                    "if ({}) {{ {lvalue} = {text}; }} else {{ {} }}",
+                    all_lanes(&lanes),
+                    each.join(" ")
+                ));
+            }
             None => self.line(&format!("{lvalue} = {text};")),
         }
         Ok(Node::Stmt)
@@ -643,8 +712,26 @@ impl Emitter<'_> {
             }
             elems.push(v.text);
         }
+        if u.dtype() == DType::Bool {
+            return Ok(Node::Lanes(elems));
+        }
         let ty = self.type_of(i, u)?;
         self.declare(i, u, "vec", &format!("({ty}){{{}}}", elems.join(", ")))
+    }
+
+    /// A gate: one condition (`Ok(Err(text))`) or one per lane (`Ok(Ok(lanes))`).
+    fn gate(
+        &self,
+        i: usize,
+        u: &UOp,
+        gate: &UOp,
+        lanes: u8,
+    ) -> Result<Result<Vec<String>, String>, RenderError> {
+        match &self.get(i, u, gate)?.node {
+            Node::Lanes(ls) if ls.len() == lanes as usize => Ok(Ok(ls.clone())),
+            Node::Value(g) if g.lanes == 1 && g.dtype == DType::Bool => Ok(Err(g.text.clone())),
+            _ => Err(self.malformed(i, u, "the gate is not a bool or a bool per lane")),
+        }
     }
 
     /// GEP: one lane of a vector.

@@ -270,3 +270,32 @@ fn padded_loops_write_only_their_elements() {
         }
     }
 }
+
+#[test]
+fn loops_no_lane_count_divides_run_on_masked_vectors() {
+    if skip_without_cc() {
+        return;
+    }
+    // out[i] = a[i] * b[i] + 1 over 77 elements: the heuristics pad the loop and the last
+    // vector loads and stores lane by lane
+    let n = 77usize;
+    let mut rng = Rng::new(12);
+    let a: Vec<f32> = (0..n).map(|_| rng.float(8.0)).collect();
+    let b: Vec<f32> = (0..n).map(|_| rng.float(8.0)).collect();
+    let i = range(n as i64, 0, AxisType::Loop);
+    let one = UOp::const_of(DType::F32, ConstValue::Float(1.0));
+    let v = &(&load(&param(1), &i) * &load(&param(2), &i)) + &one;
+    let ast = sink(&[store(&param(0), &i, &v)]);
+    let p = program(&ast, &[n, n, n], true);
+    let masked = |op: Op| {
+        p.uops.iter().any(|u| {
+            u.op() == op
+                && u.src()
+                    .iter()
+                    .any(|s| s.op() == Op::Stack && s.dtype() == DType::Bool)
+        })
+    };
+    assert!(masked(Op::Load) && masked(Op::Store), "{p:?}");
+    let (vector, scalar) = both(&ast, n, &[a, b]);
+    same_bits(&vector, &scalar);
+}
