@@ -4,9 +4,10 @@
 //!
 //! PADTO lives here: a loop of extent `n` runs to the next multiple of `amount`. Trips past
 //! `n` read nothing (their loads are gated to 0) and write nothing (their stores are
-//! gated). It applies to output loops only (a padded reduction would fold the pad values
-//! in). It refuses kernels that divide integers by a computed value, since a padded trip
-//! could divide by a 0 that it loaded.
+//! gated); a reduction over a padded range folds in its identity there (the value it
+//! reduces is gated to the identity: a gated load takes it as its alternative). It
+//! refuses kernels that divide integers by a computed value, since a padded trip could
+//! divide by a 0 that it loaded.
 //!
 //! PACK copies the loads of one buffer inside an output loop into scratch memory
 //! (`pack.rs`); it needs a target with scratch (`Opts::scratch_bytes`) and goes after
@@ -143,7 +144,13 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             thread_split(ast, &loop_range(axis)?, amount)?
         }
         Opt::Swap { a, b } => swap(ast, &range(a)?, &range(b)?),
-        Opt::Padto { axis, amount } => padto(ast, &loop_range(axis)?, amount)?,
+        Opt::Padto { axis, amount } => {
+            let r = range(axis)?;
+            if !matches!(kind(&r), Some(AxisType::Loop | AxisType::Reduce)) {
+                return Err(fail("not an output loop or a reduction"));
+            }
+            padto(ast, &r, amount)?
+        }
         Opt::Pack { slot, axis } => {
             if opts.scratch_bytes == 0 {
                 return Err(fail("the target has no scratch memory"));
@@ -203,7 +210,9 @@ pub fn padto(ast: &UOp, r: &UOp, amount: i64) -> Result<Option<UOp>, LinearizeEr
     };
     for u in toposort(&ast) {
         let dep = u == padded || u.src().iter().any(|s| depends[s]);
-        depends.insert(u.clone(), dep);
+        // what reads a reduction over the padded range does not depend on it
+        let closed = u.op() == Op::Reduce && u.src()[1..].contains(&padded);
+        depends.insert(u.clone(), dep && !closed);
         let src: Vec<UOp> = u.src().iter().map(|s| done[s].clone()).collect();
         let new = match u.op() {
             Op::Load if dep && src[0].op() == Op::Index => {
@@ -213,6 +222,25 @@ pub fn padto(ast: &UOp, r: &UOp, amount: i64) -> Result<Option<UOp>, LinearizeEr
             }
             Op::Store if dep && src[0].op() == Op::Index => {
                 u.with_src([src[0].clone(), src[1].clone(), and(src.get(2))])
+            }
+            Op::Reduce if u.src()[1..].contains(&padded) => {
+                // the extra trips fold in the identity
+                let Arg::Reduce { op, .. } = u.arg() else {
+                    return Ok(None);
+                };
+                let id = crate::reduce::identity(*op, u.dtype());
+                let value = &src[0];
+                let gated = match value.src() {
+                    // a load gated by the padded range alone: its alternative becomes the
+                    // identity (a load with a gate of its own keeps its alternative there)
+                    [idx, g, _] if value.op() == Op::Load && *g == valid => {
+                        value.with_src([idx.clone(), g.clone(), id])
+                    }
+                    _ => UOp::alu(Op::Where, [valid.clone(), value.clone(), id]),
+                };
+                let mut rs = src.clone();
+                rs[0] = gated;
+                u.with_src(rs)
             }
             _ => u.with_src(src),
         };

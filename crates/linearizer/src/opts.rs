@@ -310,21 +310,33 @@ pub fn vectorize_reductions(
             continue;
         }
         let widths = std::iter::successors(Some(full), |l| Some(l / 2)).take_while(|l| *l >= 2);
+        let mut split = false;
         for lanes in widths.filter(|l| n % *l as i128 == 0) {
             if let Some(v) = crate::vectorize::vectorize(&cur, &r, lanes, target)? {
                 cur = v;
+                split = true;
                 break;
             }
+        }
+        // no lane count divides it: pad it to whole vectors (the extra trips fold in the
+        // identity) when it is four vectors long or more
+        if !split
+            && n >= 4 * full as i128
+            && let Ok(Some(padded)) = crate::opt::padto(&cur, &r, 2 * full as i64)
+            && let Some(r2) = range_of_axis(&padded, &r)
+            && let Some(v) = crate::vectorize::vectorize(&padded, &r2, full, target)?
+        {
+            cur = v;
         }
     }
     Ok(cur)
 }
 
 /// When no range can be split into vectors because no lane count divides an extent (999
-/// columns), the output loop that vectors would serve best is padded (PADTO) to a
-/// multiple of twice the full lanes: its loads and stores get a gate per lane, which the
-/// vector opt turns into masked loads and stores, and only the last vector is partial.
-/// Loops shorter than four vectors are left as they are.
+/// columns), the loop that vectors would serve best (an output loop or a reduction) is
+/// padded (PADTO) to a multiple of twice the full lanes: its loads and stores get a gate
+/// per lane, which the vector opt turns into masked loads and stores, and only the last
+/// vector is partial. Loops shorter than four vectors are left as they are.
 pub fn pad_for_vectors(ast: &UOp, target: &VectorTarget) -> UOp {
     if choose_vector_axis(ast, target).is_some() {
         return ast.clone();
@@ -349,7 +361,17 @@ pub fn pad_for_vectors(ast: &UOp, target: &VectorTarget) -> UOp {
         .map(|off| (off, trips(off)))
         .collect();
     let mut best: Option<(i64, UOp)> = None;
-    for r in output_ranges(ast) {
+    let ranges = nodes.iter().filter(|u| {
+        u.op() == Op::Range
+            && matches!(
+                u.arg(),
+                Arg::Range {
+                    kind: AxisType::Loop | AxisType::Reduce,
+                    ..
+                }
+            )
+    });
+    for r in ranges.cloned() {
         if r.src()[0].const_int().is_none_or(|n| n < 4 * lanes as i128) {
             continue;
         }
@@ -374,6 +396,16 @@ pub fn pad_for_vectors(ast: &UOp, target: &VectorTarget) -> UOp {
     }
 }
 
+/// The range of `ast` with the axis number of `r` (after an opt rebuilt it).
+fn range_of_axis(ast: &UOp, r: &UOp) -> Option<UOp> {
+    let Arg::Range { axis, .. } = r.arg() else {
+        return None;
+    };
+    toposort(ast)
+        .into_iter()
+        .find(|x| x.op() == Op::Range && matches!(x.arg(), Arg::Range { axis: a, .. } if a == axis))
+}
+
 /// UPCAST by `u`, padding the loop to a multiple of `u` first when `u` does not divide
 /// it (and it has at least `2u` trips).
 fn upcast_padded(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
@@ -385,13 +417,7 @@ fn upcast_padded(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
         return None;
     }
     let padded = crate::opt::padto(ast, r, u).ok()??;
-    let Arg::Range { axis, .. } = r.arg() else {
-        return None;
-    };
-    let r2 = output_ranges(&padded)
-        .into_iter()
-        .find(|x| matches!(x.arg(), Arg::Range { axis: a, .. } if a == axis))?;
-    upcast(&padded, &r2, u)
+    upcast(&padded, &range_of_axis(&padded, r)?, u)
 }
 
 /// The CPU heuristics. In reduction kernels: when the kernel will be vectorized along

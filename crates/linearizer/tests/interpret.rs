@@ -246,3 +246,30 @@ fn a_second_vector_axis_never_splits_a_vector() {
         run(&base, 32, &[a])
     );
 }
+
+/// Found by `fuzz-kernels --interpret` (seed 53, case 140): a padded reduction gave its
+/// identity as the alternative of a load that had a gate of its own (a tensor PAD whose
+/// zeros the max must see), so `max(-3, 0, 0)` was -3.
+#[test]
+fn padding_a_reduction_keeps_a_loads_own_alternative() {
+    // out[0] = max over r < 3 of (r < 1 ? a[r] : 0)
+    let r = range(3, 0, AxisType::Reduce);
+    let idx = index(&param(1, F32), &r);
+    let gated = UOp::new(Op::Load, F32, [idx, r.lt(1), f32c(0.0)], Arg::None);
+    let ast = sink(&[store(
+        &param(0, F32),
+        &UOp::int(0),
+        &reduce(Op::Max, &gated, &[r]),
+    )]);
+    let a = vec![-3.0];
+    let base = linearize(&ast, &[1, 1], &target_of(vec![], false)).unwrap();
+    let padded = linearize(
+        &ast,
+        &[1, 1],
+        &target_of(vec![Opt::Padto { axis: 0, amount: 4 }], false),
+    )
+    .unwrap();
+    let want = run(&base, 1, std::slice::from_ref(&a));
+    assert_eq!(floats(&want[0]), vec![0.0]);
+    assert_eq!(run(&padded, 1, &[a]), want);
+}

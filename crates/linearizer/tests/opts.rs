@@ -45,8 +45,8 @@ fn errors_name_the_opt_and_the_reason() {
     assert!(why(e).contains("does not divide"));
     let e = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &Opts::default()).unwrap_err();
     assert_eq!(why(e), "VECTOR(axis 1, 4 lanes): the target has no vectors");
-    let e = apply_opt(&ast, &Opt::Padto { axis: 1, amount: 8 }, &Opts::default()).unwrap_err();
-    assert_eq!(why(e), "PADTO(axis 1, 8): not an output loop");
+    // a reduction may be padded: its extra trips fold in the identity
+    assert!(apply_opt(&ast, &Opt::Padto { axis: 1, amount: 8 }, &Opts::default()).is_ok());
 }
 
 fn opts(list: Vec<Opt>) -> Opts {
