@@ -23,24 +23,11 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
 
 use crate::opts::output_ranges;
+use crate::reduce::{next_axis, next_local, ranges_of_kind};
 
 /// The GroupReduce ranges of `ast`, in axis order.
 fn group_ranges(ast: &UOp) -> Vec<UOp> {
-    let mut g: Vec<UOp> = toposort(ast)
-        .into_iter()
-        .filter(|u| {
-            u.op() == Op::Range
-                && matches!(
-                    u.arg(),
-                    Arg::Range {
-                        kind: AxisType::GroupReduce,
-                        ..
-                    }
-                )
-        })
-        .collect();
-    g.sort_by_key(crate::reduce::RangeKey::of);
-    g
+    ranges_of_kind(ast, AxisType::GroupReduce)
 }
 
 /// The `lidx` SPECIALs of `ast`, by number.
@@ -149,14 +136,7 @@ pub fn group(
         return Err("the reduction is nested inside another".into());
     }
     check_workgroup(ast, amount, max_local_size)?;
-    let next_axis = nodes
-        .iter()
-        .filter_map(|u| match u.arg() {
-            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
+    let next_axis = next_axis(&nodes);
     let g = UOp::range_of(UOp::int(amount), next_axis, AxisType::GroupReduce);
     let rest = (n > amount).then(|| UOp::range_of(UOp::int(n / amount), *axis, AxisType::Reduce));
     let split = match &rest {
@@ -203,15 +183,8 @@ pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
         .collect();
     let threads: i64 = wg.iter().map(size).product();
     let nodes = toposort(ast);
-    let mut next_axis = nodes
-        .iter()
-        .filter_map(|u| match u.arg() {
-            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    let mut next_local = nodes.iter().filter(|u| u.op() == Op::DefineLocal).count() as u32;
+    let mut next_axis = next_axis(&nodes);
+    let mut next_local = next_local(&nodes);
     let mut bytes: usize = nodes
         .iter()
         .filter(|u| u.op() == Op::DefineLocal)

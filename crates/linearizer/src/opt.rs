@@ -24,6 +24,7 @@ use uop_ir::{Arg, AxisType, ConstValue, Op, UOp, substitute, toposort};
 use crate::local::{group, local};
 use crate::opts::{swap, unroll, upcast};
 use crate::pack::pack;
+use crate::reduce::range_of_axis;
 use crate::threads::thread_split;
 use crate::vectorize::vectorize;
 use crate::{LinearizeError, Opts};
@@ -69,13 +70,6 @@ impl fmt::Display for Opt {
             Opt::GroupTop { axis, amount } => write!(f, "GROUPTOP(axis {axis}, {amount})"),
         }
     }
-}
-
-/// The RANGE of `ast` with axis number `axis`.
-fn range_of_axis(ast: &UOp, axis: u32) -> Option<UOp> {
-    toposort(ast).into_iter().find(|u| {
-        u.op() == Op::Range && matches!(u.arg(), Arg::Range { axis: a, .. } if *a == axis)
-    })
 }
 
 fn kind(r: &UOp) -> Option<AxisType> {

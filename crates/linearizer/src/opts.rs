@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use uop_ir::{Arg, AxisType, Op, UOp, substitute, toposort};
 
-use crate::reduce::RangeKey;
+use crate::reduce::{RangeKey, axis_of, range_of_axis, ranges_of_kind};
 use crate::vectorize::{VectorTarget, is_loop};
 
 /// The range split `r -> r'*u + k`: the new range and the expression for each `k`.
@@ -38,21 +38,7 @@ fn split(r: &UOp, u: i64, kind: AxisType) -> Option<(UOp, Vec<UOp>)> {
 
 /// Output (loop) ranges of the kernel in axis order.
 pub fn output_ranges(ast: &UOp) -> Vec<UOp> {
-    let mut v: Vec<UOp> = toposort(ast)
-        .into_iter()
-        .filter(|u| {
-            u.op() == Op::Range
-                && matches!(
-                    u.arg(),
-                    Arg::Range {
-                        kind: AxisType::Loop,
-                        ..
-                    }
-                )
-        })
-        .collect();
-    v.sort_by_key(RangeKey::of);
-    v
+    ranges_of_kind(ast, AxisType::Loop)
 }
 
 /// The output loops that every reduction of `ast` depends on (`None` without reductions).
@@ -217,6 +203,21 @@ fn trips(off: &UOp) -> i64 {
         .fold(1i64, |a, e| a.saturating_mul(e as i64))
 }
 
+/// The addresses of the loads and stores of `nodes` that vectors of `target` could serve,
+/// each with how often it runs.
+fn vector_accesses<'a>(nodes: &'a [UOp], target: &VectorTarget) -> Vec<(&'a UOp, i64)> {
+    nodes
+        .iter()
+        .filter_map(|u| match u.op() {
+            Op::Load | Op::Store => u.src().first(),
+            _ => None,
+        })
+        .filter(|idx| target.lanes(idx.dtype()).is_some())
+        .filter_map(address)
+        .map(|off| (off, trips(off)))
+        .collect()
+}
+
 /// The axis to split into vectors and the lanes: the range along which the most buffer
 /// accesses of vector dtypes are contiguous (stride 1) minus those it scatters (strides
 /// other than 0 and 1), each access weighted by how often it runs (`trips`), among
@@ -226,16 +227,7 @@ fn trips(off: &UOp) -> i64 {
 /// above 0.
 pub fn choose_vector_axis(ast: &UOp, target: &VectorTarget) -> Option<(UOp, u8)> {
     let nodes = toposort(ast);
-    let accesses: Vec<(&UOp, i64)> = nodes
-        .iter()
-        .filter_map(|u| match u.op() {
-            Op::Load | Op::Store => u.src().first(),
-            _ => None,
-        })
-        .filter(|idx| target.lanes(idx.dtype()).is_some())
-        .filter_map(address)
-        .map(|off| (off, trips(off)))
-        .collect();
+    let accesses = vector_accesses(&nodes, target);
     let full = nodes
         .iter()
         .filter(|u| u.op() == Op::Index)
@@ -323,7 +315,7 @@ pub fn vectorize_reductions(
         if !split
             && n >= 4 * full as i128
             && let Ok(Some(padded)) = crate::opt::padto(&cur, &r, 2 * full as i64)
-            && let Some(r2) = range_of_axis(&padded, &r)
+            && let Some(r2) = axis_of(&r).and_then(|a| range_of_axis(&padded, a))
             && let Some(v) = crate::vectorize::vectorize(&padded, &r2, full, target)?
         {
             cur = v;
@@ -350,16 +342,7 @@ pub fn pad_for_vectors(ast: &UOp, target: &VectorTarget) -> UOp {
     else {
         return ast.clone();
     };
-    let accesses: Vec<(&UOp, i64)> = nodes
-        .iter()
-        .filter_map(|u| match u.op() {
-            Op::Load | Op::Store => u.src().first(),
-            _ => None,
-        })
-        .filter(|idx| target.lanes(idx.dtype()).is_some())
-        .filter_map(address)
-        .map(|off| (off, trips(off)))
-        .collect();
+    let accesses = vector_accesses(&nodes, target);
     let mut best: Option<(i64, UOp)> = None;
     let ranges = nodes.iter().filter(|u| {
         u.op() == Op::Range
@@ -396,16 +379,6 @@ pub fn pad_for_vectors(ast: &UOp, target: &VectorTarget) -> UOp {
     }
 }
 
-/// The range of `ast` with the axis number of `r` (after an opt rebuilt it).
-fn range_of_axis(ast: &UOp, r: &UOp) -> Option<UOp> {
-    let Arg::Range { axis, .. } = r.arg() else {
-        return None;
-    };
-    toposort(ast)
-        .into_iter()
-        .find(|x| x.op() == Op::Range && matches!(x.arg(), Arg::Range { axis: a, .. } if a == axis))
-}
-
 /// UPCAST by `u`, padding the loop to a multiple of `u` first when `u` does not divide
 /// it (and it has at least `2u` trips).
 fn upcast_padded(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
@@ -417,7 +390,7 @@ fn upcast_padded(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
         return None;
     }
     let padded = crate::opt::padto(ast, r, u).ok()??;
-    upcast(&padded, &range_of_axis(&padded, r)?, u)
+    upcast(&padded, &range_of_axis(&padded, axis_of(r)?)?, u)
 }
 
 /// The CPU heuristics. In reduction kernels: when the kernel will be vectorized along

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
 
 use crate::LinearizeError;
-use crate::reduce::RangeKey;
+use crate::reduce::{RangeKey, next_axis, next_local};
 
 /// Whether range `r` loops inside output loop `at`: a later output loop, or any
 /// reduction (reductions run inside the output loops).
@@ -109,15 +109,8 @@ pub fn pack(
             "it needs {bytes} bytes of scratch, over the limit of {max_bytes}"
         )));
     }
-    let mut next_axis = nodes
-        .iter()
-        .filter_map(|u| match u.arg() {
-            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    let mut next_local = nodes.iter().filter(|u| u.op() == Op::DefineLocal).count() as u32;
+    let mut next_axis = next_axis(&nodes);
+    let mut next_local = next_local(&nodes);
     let mut replace: HashMap<UOp, UOp> = HashMap::new();
     for ld in nodes.iter().filter(|u| load_slot(u) == Some(slot)) {
         let inner = inner_ranges(ld, at);

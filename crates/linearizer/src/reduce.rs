@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use uop_ir::{Arg, ConstValue, DType, Op, UOp, toposort};
+use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, toposort};
 
 /// The RANGEs a node depends on that are still open (not closed by an END inside it).
 pub fn open_ranges(root: &UOp) -> HashMap<UOp, BTreeSet<RangeKey>> {
@@ -30,6 +30,50 @@ pub fn open_ranges(root: &UOp) -> HashMap<UOp, BTreeSet<RangeKey>> {
         open.insert(n, set);
     }
     open
+}
+
+/// The first axis number no RANGE among `nodes` uses.
+pub(crate) fn next_axis(nodes: &[UOp]) -> u32 {
+    nodes
+        .iter()
+        .filter_map(|u| match u.arg() {
+            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The first scratch slot no DEFINE_LOCAL among `nodes` uses.
+pub(crate) fn next_local(nodes: &[UOp]) -> u32 {
+    nodes.iter().filter(|u| u.op() == Op::DefineLocal).count() as u32
+}
+
+/// The RANGEs of `ast` of kind `kind`, in axis order.
+pub(crate) fn ranges_of_kind(ast: &UOp, kind: AxisType) -> Vec<UOp> {
+    let mut v: Vec<UOp> = toposort(ast)
+        .into_iter()
+        .filter(|u| {
+            u.op() == Op::Range && matches!(u.arg(), Arg::Range { kind: k, .. } if *k == kind)
+        })
+        .collect();
+    v.sort_by_key(RangeKey::of);
+    v
+}
+
+/// The RANGE of `ast` with axis number `axis`.
+pub(crate) fn range_of_axis(ast: &UOp, axis: u32) -> Option<UOp> {
+    toposort(ast).into_iter().find(|u| {
+        u.op() == Op::Range && matches!(u.arg(), Arg::Range { axis: a, .. } if *a == axis)
+    })
+}
+
+/// The axis number of a RANGE.
+pub(crate) fn axis_of(r: &UOp) -> Option<u32> {
+    match r.arg() {
+        Arg::Range { axis, .. } => Some(*axis),
+        _ => None,
+    }
 }
 
 /// A RANGE ordered by its axis number.
