@@ -22,7 +22,15 @@ const MAX_OPTS: u64 = 6;
 
 /// The target a kernel is linearized for: `gpu` has workgroups, the other PACK.
 fn target(gpu: bool, list: Vec<Opt>) -> Opts {
-    let alu = [Op::Add, Op::Sub, Op::Mul, Op::FDiv, Op::Neg, Op::Max];
+    let alu = [
+        Op::Add,
+        Op::Sub,
+        Op::Mul,
+        Op::FDiv,
+        Op::Neg,
+        Op::Max,
+        Op::MulAcc,
+    ];
     Opts {
         opts: Some(list),
         vector: Some(VectorTarget {

@@ -17,7 +17,7 @@ fn render(t: &Tensor) -> Vec<String> {
 fn render_optimized(t: &Tensor) -> Vec<String> {
     let opts = linearizer::Opts {
         optimize: true,
-        vector: renderer_c::CRenderer::with_vectors(1, 32)
+        vector: renderer_c::CRenderer::with_vectors(1, 32, true)
             .target()
             .vector
             .clone(),

@@ -106,7 +106,12 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
         why,
     })?;
     let threads = thread_count(&ast);
-    let ast = reduce::lower_reduces(&ast);
+    let fuse = |d: DType| {
+        opts.vector
+            .as_ref()
+            .is_some_and(|v| v.alu.contains(&(Op::MulAcc, d)))
+    };
+    let ast = reduce::lower_reduces(&ast, &fuse);
     // close the stores' loops, innermost first; stores over the same loops share them
     let open = open_ranges(&ast);
     let mut by_loops: Vec<(BTreeSet<RangeKey>, Vec<UOp>)> = Vec::new();

@@ -123,9 +123,23 @@ pub fn identity(op: Op, dtype: DType) -> UOp {
     UOp::const_of(dtype, v)
 }
 
+/// The accumulate step `acc op value`. A sum of products is one fused multiply-add
+/// (MULACC) when `fuse` says the target has it for the dtype: matmul's inner loop, half
+/// the instructions and one rounding per step.
+fn accumulate(op: Op, acc: UOp, value: &UOp, fuse: &dyn Fn(DType) -> bool) -> UOp {
+    if op == Op::Add && value.op() == Op::Mul && value.dtype().is_float() && fuse(value.dtype()) {
+        let [a, b] = value.src() else {
+            return UOp::alu(op, [acc, value.clone()]);
+        };
+        return UOp::alu(Op::MulAcc, [a.clone(), b.clone(), acc]);
+    }
+    UOp::alu(op, [acc, value.clone()])
+}
+
 /// Every REDUCE in `ast` lowered to accumulator registers. Innermost reductions go
-/// first; reductions over the same ranges share one loop (one register each).
-pub fn lower_reduces(ast: &UOp) -> UOp {
+/// first; reductions over the same ranges share one loop (one register each). `fuse`
+/// says for which dtypes a sum of products accumulates with MULACC.
+pub fn lower_reduces(ast: &UOp, fuse: &dyn Fn(DType) -> bool) -> UOp {
     let mut ast = ast.clone();
     let mut next_reg = 0u32;
     loop {
@@ -234,7 +248,7 @@ pub fn lower_reduces(ast: &UOp) -> UOp {
                 stores.push(UOp::new(
                     Op::Store,
                     DType::Void,
-                    [reg.clone(), UOp::alu(*op, [acc, red.src()[0].clone()])],
+                    [reg.clone(), accumulate(*op, acc, &red.src()[0], fuse)],
                     Arg::None,
                 ));
                 regs.push((red.clone(), reg));

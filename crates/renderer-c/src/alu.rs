@@ -1,8 +1,9 @@
 //! C expressions of ALU, CAST and BITCAST nodes. Operands are atoms (names or literals),
 //! so no expression needs parentheses around its operands. Each expression is assigned
 //! to a declared variable of the node's type, which wraps narrow integers as the IR
-//! says (`uop_ir::exec_alu`). Floats follow C with `-ffp-contract=off`: MULACC is a
-//! multiply rounded, then an add rounded. Errors are the reason an op cannot be rendered.
+//! says (`uop_ir::exec_alu`). Floats follow C with `-ffp-contract=off`: nothing is fused
+//! but MULACC, which is C's `fma` (one rounding). Errors are the reason an op cannot be
+//! rendered.
 
 use uop_ir::{DType, Op};
 
@@ -64,6 +65,7 @@ pub(crate) fn expr(
         Op::CmpEq => Ok(infix("==")),
         Op::Neg => Ok(format!("-{a}")),
         Op::Where => Ok(format!("{a} ? {b} : {c}")),
+        Op::MulAcc if float => Ok(format!("fma{f}({a}, {b}, {c})")),
         Op::MulAcc => Ok(format!("{a} * {b} + {c}")),
         Op::Max if float => Ok(format!(
             "({a} != {a} || {b} != {b}) ? NAN : ({a} > {b} ? {a} : {b})"

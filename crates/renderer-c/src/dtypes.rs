@@ -61,6 +61,8 @@ pub(crate) fn math_suffix(dtype: DType) -> &'static str {
 /// is the emission order: every helper comes after the helpers it calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Helper {
+    /// `#include <immintrin.h>` on x86-64 (the FMA intrinsics of `VecFma`).
+    Intrinsics,
     /// The typedefs of a vector type (`f32x8`, `f32x8_u`).
     VecType(DType, u8),
     /// `f32_bits` and `f32_from_bits`.
@@ -85,11 +87,16 @@ pub(crate) enum Helper {
     VecMax(DType, u8),
     /// `exp2_f32x8`: `exp2_f32` on every lane.
     VecExp2(u8),
+    /// `fma_f32x8`: a fused multiply-add on every lane.
+    VecFma(DType, u8),
 }
 
 impl Helper {
     fn deps(self) -> Vec<Helper> {
-        if matches!(self, Helper::VecMax(..) | Helper::VecExp2(_)) {
+        if matches!(
+            self,
+            Helper::VecMax(..) | Helper::VecExp2(_) | Helper::VecFma(..)
+        ) {
             return crate::vector::deps(self);
         }
         let deps: &[Helper] = match self {

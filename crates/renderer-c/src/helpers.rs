@@ -245,5 +245,7 @@ pub(crate) fn text(helper: Helper) -> String {
         Helper::VecType(d, lanes) => crate::vector::typedef(d, lanes),
         Helper::VecMax(d, lanes) => crate::vector::max_helper(d, lanes),
         Helper::VecExp2(lanes) => crate::vector::exp2_helper(lanes),
+        Helper::VecFma(d, lanes) => crate::vector::fma_helper(d, lanes),
+        Helper::Intrinsics => "#if defined(__x86_64__)\n#include <immintrin.h>\n#endif\n".into(),
     }
 }

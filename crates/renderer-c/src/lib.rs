@@ -41,12 +41,17 @@ impl CRenderer {
     /// A renderer whose kernels may use at most `max_threads` threads, with this CPU's
     /// vectors ([`native_vector_bytes`]).
     pub fn with_threads(max_threads: usize) -> CRenderer {
-        CRenderer::with_vectors(max_threads, native_vector_bytes())
+        CRenderer::with_vectors(max_threads, native_vector_bytes(), native_fma())
     }
 
     /// A renderer with at most `max_threads` threads and vectors of `vector_bytes` (16, 32
-    /// or 64; snapshot tests fix it so that the machine does not change their text).
-    pub fn with_vectors(max_threads: usize, vector_bytes: usize) -> CRenderer {
+    /// or 64), offering fused multiply-adds (MULACC, for reductions) when `fma`. Snapshot
+    /// tests fix both so that the machine does not change their text.
+    pub fn with_vectors(max_threads: usize, vector_bytes: usize, fma: bool) -> CRenderer {
+        let mut alu = vector::c_vector_alu();
+        if !fma {
+            alu.retain(|(op, _)| *op != uop_ir::Op::MulAcc);
+        }
         CRenderer {
             target: Target {
                 name: "C",
@@ -56,11 +61,27 @@ impl CRenderer {
                 vector: Some(VectorTarget {
                     bytes: vector_bytes,
                     dtypes: vector::C_VECTOR_DTYPES.to_vec(),
-                    alu: vector::c_vector_alu(),
+                    alu,
                 }),
                 scratch_bytes: SCRATCH_BYTES,
             },
         }
+    }
+}
+
+/// Whether this CPU has fused multiply-add instructions (x86 FMA3; always on AArch64).
+pub fn native_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        true
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
     }
 }
 

@@ -18,15 +18,65 @@ pub const C_VECTOR_DTYPES: [DType; 2] = [DType::F32, DType::F64];
 /// ALU ops the C renderer emits on vectors of both vector dtypes.
 const C_VECTOR_OPS: [Op; 6] = [Op::Add, Op::Sub, Op::Mul, Op::FDiv, Op::Neg, Op::Max];
 
-/// Every (op, dtype) the C renderer emits on vectors: `C_VECTOR_OPS` on f32 and f64, and
-/// EXP2 on f32 (`exp2_f32x8`, lane for lane the scalar `exp2_f32`).
+/// Every (op, dtype) the C renderer emits on vectors: `C_VECTOR_OPS` on f32 and f64,
+/// EXP2 on f32 (`exp2_f32x8`, lane for lane the scalar `exp2_f32`), and MULACC (fused,
+/// `fma_f32x8`: one FMA instruction where the CPU has it, else `fma` lane by lane).
 pub fn c_vector_alu() -> Vec<(Op, DType)> {
     let mut v: Vec<(Op, DType)> = C_VECTOR_DTYPES
         .iter()
         .flat_map(|&d| C_VECTOR_OPS.iter().map(move |&op| (op, d)))
         .collect();
     v.push((Op::Exp2, DType::F32));
+    v.extend(C_VECTOR_DTYPES.iter().map(|&d| (Op::MulAcc, d)));
     v
+}
+
+/// `fma_f32x8`: `a * b + c` rounded once, lane by lane: the x86 FMA intrinsic of the
+/// vector's width when the compiler targets it (`-march=native`), else C's `fma` on
+/// each lane (exact, and slow: the heuristics only ask for MULACC where the CPU has FMA).
+pub(crate) fn fma_helper(dtype: DType, lanes: u8) -> String {
+    let Some(s) = short(dtype) else {
+        return String::new();
+    };
+    let v = format!("{s}x{lanes}");
+    let bits = lanes as usize * dtype.itemsize() * 8;
+    let (prefix, feature) = match bits {
+        512 => ("_mm512", "__AVX512F__"),
+        256 => ("_mm256", "__FMA__"),
+        _ => ("_mm", "__FMA__"),
+    };
+    let (suffix, scalar) = if dtype == DType::F64 {
+        ("pd", "fma")
+    } else {
+        ("ps", "fmaf")
+    };
+    let m = match (bits, dtype == DType::F64) {
+        (512, false) => "__m512",
+        (512, true) => "__m512d",
+        (256, false) => "__m256",
+        (256, true) => "__m256d",
+        (_, false) => "__m128",
+        (_, true) => "__m128d",
+    };
+    let intrinsic = matches!(bits, 128 | 256 | 512);
+    let fast = if intrinsic {
+        format!(
+            "#if defined(__x86_64__) && defined({feature})\n\
+             \x20 return ({v}){prefix}_fmadd_{suffix}(({m})a, ({m})b, ({m})c);\n\
+             #else\n"
+        )
+    } else {
+        "#if 1\n".to_string()
+    };
+    format!(
+        "static inline {v} fma_{v}({v} a, {v} b, {v} c) {{\n\
+         {fast}\
+         \x20 {v} r;\n\
+         \x20 for (int k = 0; k < {lanes}; k++) r[k] = {scalar}(a[k], b[k], c[k]);\n\
+         \x20 return r;\n\
+         #endif\n\
+         }}\n"
+    )
 }
 
 /// The dtype's name (`f32`) in vector type names, for the dtypes C vectors hold and the
@@ -117,6 +167,7 @@ pub(crate) fn deps(helper: Helper) -> Vec<Helper> {
             Helper::VecType(DType::I32, l),
         ],
         Helper::VecMax(d, l) => vec![Helper::VecType(d, l), Helper::VecType(mask_dtype(d), l)],
+        Helper::VecFma(d, l) => vec![Helper::Intrinsics, Helper::VecType(d, l)],
         _ => vec![],
     }
 }
@@ -147,6 +198,12 @@ pub(crate) fn expr(
         Op::Exp2 => {
             helpers.require(Helper::VecExp2(lanes));
             format!("exp2_f32x{lanes}({a})")
+        }
+        Op::MulAcc => {
+            helpers.require(Helper::VecFma(dt, lanes));
+            let s = short(dt).unwrap_or("f32");
+            let c = &src[2].text;
+            format!("fma_{s}x{lanes}({a}, {b}, {c})")
         }
         _ => {
             helpers.require(Helper::VecMax(dt, lanes));

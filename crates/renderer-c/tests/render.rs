@@ -35,7 +35,12 @@ fn target_describes_a_cpu() {
     assert_eq!(r.target().max_vector_width, bytes / 4);
     assert_eq!(r.target().vector.as_ref().map(|v| v.bytes), Some(bytes));
     assert!(r.target().max_threads >= 1);
-    assert_eq!(CRenderer::with_vectors(2, 32).target().max_vector_width, 8);
+    assert_eq!(
+        CRenderer::with_vectors(2, 32, false)
+            .target()
+            .max_vector_width,
+        8
+    );
 }
 
 #[test]

@@ -139,7 +139,8 @@ fn float_alu(op: Op, dtype: DType, v: &[f64]) -> Option<ConstValue> {
         Op::Sqrt => v[0].sqrt(),
         Op::Recip => 1.0 / v[0],
         Op::Trunc => v[0].trunc(),
-        Op::MulAcc => v[0] * v[1] + v[2],
+        // fused: one rounding (C's fma)
+        Op::MulAcc => v[0].mul_add(v[1], v[2]),
         _ => return None,
     };
     Some(ConstValue::Float(dtype.round_float(out)))

@@ -99,7 +99,7 @@ ops! {
     // -- ternary ALU --
     /// src[0] ? src[1] : src[2].
     Where => "WHERE",
-    /// src[0] * src[1] + src[2].
+    /// src[0] * src[1] + src[2], fused for floats (one rounding, as C's `fma`).
     MulAcc => "MULACC",
     // -- control --
     /// A loop over `0..src[0]`; arg `Range { axis, kind }`.

@@ -9,7 +9,15 @@ pub const F32: DType = DType::F32;
 
 /// AVX2-like vectors: 32 bytes of f32 or f64, with the common arithmetic.
 pub fn avx2() -> VectorTarget {
-    let ops = [Op::Add, Op::Sub, Op::Mul, Op::FDiv, Op::Neg, Op::Max];
+    let ops = [
+        Op::Add,
+        Op::Sub,
+        Op::Mul,
+        Op::FDiv,
+        Op::Neg,
+        Op::Max,
+        Op::MulAcc,
+    ];
     VectorTarget {
         bytes: 32,
         dtypes: vec![DType::F32, DType::F64],
