@@ -30,6 +30,7 @@ fn target(gpu: bool, list: Vec<Opt>) -> Opts {
         Op::Neg,
         Op::Max,
         Op::MulAcc,
+        Op::Where,
     ];
     Opts {
         opts: Some(list),

@@ -402,11 +402,27 @@ impl Vectorizer<'_> {
     }
 
     fn alu(&self, n: &UOp, new_src: &[UOp]) -> UOp {
+        // WHERE selects between vectors by a bool per lane (a STACK of bools, or one bool)
+        let values = if n.op() == Op::Where {
+            &new_src[1..]
+        } else {
+            new_src
+        };
         let native = self.target.alu.contains(&(n.op(), n.dtype()))
             && self.vector_dtype(n.dtype())
-            && new_src.iter().all(|s| self.vector_dtype(s.dtype()));
+            && values.iter().all(|s| self.vector_dtype(s.dtype()));
         if native {
-            let src: Vec<UOp> = new_src.iter().map(|s| widen(s, self.lanes)).collect();
+            let src: Vec<UOp> = new_src
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    if n.op() == Op::Where && k == 0 && s.lanes() == 1 {
+                        s.clone()
+                    } else {
+                        widen(s, self.lanes)
+                    }
+                })
+                .collect();
             return UOp::new_vec(n.op(), n.dtype(), self.lanes, src, n.arg().clone());
         }
         let elems = (0..self.lanes as usize)

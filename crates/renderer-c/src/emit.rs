@@ -308,6 +308,7 @@ impl Emitter<'_> {
             Op::Sink | Op::Group | Op::Noop => Node::Stmt,
             Op::Stack => self.stack(i, u)?,
             Op::Gep => self.gep(i, u)?,
+            Op::Where if u.lanes() > 1 => self.vector_where(i, u)?,
             op if op.alu_arity().is_some() && u.lanes() > 1 => {
                 let mut src = Vec::new();
                 for s in u.src() {
@@ -717,6 +718,31 @@ impl Emitter<'_> {
         }
         let ty = self.type_of(i, u)?;
         self.declare(i, u, "vec", &format!("({ty}){{{}}}", elems.join(", ")))
+    }
+
+    /// WHERE on vectors: its condition is one bool or a bool per lane.
+    fn vector_where(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
+        let [cond, a, b] = u.src() else {
+            return Err(self.malformed(i, u, "expected [cond, a, b]"));
+        };
+        let conds = match self.gate(i, u, cond, u.lanes())? {
+            Ok(lanes) => lanes,
+            Err(one) => vec![one; u.lanes() as usize],
+        };
+        let a = self.value(i, u, a)?;
+        let a = self.widen(i, u, a)?;
+        let b = self.value(i, u, b)?;
+        let b = self.widen(i, u, b)?;
+        let expr = vector::select(
+            u.dtype(),
+            u.lanes(),
+            &conds,
+            &a.text,
+            &b.text,
+            &mut self.helpers,
+        )
+        .map_err(|why| self.unsupported(i, u, why))?;
+        self.declare(i, u, "alu", &expr)
     }
 
     /// A gate: one condition (`Ok(Err(text))`) or one per lane (`Ok(Ok(lanes))`).

@@ -5,7 +5,8 @@
 //!
 //! Only f32 and f64 vectors exist (`C_VECTOR_DTYPES`); the linearizer devectorizes every
 //! other dtype and op into scalar lanes. MAX keeps the scalar rule (NaN if either side is
-//! NaN) with a compare-and-select helper, since C has no `?:` on vectors.
+//! NaN) with a compare-and-select helper, and WHERE selects by bits with a mask built from
+//! the lanes' conditions, since C has no `?:` on vectors.
 
 use uop_ir::{DType, Op};
 
@@ -28,7 +29,36 @@ pub fn c_vector_alu() -> Vec<(Op, DType)> {
         .collect();
     v.push((Op::Exp2, DType::F32));
     v.extend(C_VECTOR_DTYPES.iter().map(|&d| (Op::MulAcc, d)));
+    v.extend(C_VECTOR_DTYPES.iter().map(|&d| (Op::Where, d)));
     v
+}
+
+/// WHERE on vectors of `dtype`: `mask` is an integer vector of the lanes' conditions
+/// (all ones where true), `a` and `b` the values; C has no `?:` on vectors, so it selects
+/// by bits.
+pub(crate) fn select(
+    dtype: DType,
+    lanes: u8,
+    conds: &[String],
+    a: &str,
+    b: &str,
+    helpers: &mut Helpers,
+) -> Result<String, String> {
+    let (Some(s), Some(m)) = (short(dtype), short(mask_dtype(dtype))) else {
+        return Err(format!("C has no vector WHERE on {dtype}"));
+    };
+    helpers.require(Helper::VecType(dtype, lanes));
+    helpers.require(Helper::VecType(mask_dtype(dtype), lanes));
+    let ity = if dtype == DType::F64 {
+        "long long"
+    } else {
+        "int"
+    };
+    let mask: Vec<String> = conds.iter().map(|c| format!("-({ity})({c})")).collect();
+    let mask = format!("({m}x{lanes}){{{}}}", mask.join(", "));
+    Ok(format!(
+        "({s}x{lanes})(({mask} & ({m}x{lanes}){a}) | (~{mask} & ({m}x{lanes}){b}))"
+    ))
 }
 
 /// `fma_f32x8`: `a * b + c` rounded once, lane by lane: the x86 FMA intrinsic of the

@@ -17,6 +17,7 @@ pub fn avx2() -> VectorTarget {
         Op::Neg,
         Op::Max,
         Op::MulAcc,
+        Op::Where,
     ];
     VectorTarget {
         bytes: 32,

@@ -299,3 +299,28 @@ fn loops_no_lane_count_divides_run_on_masked_vectors() {
     let (vector, scalar) = both(&ast, n, &[a, b]);
     same_bits(&vector, &scalar);
 }
+
+#[test]
+fn where_selects_lane_by_lane_on_vectors() {
+    if skip_without_cc() {
+        return;
+    }
+    // out[i] = a[i] < b[i] ? a[i] : b[i] * 2 over 64 elements, NaN and infinities included
+    let n = 64usize;
+    let mut rng = Rng::new(13);
+    let mut a: Vec<f32> = (0..n).map(|_| rng.float(4.0)).collect();
+    let b: Vec<f32> = (0..n).map(|_| rng.float(4.0)).collect();
+    a[..SPECIAL.len()].copy_from_slice(&SPECIAL);
+    let i = range(n as i64, 0, AxisType::Loop);
+    let (x, y) = (load(&param(1), &i), load(&param(2), &i));
+    let two = UOp::const_of(DType::F32, ConstValue::Float(2.0));
+    let v = x.lt(&y).where_(&x, &(&y * &two));
+    let ast = sink(&[store(&param(0), &i, &v)]);
+    let p = program(&ast, &[n, n, n], true);
+    assert!(
+        p.uops.iter().any(|u| u.op() == Op::Where && u.lanes() > 1),
+        "{p:?}"
+    );
+    let (vector, scalar) = both(&ast, n, &[a, b]);
+    same_bits(&vector, &scalar);
+}
