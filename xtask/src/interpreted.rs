@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use ferrograd::Tensor;
 use ferrograd::layers::engine;
-use linearizer::{LinearizeError, Opt, Opts, VectorTarget, apply_opt, candidate_opts};
+use linearizer::{LinearizeError, Opt, Opts, apply_opt, candidate_opts};
 use symbolic::corpus::{Entropy, SplitMix};
 use uop_ir::{Arg, ConstValue, DType, Op, UOp};
 
@@ -20,25 +20,14 @@ use crate::program::{Node, Program};
 /// The most opts tried on one kernel.
 const MAX_OPTS: u64 = 6;
 
-/// The target a kernel is linearized for: `gpu` has workgroups, the other PACK.
+/// The target a kernel is linearized for: the C target's 32-byte vectors and ALU ops
+/// (MULACC and WHERE included); `gpu` adds workgroups, the other allows PACK.
 fn target(gpu: bool, list: Vec<Opt>) -> Opts {
-    let alu = [
-        Op::Add,
-        Op::Sub,
-        Op::Mul,
-        Op::FDiv,
-        Op::Neg,
-        Op::Max,
-        Op::MulAcc,
-        Op::Where,
-    ];
     Opts {
         opts: Some(list),
-        vector: Some(VectorTarget {
-            bytes: 32,
-            dtypes: vec![DType::F32],
-            alu: alu.iter().map(|&op| (op, DType::F32)).collect(),
-        }),
+        vector: renderer::Renderer::target(&renderer_c::CRenderer::with_vectors(1, 32, true))
+            .vector
+            .clone(),
         scratch_bytes: 1 << 16,
         max_local_size: if gpu { 128 } else { 0 },
         ..Default::default()
