@@ -122,6 +122,12 @@ impl DType {
         )
     }
 
+    /// A float narrower than f32 (f16, bf16, fp8): arithmetic on it is done in f32 and
+    /// rounded to the dtype after each op, as PyTorch computes it.
+    pub const fn is_narrow_float(self) -> bool {
+        matches!(self, DType::F16 | DType::BF16) || self.is_fp8()
+    }
+
     /// Smallest value of an integer or bool dtype, as i128. `None` for floats and void.
     pub const fn int_min(self) -> Option<i128> {
         Some(match self {

@@ -175,15 +175,17 @@ fn adopt(dtype: DType, weak: Operand) -> Result<DType, DTypeError> {
     })
 }
 
-/// The dtype a sum of `dtype` accumulates in: at least u32 for unsigned integers, i32 for
-/// signed integers and bool, f32 for floats (as tinygrad's `sum_acc_dtype`).
+/// The dtype a sum of `dtype` accumulates in, as PyTorch sums: f32 for the narrow floats
+/// (the result is rounded back to the input's dtype), the dtype itself for f32 and f64,
+/// i64 for bool and every integer but u64, which stays u64 (the integer sum is also the
+/// result's dtype).
 pub fn sum_acc_dtype(dtype: DType) -> Result<DType, DTypeError> {
-    let floor = if dtype.is_unsigned() {
-        DType::U32
+    let floor = if dtype == DType::U64 {
+        DType::U64
     } else if dtype.is_float() {
         DType::F32
     } else {
-        DType::I32
+        DType::I64
     };
     least_upper_dtype(&[dtype, floor])
 }
@@ -243,10 +245,11 @@ mod tests {
     #[test]
     fn sum_accumulators() {
         let cases = [
-            (DType::Bool, DType::I32),
-            (DType::I8, DType::I32),
-            (DType::U8, DType::U32),
-            (DType::U16, DType::U32),
+            (DType::Bool, DType::I64),
+            (DType::I8, DType::I64),
+            (DType::U8, DType::I64),
+            (DType::U16, DType::I64),
+            (DType::U32, DType::I64),
             (DType::I64, DType::I64),
             (DType::U64, DType::U64),
             (DType::Index, DType::Index),

@@ -42,3 +42,22 @@ impl Element for bool {
         bytes.iter().map(|b| *b != 0).collect()
     }
 }
+
+macro_rules! half_element {
+    ($($t:ty => $d:expr),*) => {$(
+        impl Element for $t {
+            const DTYPE: DType = $d;
+            fn write_bytes(values: &[Self]) -> Vec<u8> {
+                values.iter().flat_map(|v| v.to_bits().to_ne_bytes()).collect()
+            }
+            fn read_bytes(bytes: &[u8]) -> Vec<Self> {
+                bytes
+                    .chunks_exact(2)
+                    .map(|c| <$t>::from_bits(u16::from_ne_bytes([c[0], c[1]])))
+                    .collect()
+            }
+        }
+    )*};
+}
+
+half_element!(half::f16 => DType::F16, half::bf16 => DType::BF16);

@@ -1,5 +1,10 @@
 //! Elementwise math with numpy broadcasting and dtype promotion. Transcendental functions
 //! are built from the IR's base-2 ops (`exp(x) = exp2(x / ln 2)`).
+//!
+//! Rounding: every op's result is rounded to its dtype once, at its end, so a result never
+//! depends on where kernels split. An op of the IR rounds by itself (the linearizer
+//! computes narrow floats in f32 and rounds each result); an op built of several IR ops
+//! runs them in f32 on narrow floats and rounds once (`via_f32`), as PyTorch does.
 
 use dtype::{DType, Operand, least_upper_dtype, promote};
 use uop_ir::{Op, UOp};
@@ -17,6 +22,17 @@ impl Tensor {
 
     fn float_unary(&self, op: Op) -> Result<Tensor> {
         Ok(self.to_float()?.unary(op))
+    }
+
+    /// `f` applied in f32 when this tensor is a narrow float (f16, bf16, fp8), its result
+    /// rounded back to this dtype once; integers become f32 first (and stay f32); f32 and
+    /// f64 run `f` as they are. Ops built of several IR ops go through this.
+    pub(crate) fn via_f32(&self, f: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+        if self.dtype().is_narrow_float() {
+            f(&self.cast(DType::F32)?)?.cast(self.dtype())
+        } else {
+            f(&self.to_float()?)
+        }
     }
 
     /// Converts to the default float (f32) unless already a float.
@@ -144,11 +160,11 @@ impl Tensor {
     }
 
     pub fn exp(&self) -> Result<Tensor> {
-        self.to_float()?.mul_scalar(1.0 / LN2)?.exp2()
+        named("exp", || self.via_f32(|x| x.mul_scalar(1.0 / LN2)?.exp2()))
     }
 
     pub fn log(&self) -> Result<Tensor> {
-        self.log2()?.mul_scalar(LN2)
+        named("log", || self.via_f32(|x| x.log2()?.mul_scalar(LN2)))
     }
 
     pub fn sqrt(&self) -> Result<Tensor> {
@@ -160,8 +176,9 @@ impl Tensor {
     }
 
     pub fn cos(&self) -> Result<Tensor> {
-        let x = self.to_float()?;
-        x.neg().add_scalar(std::f64::consts::FRAC_PI_2)?.sin()
+        named("cos", || {
+            self.via_f32(|x| x.neg().add_scalar(std::f64::consts::FRAC_PI_2)?.sin())
+        })
     }
 
     pub fn recip(&self) -> Result<Tensor> {
@@ -175,16 +192,21 @@ impl Tensor {
 
     /// `1 / (1 + exp(-x))`.
     pub fn sigmoid(&self) -> Result<Tensor> {
-        self.to_float()?.neg().exp()?.add_scalar(1.0)?.recip()
+        named("sigmoid", || {
+            self.via_f32(|x| x.neg().exp()?.add_scalar(1.0)?.recip())
+        })
     }
 
     /// `2*sigmoid(2x) - 1`.
     pub fn tanh(&self) -> Result<Tensor> {
-        self.to_float()?
-            .mul_scalar(2.0)?
-            .sigmoid()?
-            .mul_scalar(2.0)?
-            .add_scalar(-1.0)
+        named("tanh", || {
+            self.via_f32(|x| {
+                x.mul_scalar(2.0)?
+                    .sigmoid()?
+                    .mul_scalar(2.0)?
+                    .add_scalar(-1.0)
+            })
+        })
     }
 
     pub fn abs(&self) -> Result<Tensor> {

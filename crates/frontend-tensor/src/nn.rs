@@ -1,6 +1,8 @@
 //! Compositions users expect: matmul, softmax, layernorm. Each is a few tensor ops;
 //! fusion is rangeify's job (matmul + bias + relu is one kernel).
 
+use dtype::DType;
+
 use crate::error::{Result, TensorError, named};
 use crate::tensor::Tensor;
 
@@ -20,25 +22,37 @@ impl Tensor {
             .transpose(0, 1)?
             .reshape(&[1, n, k])?
             .expand(&[m, n, k])?;
-        lhs.mul(&rhs)?.sum(&[2], false)
+        // products and sums of narrow floats in f32, rounded once (as PyTorch)
+        let dtype = dtype::least_upper_dtype(&[self.dtype(), other.dtype()])?;
+        let wide = if dtype.is_narrow_float() {
+            DType::F32
+        } else {
+            dtype
+        };
+        lhs.cast(wide)?
+            .mul(&rhs.cast(wide)?)?
+            .sum(&[2], false)?
+            .cast(dtype)
     }
 
     /// `exp(x - max) / sum(exp(x - max))` along `axis`.
     pub fn softmax(&self, axis: isize) -> Result<Tensor> {
         named("softmax", || {
-            let x = self.to_float()?;
-            let e = x.sub(&x.max(&[axis], true)?)?.exp()?;
-            e.div(&e.sum(&[axis], true)?)
+            self.via_f32(|x| {
+                let e = x.sub(&x.max(&[axis], true)?)?.exp()?;
+                e.div(&e.sum(&[axis], true)?)
+            })
         })
     }
 
     /// `(x - mean) / sqrt(var + eps)` along `axis` (no affine).
     pub fn layernorm(&self, axis: isize, eps: f64) -> Result<Tensor> {
         named("layernorm", || {
-            let x = self.to_float()?;
-            let centered = x.sub(&x.mean(&[axis], true)?)?;
-            let var = centered.square()?.mean(&[axis], true)?;
-            centered.mul(&var.add_scalar(eps)?.sqrt()?.recip()?)
+            self.via_f32(|x| {
+                let centered = x.sub(&x.mean(&[axis], true)?)?;
+                let var = centered.square()?.mean(&[axis], true)?;
+                centered.mul(&var.add_scalar(eps)?.sqrt()?.recip()?)
+            })
         })
     }
 }

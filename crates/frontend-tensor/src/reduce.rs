@@ -2,7 +2,7 @@
 //! without `keepdim` a reshape drops them. Negative axes count from the end; no axes
 //! means all of them.
 
-use dtype::sum_acc_dtype;
+use dtype::{DType, sum_acc_dtype};
 use uop_ir::{Arg, Op, UOp};
 
 use crate::error::{Result, TensorError, named};
@@ -63,10 +63,34 @@ impl Tensor {
         out.reshape(&dropped)
     }
 
-    /// Sum over `axes` (all when empty). Small ints and bools accumulate as i32/u32.
+    /// Sum over `axes` (all when empty), as PyTorch sums: a float sum has the input's
+    /// dtype (f16, bf16 and fp8 accumulate in f32 and round once), bools and integers sum
+    /// to i64 (u64 to u64). Long float sums are blocked so that no accumulator adds more
+    /// than a block of terms (see rangeify's `block_reduce`).
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        self.cast(sum_acc_dtype(self.dtype())?)?
-            .reduce(Op::Add, "sum", axes, keepdim)
+        let acc = sum_acc_dtype(self.dtype())?;
+        let out = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            acc
+        };
+        self.sum_as(acc, axes, keepdim)?.cast(out)
+    }
+
+    /// Sum over `axes` computed and returned in `dtype` (PyTorch's `sum(dtype=...)`).
+    pub fn sum_dtype(&self, axes: &[isize], keepdim: bool, dtype: DType) -> Result<Tensor> {
+        named("sum", || {
+            let acc = if dtype.is_narrow_float() {
+                DType::F32
+            } else {
+                dtype
+            };
+            self.sum_as(acc, axes, keepdim)?.cast(dtype)
+        })
+    }
+
+    fn sum_as(&self, acc: DType, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.cast(acc)?.reduce(Op::Add, "sum", axes, keepdim)
     }
 
     pub fn max(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
@@ -77,24 +101,25 @@ impl Tensor {
         named("min", || Ok(self.neg().max(axes, keepdim)?.neg()))
     }
 
-    /// Mean over `axes` (a float).
+    /// Mean over `axes`: a float of the input's dtype (integers give f32).
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let count: i64 = self
             .normalize_axes("mean", axes)?
             .iter()
             .map(|a| self.shape()[*a])
             .product();
-        self.to_float()?
-            .sum(axes, keepdim)?
-            .mul_scalar(1.0 / count as f64)
+        named("mean", || {
+            self.via_f32(|x| x.sum(axes, keepdim)?.mul_scalar(1.0 / count as f64))
+        })
     }
 
     /// Population variance over `axes`.
     pub fn var(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         named("var", || {
-            let x = self.to_float()?;
-            let centered = x.sub(&x.mean(axes, true)?)?;
-            centered.square()?.mean(axes, keepdim)
+            self.via_f32(|x| {
+                let centered = x.sub(&x.mean(axes, true)?)?;
+                centered.square()?.mean(axes, keepdim)
+            })
         })
     }
 }

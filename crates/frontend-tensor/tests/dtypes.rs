@@ -90,8 +90,8 @@ fn dtype_edges() {
     );
     assert_eq!(a.neg().to_vec::<u8>().unwrap(), vec![56, 156, 1, 255]);
     let s = a.sum(&[], false).unwrap();
-    assert_eq!(s.dtype(), DType::U32, "u8 sums accumulate as u32");
-    assert_eq!(s.to_vec::<u32>().unwrap(), vec![556]);
+    assert_eq!(s.dtype(), DType::I64, "u8 sums to i64, as in PyTorch");
+    assert_eq!(s.to_vec::<i64>().unwrap(), vec![556]);
     let c = Tensor::from_slice(&[100i8, -100, 127, -128], &[4]).unwrap();
     let twice = c.add(&c).unwrap();
     assert_eq!(twice.to_vec::<i8>().unwrap(), vec![-56, 56, -2, 0], "i8 +");

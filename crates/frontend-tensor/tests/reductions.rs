@@ -91,7 +91,7 @@ fn reductions_of_integers_and_bools() {
         let what = |op: &str, axes: &[usize]| format!("i32 {op} {shape:?} axes {axes:?}");
         for keepdim in [false, true] {
             let s = a.sum(&[-1], keepdim).unwrap();
-            assert_eq!(s.dtype(), DType::I32);
+            assert_eq!(s.dtype(), DType::I64, "integer sums are i64, as in PyTorch");
             check_i32(&s, &ra.sum(&[last], keepdim), &what("sum", &[last]));
             check_i32(
                 &a.max(&[0], keepdim).unwrap(),
@@ -107,10 +107,10 @@ fn reductions_of_integers_and_bools() {
                 &what("min", &[]),
             );
         }
-        // counting trues: a bool sum accumulates as i32
+        // counting trues: a bool sum is i64
         let pos = a.gt(&Tensor::zeros(&[1], DType::I32).unwrap()).unwrap();
         let count = pos.sum(&[], false).unwrap();
-        assert_eq!(count.dtype(), DType::I32);
+        assert_eq!(count.dtype(), DType::I64);
         let want = ra.map(|v| f64::from(u8::from(v > 0.0))).sum(&[], false);
         check_i32(&count, &want, &what("bool count", &[]));
     }

@@ -6,6 +6,7 @@
 mod gate;
 mod interpret;
 mod local;
+mod narrow;
 mod opt;
 mod opts;
 mod order;
@@ -22,6 +23,7 @@ use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
 pub use gate::lower_gates;
 pub use interpret::interpret;
+pub use narrow::round_narrow_floats;
 pub use opt::{Opt, apply_opt, candidate_opts, padto};
 pub use opts::{
     choose_vector_axis, cpu_heuristics, pack_strided, swap, tile_vector_loop, unroll_reduces,
@@ -92,7 +94,7 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
             ast.op()
         )));
     }
-    let mut ast = gate::lower_gates(ast)?;
+    let mut ast = gate::lower_gates(&narrow::round_narrow_floats(ast)?)?;
     let name = kernel_name(&ast);
     if let Some(list) = &opts.opts {
         for opt in list {

@@ -4,6 +4,7 @@
 //! (`lower.rs`) and simplified by `symbolic`. Kernels are listed in dependency order.
 
 mod assign;
+mod block_reduce;
 mod cost;
 mod lower;
 mod normalize;
@@ -17,6 +18,7 @@ use uop_ir::{
     Arg, AxisType, Op, ShapeError, UOp, UOpMap, UOpSet, checked_numel, linearize, toposort,
 };
 
+pub use block_reduce::{SUM_BLOCK, blocked_reduce};
 pub use cost::{MAX_RECOMPUTE_BUFFERS, Subgraph};
 pub use lower::reduce_identity;
 pub use realize::realize_set;

@@ -10,13 +10,15 @@
 //! first kernel computes `d` partial results per output (an output loop of `d` the THREAD
 //! opt can split), the second combines them. It applies when the reduction folds at least
 //! `SPLIT_MIN_REDUCED` elements into at most `SPLIT_MAX_OUTPUTS` outputs. Float sums are
-//! reassociated, as every parallel sum is.
+//! reassociated, as every parallel sum is. Every float sum, split or not, is also blocked
+//! (`block_reduce.rs`) so that no accumulator adds more than `SUM_BLOCK` terms.
 
 use std::collections::HashMap;
 
 use uop_ir::{Arg, Op, UOp, substitute, toposort};
 
 use crate::RangeifyError;
+use crate::block_reduce::blocked_reduce;
 
 /// Reductions folding fewer elements than this stay one kernel.
 pub const SPLIT_MIN_REDUCED: i64 = 1 << 15;
@@ -35,8 +37,13 @@ pub fn split_reductions(sink: &UOp) -> Result<(UOp, HashMap<UOp, UOp>), Rangeify
         let (Some(src_shape), Some(out_shape)) = (shapes.get(&n.src()[0]), shapes.get(n)) else {
             continue;
         };
-        if let Some(split) = split_one(n, src_shape, out_shape) {
-            replace.insert(n.clone(), split);
+        let Arg::Reduce { op, axes } = n.arg() else {
+            continue;
+        };
+        let new = split_one(n, src_shape, out_shape)
+            .unwrap_or_else(|| blocked_reduce(*op, &n.src()[0], src_shape, axes));
+        if new != *n {
+            replace.insert(n.clone(), new);
         }
     }
     if replace.is_empty() {
@@ -70,21 +77,13 @@ fn split_one(red: &UOp, src_shape: &[i64], out_shape: &[i64]) -> Option<UOp> {
         Op::Reshape,
         dtype,
         [red.src()[0].clone()],
-        Arg::Shape(split_shape.into()),
+        Arg::Shape(split_shape.clone().into()),
     );
-    let reduce = |v: UOp, axes: Vec<usize>| {
-        UOp::new(
-            Op::Reduce,
-            dtype,
-            [v],
-            Arg::Reduce {
-                op: *op,
-                axes: axes.into(),
-            },
-        )
-    };
-    let partial = UOp::new(Op::Contiguous, dtype, [reduce(x, inner_axes)], Arg::None);
-    let combined = reduce(partial, vec![a]);
+    let partial = blocked_reduce(*op, &x, &split_shape, &inner_axes);
+    let mut partial_shape = split_shape;
+    inner_axes.iter().for_each(|&i| partial_shape[i] = 1);
+    let partial = UOp::new(Op::Contiguous, dtype, [partial], Arg::None);
+    let combined = blocked_reduce(*op, &partial, &partial_shape, &[a]);
     Some(UOp::new(
         Op::Reshape,
         dtype,
@@ -182,7 +181,8 @@ mod tests {
             (vec![64, 1 << 15], vec![1]), // too many outputs
             (vec![32771], vec![0]),       // a prime extent has no divisor in 8..=256
         ] {
-            let r = reduce(&buffer(&shape), Op::Add, &axes);
+            // (a MAX: a float sum this long would be blocked, see `block_reduce`)
+            let r = reduce(&buffer(&shape), Op::Max, &axes);
             let (out, replaced) = split_reductions(&sink(&r)).unwrap();
             assert!(replaced.is_empty(), "{shape:?}");
             assert_eq!(out.src()[0], r);

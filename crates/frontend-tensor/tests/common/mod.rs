@@ -11,7 +11,7 @@ pub mod prop;
 
 use std::sync::{Arc, Once};
 
-use frontend_tensor::Tensor;
+use frontend_tensor::{DType, Tensor};
 
 /// Registers the CPU device; returns false (after saying why) when no C compiler exists.
 pub fn cpu() -> bool {
@@ -487,10 +487,16 @@ pub fn check_f32(t: &Tensor, want: &Ref, rtol: f64, atol: f64, what: &str) {
     assert_close(&got, want, rtol, atol, what);
 }
 
-/// Realizes `t` as i32 and checks shape and values exactly.
+/// Realizes `t` (i32, or i64 as integer sums are) and checks shape and values exactly.
 pub fn check_i32(t: &Tensor, want: &Ref, what: &str) {
     assert_eq!(t.shape(), dims(&want.shape).as_slice(), "{what}: shape");
-    let got = t.to_vec::<i32>().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let got: Vec<f64> = if t.dtype() == DType::I64 {
+        let v = t.to_vec::<i64>().unwrap_or_else(|e| panic!("{what}: {e}"));
+        v.iter().map(|&x| x as f64).collect()
+    } else {
+        let v = t.to_vec::<i32>().unwrap_or_else(|e| panic!("{what}: {e}"));
+        v.iter().map(|&x| f64::from(x)).collect()
+    };
     assert_exact(&got, want, what);
 }
 
