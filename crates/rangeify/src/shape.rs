@@ -1,24 +1,14 @@
-//! Shapes of tensor-graph nodes. A BUFFER is flat (`[size]`), a CONST is a scalar (`[]`,
-//! which broadcasts), movement ops and REDUCE (which keeps reduced dims as size 1) compute
-//! theirs, elementwise ops take the common shape of their operands.
+//! Shapes of a tensor graph for scheduling. Every tensor-graph node knows its shape
+//! (`UOp::shape`, inferred by uop-ir when the node is made); this gathers them and turns a
+//! node without one into the error that says why.
 
-use uop_ir::{Arg, Movement, Op, UOp, UOpMap, toposort};
+use uop_ir::{Movement, ShapeInferError, UOp, UOpMap, infer_shape, toposort};
 
 use crate::RangeifyError;
 
 /// The movement op a node performs, with its argument (`rank` is its input's rank).
 pub fn movement_of(u: &UOp, rank: usize) -> Option<Movement> {
-    Some(match (u.op(), u.arg()) {
-        (Op::Reshape, Arg::Shape(s)) => Movement::Reshape(s.to_vec()),
-        (Op::Expand, Arg::Shape(s)) => Movement::Expand(s.to_vec()),
-        (Op::Permute, Arg::Axes(p)) => Movement::Permute(p.to_vec()),
-        (Op::Pad, Arg::Pairs(p)) => Movement::Pad(p.to_vec()),
-        (Op::Shrink, Arg::Pairs(p)) => Movement::Shrink(p.to_vec()),
-        (Op::Flip, Arg::Axes(axes)) => {
-            Movement::Flip((0..rank).map(|a| axes.contains(&a)).collect())
-        }
-        _ => return None,
-    })
+    Movement::of(u, rank)
 }
 
 /// The shape of every node reachable from `root`.
@@ -30,60 +20,44 @@ pub fn shapes(root: &UOp) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
 pub fn shapes_in(order: &[UOp]) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
     let mut out: UOpMap<Vec<i64>> = Default::default();
     out.reserve(order.len());
-    for n in order.iter().cloned() {
-        let src_shape = |i: usize| out.get(&n.src()[i]).cloned().unwrap_or_default();
-        let shape = match n.op() {
-            Op::Buffer => match n.arg() {
-                Arg::Buffer { size, .. } => vec![*size as i64],
-                _ => {
-                    return Err(RangeifyError::Malformed(format!(
-                        "BUFFER without a buffer arg: {n:?}"
-                    )));
-                }
-            },
-            Op::Const | Op::DefineVar => Vec::new(),
-            Op::Sink => Vec::new(),
-            op if op.is_movement() => {
-                let m = movement_of(&n, src_shape(0).len()).ok_or_else(|| {
-                    RangeifyError::Malformed(format!("{op} without its argument"))
-                })?;
-                m.output_shape(&src_shape(0))
-                    .map_err(|e| RangeifyError::Shape { op, error: e })?
-            }
-            Op::Reduce => {
-                let Arg::Reduce { axes, .. } = n.arg() else {
-                    return Err(RangeifyError::Malformed("REDUCE without axes".into()));
-                };
-                let mut s = src_shape(0);
-                for &a in axes.iter() {
-                    let rank = s.len();
-                    *s.get_mut(a)
-                        .ok_or(RangeifyError::BadAxis { axis: a, rank })? = 1;
-                }
-                s
-            }
-            _ => {
-                // elementwise (and CONTIGUOUS, COPY, CAST...): operands agree, scalars broadcast
-                let mut shape: &[i64] = &[];
-                for s in n.src() {
-                    let ss = out.get(s).map_or(&[][..], Vec::as_slice);
-                    if ss.is_empty() {
-                        continue;
-                    }
-                    if shape.is_empty() {
-                        shape = ss;
-                    } else if shape != ss {
-                        return Err(RangeifyError::ShapeMismatch {
-                            op: n.op(),
-                            a: shape.to_vec(),
-                            b: ss.to_vec(),
-                        });
-                    }
-                }
-                shape.to_vec()
-            }
+    for n in order {
+        let shape = match n.shape() {
+            Some(s) => s.to_vec(),
+            None => return Err(why_no_shape(n)),
         };
-        out.insert(n, shape);
+        out.insert(n.clone(), shape);
     }
     Ok(out)
+}
+
+/// The error of a node that has no shape.
+fn why_no_shape(n: &UOp) -> RangeifyError {
+    let src: Vec<Option<&[i64]>> = n.src().iter().map(UOp::shape).collect();
+    match infer_shape(n.op(), &src, n.arg()) {
+        Err(ShapeInferError::Movement { op, error }) => RangeifyError::Shape { op, error },
+        Err(ShapeInferError::Mismatch { op, a, b }) => RangeifyError::ShapeMismatch { op, a, b },
+        Err(ShapeInferError::BadAxis { axis, rank }) => RangeifyError::BadAxis { axis, rank },
+        Err(ShapeInferError::NotTensor(op)) => RangeifyError::Unsupported(op),
+        Err(e) => RangeifyError::Malformed(format!("{e}: {n:?}")),
+        Ok(_) => RangeifyError::Malformed(format!("{} has no shape", n.op())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uop_ir::{Arg, DType, Op};
+
+    #[test]
+    fn a_bad_node_names_its_error() {
+        let b = UOp::new_buffer(DType::F32, 6, "CPU");
+        let r = UOp::new(Op::Reshape, DType::F32, [b], Arg::Shape(vec![4].into()));
+        assert!(matches!(
+            shapes(&r),
+            Err(RangeifyError::Shape {
+                op: Op::Reshape,
+                ..
+            })
+        ));
+    }
 }

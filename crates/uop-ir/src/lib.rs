@@ -17,6 +17,7 @@ mod movement;
 mod op;
 mod print;
 mod rewrite;
+mod shape;
 mod uop;
 mod upat;
 
@@ -35,5 +36,6 @@ pub use movement::{
 pub use op::{AxisType, Op};
 pub use print::{expr_string, graph_string, short_string};
 pub use rewrite::{CHAIN_LIMIT, Mode, RewriteError, graph_rewrite, rewrite};
+pub use shape::{ShapeInferError, infer_shape};
 pub use uop::{PassThrough, UOp, UOpMap, UOpSet, WeakUOp, live_nodes};
 pub use upat::{ArgPat, Bindings, SrcPat, UPat};

@@ -31,6 +31,8 @@ pub struct Node {
     arg: Arg,
     key: Key,
     bounds: Option<Bounds>,
+    /// The shape of a tensor-graph node (`crate::shape`); `None` for kernel-AST nodes.
+    shape: Option<Arc<[i64]>>,
 }
 
 impl UOp {
@@ -71,6 +73,11 @@ impl UOp {
         } else {
             None
         };
+        let shape = if lanes == 1 {
+            crate::shape::node_shape(op, &src, &arg)
+        } else {
+            None
+        };
         let node = Arc::new(Node {
             op,
             dtype,
@@ -79,6 +86,7 @@ impl UOp {
             arg,
             key,
             bounds,
+            shape,
         });
         bucket.push(Arc::downgrade(&node));
         UOp(node)
@@ -123,6 +131,16 @@ impl UOp {
     /// and statements.
     pub fn bounds(&self) -> Option<Bounds> {
         self.0.bounds
+    }
+
+    /// The shape of a tensor-graph node (see `infer_shape`); `None` for a kernel-AST node
+    /// or a malformed one.
+    pub fn shape(&self) -> Option<&[i64]> {
+        self.0.shape.as_deref()
+    }
+
+    pub(crate) fn shape_arc(&self) -> Option<&Arc<[i64]>> {
+        self.0.shape.as_ref()
     }
 
     /// A stable identity for the lifetime of the node (its address).
