@@ -101,6 +101,12 @@ impl Tensor {
         self.to_float()?.binary(&other.to_float()?, Op::FDiv, "div")
     }
 
+    /// `self ^ exponent` of floats (integers are converted to f32 first).
+    pub fn pow(&self, exponent: &Tensor) -> Result<Tensor> {
+        self.to_float()?
+            .binary(&exponent.to_float()?, Op::Pow, "pow")
+    }
+
     pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(other, Op::Max, "maximum")
     }
@@ -185,7 +191,8 @@ impl Tensor {
         self.float_unary(Op::Recip)
     }
 
-    /// `max(x, 0)`.
+    /// `max(x, 0)`, NaN kept; its gradient is 0 at 0, as PyTorch's (a tie with a
+    /// constant gives the constant the gradient).
     pub fn relu(&self) -> Result<Tensor> {
         self.maximum(&self.scalar_like(0.0))
     }

@@ -60,6 +60,20 @@ pub enum TensorError {
     DType { op: &'static str, dtype: DType },
     #[error("{op}: cannot allocate {bytes} bytes of host memory")]
     HostMemory { op: &'static str, bytes: usize },
+    #[error("no gradient through {op}: {why}")]
+    Gradient { op: uop_ir::Op, why: String },
+    #[error("backward: {0}")]
+    Backward(String),
+    #[error(
+        "{op}: the gradient must have shape {want:?} and dtype {want_dtype}, got {got:?} {got_dtype}"
+    )]
+    GradShape {
+        op: &'static str,
+        want: Vec<i64>,
+        want_dtype: DType,
+        got: Vec<i64>,
+        got_dtype: DType,
+    },
     #[error("{0}")]
     Promote(#[from] dtype::DTypeError),
     #[error("{0}")]

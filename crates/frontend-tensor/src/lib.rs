@@ -4,6 +4,7 @@
 //! program registers its devices first, as the `ferrograd` facade's `init` does).
 
 mod assign;
+mod autograd;
 mod element;
 mod elementwise;
 mod error;
@@ -13,6 +14,7 @@ mod rand;
 mod reduce;
 mod tensor;
 
+pub use autograd::{NoGradGuard, no_grad};
 pub use dtype::DType;
 pub use element::Element;
 pub use engine::RunStats;

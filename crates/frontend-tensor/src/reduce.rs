@@ -34,17 +34,16 @@ impl Tensor {
 
     fn reduce(&self, op: Op, name: &'static str, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let axes = self.normalize_axes(name, axes)?;
+        if self.shape().is_empty() {
+            // a scalar reduces as one element
+            return named(name, || self.reshape(&[1])?.reduce(op, name, &[0], false));
+        }
         let mut kept = self.shape().to_vec();
         axes.iter().for_each(|a| kept[*a] = 1);
-        let src = if self.shape().is_empty() {
-            self.reshape(&[1])?
-        } else {
-            self.clone()
-        };
         let node = UOp::new(
             Op::Reduce,
             self.dtype(),
-            [src.node()],
+            [self.node()],
             Arg::Reduce {
                 op,
                 axes: axes.clone().into(),

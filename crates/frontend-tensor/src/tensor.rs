@@ -3,6 +3,7 @@
 //! after which the tensor (and every clone of it) refers to its buffer.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use dtype::DType;
 use engine::RunStats;
@@ -15,12 +16,21 @@ use crate::error::{Result, TensorError, named};
 /// The device tensors are created on unless told otherwise.
 pub const DEFAULT_DEVICE: &str = "CPU";
 
+/// A lazy tensor. Cloning gives another handle to the same tensor: clones share the graph
+/// node (an assign or a realize is seen by all of them), `requires_grad` and `grad`.
 #[derive(Clone)]
 pub struct Tensor {
-    node: Arc<RwLock<UOp>>,
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    node: RwLock<UOp>,
     shape: Arc<[i64]>,
     dtype: DType,
     device: Arc<str>,
+    /// Set by `requires_grad_` on a leaf: `backward` fills its `grad`.
+    pub(crate) requires_grad: AtomicBool,
+    pub(crate) grad: RwLock<Option<Tensor>>,
 }
 
 impl std::fmt::Debug for Tensor {
@@ -28,51 +38,85 @@ impl std::fmt::Debug for Tensor {
         write!(
             f,
             "Tensor({:?}, {}, {})",
-            self.shape, self.dtype, self.device
+            self.shape(),
+            self.dtype(),
+            self.device()
         )
     }
 }
 
 impl Tensor {
     pub(crate) fn from_node(node: UOp, shape: Vec<i64>, device: &str) -> Tensor {
+        Tensor::with_device(node, shape, device.into())
+    }
+
+    fn with_device(node: UOp, shape: Vec<i64>, device: Arc<str>) -> Tensor {
+        debug_assert_eq!(node.shape(), Some(&shape[..]), "{node:?}");
         let dtype = node.dtype();
         Tensor {
-            node: Arc::new(RwLock::new(node)),
-            shape: shape.into(),
-            dtype,
-            device: device.into(),
+            inner: Arc::new(Inner {
+                node: RwLock::new(node),
+                shape: shape.into(),
+                dtype,
+                device,
+                requires_grad: AtomicBool::new(false),
+                grad: RwLock::new(None),
+            }),
         }
     }
 
-    /// A new tensor of this tensor's device from a node.
+    /// A new tensor of this tensor's device from a node: the result of an op. Inside a
+    /// [`crate::no_grad`] scope the node is detached, so no gradient flows through it.
     pub(crate) fn derive(&self, node: UOp, shape: Vec<i64>) -> Tensor {
-        Tensor::from_node(node, shape, &self.device)
+        let node = if crate::autograd::grad_enabled() {
+            node
+        } else {
+            crate::autograd::detached(node)
+        };
+        Tensor::with_device(node, shape, self.inner.device.clone())
     }
 
     pub fn shape(&self) -> &[i64] {
-        &self.shape
+        &self.inner.shape
     }
 
     pub fn dtype(&self) -> DType {
-        self.dtype
+        self.inner.dtype
     }
 
     pub fn device(&self) -> &str {
-        &self.device
+        &self.inner.device
     }
 
     pub fn numel(&self) -> i64 {
-        self.shape.iter().product()
+        self.inner.shape.iter().product()
     }
 
     /// The current graph node.
     pub fn node(&self) -> UOp {
-        self.node.read().clone()
+        self.inner.node.read().clone()
     }
 
     /// Points this tensor (and its clones) at another graph node.
     pub(crate) fn set_node(&self, node: UOp) {
-        *self.node.write() = node;
+        *self.inner.node.write() = node;
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Tensor {
+        Tensor { inner }
+    }
+
+    /// Whether two handles are the same tensor (clones of one another).
+    pub fn same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub(crate) fn requires_grad_flag(&self) -> bool {
+        self.inner.requires_grad.load(Ordering::Relaxed)
     }
 
     /// A tensor with `data` (row-major) of `shape` on the default device.
@@ -125,14 +169,15 @@ impl Tensor {
     /// tensor's dtype, except that a fractional value next to an integer tensor is a
     /// float (as `i32 * 0.5` is in numpy and tinygrad).
     pub(crate) fn scalar_like(&self, v: f64) -> Tensor {
-        let c = if self.dtype.is_float() {
-            UOp::const_of(self.dtype, ConstValue::Float(v))
+        let c = if self.dtype().is_float() {
+            UOp::const_of(self.dtype(), ConstValue::Float(v))
         } else if v.fract() == 0.0 && v.is_finite() {
-            UOp::const_of(self.dtype, ConstValue::Int(v as i128))
+            UOp::const_of(self.dtype(), ConstValue::Int(v as i128))
         } else {
             UOp::const_of(dtype::DEFAULT_FLOAT, ConstValue::Float(v))
         };
-        self.derive(c, Vec::new())
+        // a literal has no gradient path: never detached, so it stays a literal
+        Tensor::with_device(c, Vec::new(), self.inner.device.clone())
     }
 
     /// `0, 1, .., n-1` as f32... or any dtype.
@@ -183,20 +228,31 @@ impl Tensor {
             .iter()
             .map(|t| {
                 let n = t.node();
-                if t.shape.is_empty() {
+                if t.shape().is_empty() {
                     UOp::new(Op::Reshape, n.dtype(), [n], Arg::Shape(vec![1].into()))
                 } else {
                     n
                 }
             })
             .collect();
+        // tensors whose graph leads to a parameter keep it for `backward`
+        let tracked = crate::autograd::tracked(&pending);
         let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-        let (sched, stats) = engine::realize(&sink, &first.device)?;
-        for (t, n) in pending.iter().zip(nodes) {
+        let (sched, stats) = engine::realize(&sink, first.device())?;
+        for ((t, n), tracked) in pending.iter().zip(nodes).zip(tracked) {
             let Some(buffer) = sched.buffer_of(&n) else {
                 continue;
             };
-            *t.node.write() = UOp::new(Op::Reshape, t.dtype, [buffer], Arg::Shape(t.shape.clone()));
+            let view = UOp::new(
+                Op::Reshape,
+                t.dtype(),
+                [buffer],
+                Arg::Shape(t.inner.shape.clone()),
+            );
+            let old = std::mem::replace(&mut *t.inner.node.write(), view.clone());
+            if tracked {
+                crate::autograd::record_origin(&view, old);
+            }
         }
         Ok(stats)
     }
@@ -211,10 +267,10 @@ impl Tensor {
 
     /// The values, row-major. Realizes the tensor first.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        if T::DTYPE != self.dtype {
+        if T::DTYPE != self.dtype() {
             return Err(TensorError::WrongType {
                 want: T::DTYPE,
-                have: self.dtype,
+                have: self.dtype(),
             });
         }
         self.realize()?;
@@ -222,7 +278,7 @@ impl Tensor {
         let buffer = &n.src()[0];
         let memory = engine::store::get(buffer)
             .ok_or_else(|| engine::EngineError::MissingBuffer(buffer.arg().to_string()))?;
-        let mut bytes = vec![0u8; self.numel() as usize * self.dtype.itemsize()];
+        let mut bytes = vec![0u8; self.numel() as usize * self.dtype().itemsize()];
         memory.copy_out(0, &mut bytes)?;
         Ok(T::read_bytes(&bytes))
     }
@@ -233,7 +289,7 @@ impl Tensor {
         let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
         Ok(engine::schedule(
             &sink,
-            tensors.first().map_or(DEFAULT_DEVICE, |t| &t.device),
+            tensors.first().map_or(DEFAULT_DEVICE, |t| t.device()),
         )?)
     }
 }
