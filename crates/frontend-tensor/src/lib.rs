@@ -9,7 +9,7 @@ mod element;
 mod elementwise;
 mod error;
 mod movement;
-mod nn;
+mod ops;
 mod rand;
 mod reduce;
 mod tensor;

@@ -1,5 +1,4 @@
-//! Compositions users expect: matmul, softmax, layernorm. Each is a few tensor ops;
-//! fusion is rangeify's job (matmul + bias + relu is one kernel).
+//! Matrix products (matmul + bias + relu is one kernel), softmax and layernorm.
 
 use dtype::DType;
 
