@@ -24,24 +24,15 @@ pub enum TensorError {
         axis: isize,
         shape: Vec<i64>,
     },
-    #[error(
-        "slice: range {range:?} of axis {axis} selects nothing from shape {shape:?} \
-         (clamped: {begin}..{end})"
-    )]
-    EmptySlice {
-        axis: usize,
-        range: (i64, i64),
-        begin: i64,
-        end: i64,
-        shape: Vec<i64>,
-    },
     #[error("from_slice: {len} values do not fill shape {shape:?} ({numel} elements)")]
     DataLength {
         len: usize,
         shape: Vec<i64>,
         numel: i64,
     },
-    #[error("matmul: {a:?} @ {b:?}: inner dims must match and both must be 2-D")]
+    #[error(
+        "matmul: {a:?} @ {b:?}: the inner dims must match, the batch dims broadcast, and both have at least 1 dim"
+    )]
     Matmul { a: Vec<i64>, b: Vec<i64> },
     #[error(
         "assign: a value of shape {value:?} ({value_dtype}) cannot be written into a tensor of shape {target:?} ({target_dtype})"

@@ -5,10 +5,12 @@
 
 mod assign;
 mod autograd;
+mod display;
 mod element;
 mod elementwise;
 mod error;
 mod movement;
+mod operators;
 mod ops;
 mod rand;
 mod reduce;

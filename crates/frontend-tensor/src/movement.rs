@@ -220,7 +220,8 @@ impl Tensor {
     }
 
     /// Python-style slicing per dim: `start..end` with negative indices counted from the
-    /// end and out-of-range ends clamped; dims not given are kept whole.
+    /// end and out-of-range ends clamped (an empty range gives a dim of size 0); dims not
+    /// given are kept whole.
     pub fn slice(&self, ranges: &[(i64, i64)]) -> Result<Tensor> {
         let rank = self.shape().len();
         if ranges.len() > rank {
@@ -237,20 +238,12 @@ impl Tensor {
             .map(|(i, &s)| match ranges.get(i) {
                 Some(&(b, e)) => {
                     let fix = |v: i64| if v < 0 { (v + s).max(0) } else { v.min(s) };
-                    (fix(b), fix(e))
+                    // an end before the begin selects nothing (an empty dim)
+                    (fix(b), fix(e).max(fix(b)))
                 }
                 None => (0, s),
             })
             .collect();
-        if let Some((axis, &(begin, end))) = arg.iter().enumerate().find(|(_, (b, e))| b >= e) {
-            return Err(TensorError::EmptySlice {
-                axis,
-                range: ranges[axis],
-                begin,
-                end,
-                shape: self.shape().to_vec(),
-            });
-        }
         named("slice", || self.shrink(&arg))
     }
 

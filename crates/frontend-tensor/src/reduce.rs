@@ -40,6 +40,26 @@ impl Tensor {
         }
         let mut kept = self.shape().to_vec();
         axes.iter().for_each(|a| kept[*a] = 1);
+        if axes.iter().any(|&a| self.shape()[a] == 0) {
+            // a fold of no elements is the op's identity (a max of none is undefined)
+            let identity = match op {
+                Op::Add => 0.0,
+                Op::Mul => 1.0,
+                _ => {
+                    return Err(TensorError::Invalid {
+                        op: name,
+                        why: format!("reduces an empty dim of shape {:?}", self.shape()),
+                    });
+                }
+            };
+            let out = Tensor::full(&kept, identity, self.dtype())?;
+            let out = Tensor::from_node(out.node(), kept.clone(), self.device());
+            return if keepdim {
+                Ok(out)
+            } else {
+                out.reshape(&dropped_dims(&kept, &axes))
+            };
+        }
         let node = UOp::new(
             Op::Reduce,
             self.dtype(),
@@ -53,13 +73,7 @@ impl Tensor {
         if keepdim {
             return Ok(out);
         }
-        let dropped: Vec<i64> = kept
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !axes.contains(i))
-            .map(|(_, s)| *s)
-            .collect();
-        out.reshape(&dropped)
+        out.reshape(&dropped_dims(&kept, &axes))
     }
 
     /// Sum over `axes` (all when empty), as PyTorch sums: a float sum has the input's
@@ -121,4 +135,14 @@ impl Tensor {
             })
         })
     }
+}
+
+/// `shape` without the dims `axes`.
+fn dropped_dims(shape: &[i64], axes: &[usize]) -> Vec<i64> {
+    shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !axes.contains(i))
+        .map(|(_, s)| *s)
+        .collect()
 }

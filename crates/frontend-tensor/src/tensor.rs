@@ -201,6 +201,31 @@ impl Tensor {
         })
     }
 
+    /// `0..n` as i64 for ops that compare with positions (one_hot, argmax, losses): small
+    /// ones are made once and shared (read only), so such ops read the same buffer on
+    /// every call and a repeated graph schedules alike.
+    pub(crate) fn positions(n: i64, device: &str) -> Result<Tensor> {
+        const CACHED: i64 = 1 << 16;
+        type Cache = std::collections::HashMap<(i64, String), UOp>;
+        static CACHE: std::sync::LazyLock<parking_lot::Mutex<Cache>> =
+            std::sync::LazyLock::new(Default::default);
+        let make = || Tensor::from_slice_on(&(0..n.max(0)).collect::<Vec<i64>>(), &[n], device);
+        if !(0..=CACHED).contains(&n) {
+            return named("arange", make);
+        }
+        let key = (n, device.to_string());
+        let cached = CACHE.lock().get(&key).cloned();
+        let node = match cached {
+            Some(node) => node,
+            None => {
+                let t = named("arange", make)?;
+                CACHE.lock().insert(key, t.node());
+                t.node()
+            }
+        };
+        Ok(Tensor::from_node(node, vec![n], device))
+    }
+
     /// Computes this tensor.
     pub fn realize(&self) -> Result<&Tensor> {
         Tensor::realize_all(&[self])?;

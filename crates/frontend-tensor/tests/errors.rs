@@ -89,47 +89,41 @@ fn matmul_mismatch() {
         &["matmul", "[2, 3]", "inner"],
         || t23().matmul(&t23()),
     );
-    expect_err("matmul of a 1-D tensor", &["matmul", "2-D"], || {
-        t23().reshape(&[6]).and_then(|v| v.matmul(&t23()))
-    });
-    expect_err("matmul of a 3-D tensor", &["matmul", "2-D"], || {
-        t23()
-            .reshape(&[1, 2, 3])
-            .and_then(|v| v.matmul(&t23().transpose(0, 1)?))
+    expect_err(
+        "matmul of a 6-vector and [2, 3]",
+        &["matmul", "[6]", "inner"],
+        || t23().reshape(&[6]).and_then(|v| v.matmul(&t23())),
+    );
+    expect_err(
+        "matmul of batches that do not broadcast",
+        &["matmul", "batch"],
+        || {
+            let a = t23().reshape(&[2, 1, 3])?.expand(&[2, 2, 3])?;
+            let b = t23()
+                .transpose(0, 1)?
+                .reshape(&[1, 3, 2])?
+                .expand(&[3, 3, 2])?;
+            a.matmul(&b)
+        },
+    );
+    expect_err("matmul of a scalar", &["matmul"], || {
+        t23().sum(&[], false)?.matmul(&t23())
     });
 }
 
 #[test]
-fn zero_size_dims() {
+fn negative_dims() {
     common::cpu();
-    let empty: &[f32] = &[];
-    expect_err("from_slice of shape [0]", &["from_slice", "0"], || {
-        Tensor::from_slice(empty, &[0])
-    });
-    expect_err("zeros [3, 0]", &["zeros", "[3, 0]", "size 0"], || {
-        Tensor::zeros(&[3, 0], DType::F32)
-    });
     expect_err("full [-2]", &["full", "-2"], || {
         Tensor::full(&[-2], 1.0, DType::F32)
     });
-    expect_err("rand [0]", &["rand", "0"], || Tensor::rand(&[0]));
-    expect_err("randn [4, 0]", &["randn", "0"], || Tensor::randn(&[4, 0]));
-    expect_err("arange 0", &["0"], || Tensor::arange(0, DType::F32));
     expect_err("arange -3", &["-3"], || Tensor::arange(-3, DType::I32));
-    expect_err("reshape to [0, 6]", &["reshape", "0"], || {
-        t23().reshape(&[0, 6])
+    expect_err("reshape to [-2, -3]", &["reshape"], || {
+        t23().reshape(&[-2, -3])
     });
-    expect_err("expand to [2, 0]", &["expand", "0"], || {
-        t23().sum(&[1], true).and_then(|s| s.expand(&[2, 0]))
+    expect_err("shrink with end before begin", &["shrink"], || {
+        t23().shrink(&[(0, 2), (2, 1)])
     });
-    expect_err("shrink to an empty range", &["shrink"], || {
-        t23().shrink(&[(0, 2), (1, 1)])
-    });
-    expect_err(
-        "slice to an empty range",
-        &["slice", "(1, 1)", "[2, 3]"],
-        || t23().slice(&[(1, 1)]),
-    );
 }
 
 #[test]
@@ -256,18 +250,7 @@ fn methods_built_from_other_ops_name_themselves() {
     expect_named("minimum", &["[2, 3]", "[4]", "broadcast"], || {
         t23().minimum(&v4())
     });
-    expect_named("slice", &["(5, 9)", "axis 1", "3..3", "[2, 3]"], || {
-        t23().slice(&[(0, 2), (5, 9)])
-    });
-    expect_named("slice", &["(-1, 1)", "axis 0", "1..1", "[2, 3]"], || {
-        t23().slice(&[(-1, 1)])
-    });
-    expect_named("broadcast_to", &["[2, 0]"], || {
-        t23().sum(&[], true)?.broadcast_to(&[2, 0])
-    });
-    expect_named("zeros", &["[3, 0]"], || Tensor::zeros(&[3, 0], DType::F32));
     expect_named("ones", &["[-1]"], || Tensor::ones(&[-1], DType::I32));
-    expect_named("arange", &["[0]"], || Tensor::arange(0, DType::F32));
     expect_named("arange", &["[-3]"], || Tensor::arange(-3, DType::I32));
     expect_named("arange", &["void"], || Tensor::arange(3, DType::Void));
 }

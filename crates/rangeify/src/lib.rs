@@ -172,6 +172,10 @@ fn schedule_forced(
             partials.insert(n.clone(), p);
             continue;
         }
+        if shape.contains(&0) {
+            // no elements: a buffer of none, no kernel
+            continue;
+        }
         let (b, more) = build_kernel(n, &shape, shapes, &out.buffers, &none, &partials, cache)?;
         for u in more {
             if !unshared.contains(&u) {

@@ -30,8 +30,8 @@ pub enum Movement {
 /// A movement op that does not fit its input, or a shape that is not a shape.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ShapeError {
-    #[error("shape {shape:?} has a dim of size {dim}: every dim must be at least 1")]
-    NonPositiveDim { shape: Vec<i64>, dim: i64 },
+    #[error("shape {shape:?} has a dim of size {dim}: dims cannot be negative")]
+    NegativeDim { shape: Vec<i64>, dim: i64 },
     #[error("shape {0:?} has more elements than fit in an i64")]
     Overflow(Vec<i64>),
     #[error("{op} has {got} entries for a tensor of rank {rank}")]
@@ -55,11 +55,11 @@ pub enum ShapeError {
     },
 }
 
-/// The number of elements of `shape`, after checking that every dim is positive and the
-/// total fits in an i64.
+/// The number of elements of `shape`, after checking that no dim is negative and the
+/// total fits in an i64. A dim of size 0 is legal (the tensor has no elements).
 pub fn checked_numel(shape: &[i64]) -> Result<i64, ShapeError> {
-    if let Some(&dim) = shape.iter().find(|d| **d < 1) {
-        return Err(ShapeError::NonPositiveDim {
+    if let Some(&dim) = shape.iter().find(|d| **d < 0) {
+        return Err(ShapeError::NegativeDim {
             shape: shape.to_vec(),
             dim,
         });
@@ -156,7 +156,7 @@ impl Movement {
                 if shape
                     .iter()
                     .zip(arg)
-                    .any(|(s, (b, e))| *b < 0 || e <= b || e > s)
+                    .any(|(s, (b, e))| *b < 0 || e < b || e > s)
                 {
                     return Err(ShapeError::BadShrink {
                         arg: arg.clone(),
@@ -381,9 +381,10 @@ mod tests {
     #[test]
     fn bad_arguments_are_errors() {
         assert!(matches!(
-            checked_numel(&[3, 0]),
-            Err(ShapeError::NonPositiveDim { dim: 0, .. })
+            checked_numel(&[3, -1]),
+            Err(ShapeError::NegativeDim { dim: -1, .. })
         ));
+        assert_eq!(checked_numel(&[3, 0]), Ok(0));
         assert!(matches!(
             checked_numel(&[1 << 40, 1 << 40]),
             Err(ShapeError::Overflow(_))
@@ -391,7 +392,11 @@ mod tests {
         assert!(Movement::Permute(vec![0, 0]).output_shape(&[2, 2]).is_err());
         assert!(Movement::Reshape(vec![5]).output_shape(&[2, 2]).is_err());
         assert!(Movement::Expand(vec![4]).output_shape(&[2]).is_err());
-        assert!(Movement::Shrink(vec![(1, 1)]).output_shape(&[2]).is_err());
+        assert!(Movement::Shrink(vec![(2, 1)]).output_shape(&[2]).is_err());
+        assert_eq!(
+            Movement::Shrink(vec![(1, 1)]).output_shape(&[2]),
+            Ok(vec![0])
+        );
         assert!(Movement::Pad(vec![(-1, 0)]).output_shape(&[2]).is_err());
         assert!(Movement::Flip(vec![true]).output_shape(&[2, 2]).is_err());
     }

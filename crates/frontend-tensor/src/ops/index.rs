@@ -21,7 +21,7 @@ impl Tensor {
             // the first maximum has the largest n - index
             let mut shape = vec![1; self.shape().len()];
             shape[a] = n;
-            let countdown = Tensor::arange(n, DType::I64)?
+            let countdown = Tensor::positions(n, self.device())?
                 .neg()
                 .add_scalar(n as f64)?
                 .reshape(&shape)?;
@@ -54,7 +54,7 @@ impl Tensor {
         named("one_hot", || {
             let mut shape = self.shape().to_vec();
             shape.push(1);
-            let classes_row = Tensor::arange(classes, DType::I64)?;
+            let classes_row = Tensor::positions(classes, self.device())?;
             self.cast(DType::I64)?.reshape(&shape)?.eq(&classes_row)
         })
     }

@@ -121,7 +121,7 @@ fn pick_class(values: &Tensor, target: &Tensor) -> Result<Tensor> {
     let hit = target
         .cast(DType::I64)?
         .reshape(&tshape)?
-        .eq(&Tensor::arange(classes, DType::I64)?.reshape(&cshape)?)?;
+        .eq(&Tensor::positions(classes, values.device())?.reshape(&cshape)?)?;
     let zero = values.mul_scalar(0.0)?;
     hit.where_(values, &zero)?.sum(&[1], false)
 }
