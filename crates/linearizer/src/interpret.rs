@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use uop_ir::{Arg, ConstValue, Op, UOp, exec_alu};
+use uop_ir::{Arg, ConstValue, Op, Special, UOp, exec_alu};
 
 use crate::{LinearProgram, LinearizeError};
 
@@ -364,16 +364,15 @@ impl<'a> Plan<'a> {
     }
 
     fn special(&self, i: usize, u: &UOp, t: &Thread, core: i64) -> Result<i64, LinearizeError> {
-        let Arg::Name(name) = u.arg() else {
-            return Err(self.error(i, "no name"));
-        };
-        if &**name == "core_id" {
-            return Ok(core);
+        match u.special_kind() {
+            Some(Special::Core) => Ok(core),
+            Some(Special::Local(d)) => t
+                .lidx
+                .get(d as usize)
+                .copied()
+                .ok_or_else(|| self.error(i, format!("no workgroup dimension {d}"))),
+            other => Err(self.error(i, format!("no value for SPECIAL {other:?}"))),
         }
-        name.strip_prefix("lidx")
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|n| t.lidx.get(n).copied())
-            .ok_or_else(|| self.error(i, format!("unknown SPECIAL {name}")))
     }
 
     fn memory<'m>(

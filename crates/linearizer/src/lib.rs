@@ -18,7 +18,7 @@ mod vectorize;
 use std::collections::{BTreeSet, HashMap};
 
 use thiserror::Error;
-use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
+use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, toposort};
 
 pub use gate::lower_gates;
 pub use interpret::interpret;
@@ -188,7 +188,7 @@ fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
 fn thread_count(ast: &UOp) -> usize {
     toposort(ast)
         .iter()
-        .find(|u| u.op() == Op::Special && matches!(u.arg(), Arg::Name(n) if &**n == "core_id"))
+        .find(|u| u.special_kind() == Some(Special::Core))
         .and_then(|s| s.src().first()?.const_int())
         .map_or(1, |t| t.max(1) as usize)
 }

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 
-use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, substitute, toposort};
 
 use crate::opts::output_ranges;
 use crate::reduce::{next_axis, next_local, ranges_of_kind};
@@ -34,9 +34,8 @@ fn group_ranges(ast: &UOp) -> Vec<UOp> {
 fn workgroup(ast: &UOp) -> Vec<UOp> {
     let mut l: Vec<(usize, UOp)> = toposort(ast)
         .into_iter()
-        .filter(|u| u.op() == Op::Special)
-        .filter_map(|u| match u.arg() {
-            Arg::Name(n) => Some((n.strip_prefix("lidx")?.parse().ok()?, u.clone())),
+        .filter_map(|u| match u.special_kind() {
+            Some(Special::Local(d)) => Some((usize::from(d), u.clone())),
             _ => None,
         })
         .collect();
@@ -72,12 +71,7 @@ fn check_workgroup(ast: &UOp, amount: i64, max_local_size: usize) -> Result<(), 
 
 /// The `lidx{n}` SPECIAL of `count` threads.
 fn lidx(n: usize, count: i64) -> UOp {
-    UOp::new(
-        Op::Special,
-        DType::Index,
-        [UOp::int(count)],
-        Arg::Name(format!("lidx{n}").into()),
-    )
+    UOp::special(Special::Local(n as u8), count)
 }
 
 /// The constant extent of `r` when `amount` (at least 2) divides it.

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use uop_ir::{Arg, AxisType, ConstValue, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, AxisType, ConstValue, Op, Special, UOp, substitute, toposort};
 
 use crate::local::{group, local};
 use crate::opts::{swap, unroll, upcast};
@@ -129,9 +129,9 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             vectorize(ast, &r, lanes, target)?
         }
         Opt::Thread { axis, amount } => {
-            let split = toposort(ast).iter().any(|u| {
-                u.op() == Op::Special && matches!(u.arg(), Arg::Name(n) if &**n == "core_id")
-            });
+            let split = toposort(ast)
+                .iter()
+                .any(|u| u.special_kind() == Some(Special::Core));
             if split {
                 return Err(fail("the kernel is split across threads already"));
             }

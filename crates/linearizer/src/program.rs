@@ -5,8 +5,8 @@
 //! | op | dtype | srcs | arg | meaning |
 //! |---|---|---|---|---|
 //! | PARAM | element T | - | `Param { slot }` | buffer argument `slot`, elements of T |
-//! | SPECIAL | index | `[count]` (CONST) | `Name("core_id")` | this invocation's thread id, `0..count` |
-//! | SPECIAL | index | `[count]` (CONST) | `Name("lidx{n}")` | this thread's index in dimension `n` of its workgroup |
+//! | SPECIAL | index | `[count]` (CONST) | `Special(Core)` | this invocation's CPU thread (`core_id`), `0..count` |
+//! | SPECIAL | index | `[count]` (CONST) | `Special(Local(n))` | this thread's index in dimension `n` of its workgroup (`lidx{n}`) |
 //! | BARRIER | void | `[stmt..]` | - | every thread of the workgroup gets here before any goes on; the statements' writes are seen after it |
 //! | CONST | any | - | `Const` | a literal (never Invalid) |
 //! | RANGE | index | `[end]` | `Range { axis, .. }` | opens `for (r = 0; r < end; r++)` |
@@ -30,7 +30,7 @@
 
 use std::fmt;
 
-use uop_ir::{Arg, DType, Op, UOp};
+use uop_ir::{Arg, DType, Op, Special, UOp};
 
 /// A buffer argument of a kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,12 +94,10 @@ impl LinearProgram {
         let mut dims: Vec<(usize, usize)> = self
             .uops
             .iter()
-            .filter(|u| u.op() == Op::Special)
-            .filter_map(|u| match u.arg() {
-                Arg::Name(n) => {
-                    let dim = n.strip_prefix("lidx")?.parse().ok()?;
+            .filter_map(|u| match u.special_kind() {
+                Some(Special::Local(dim)) => {
                     let size = u.src().first()?.const_int()?;
-                    Some((dim, usize::try_from(size).ok()?))
+                    Some((usize::from(dim), usize::try_from(size).ok()?))
                 }
                 _ => None,
             })

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use uop_ir::{Arg, AxisType, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, AxisType, Op, Special, UOp, substitute, toposort};
 
 use crate::opts::output_ranges;
 use crate::{LinearizeError, Opts};
@@ -61,12 +61,7 @@ pub fn thread_split(ast: &UOp, r: &UOp, t: i64) -> Result<Option<UOp>, Linearize
         return Ok(None);
     }
     let per = (n / t as i128) as i64;
-    let core = UOp::new(
-        Op::Special,
-        uop_ir::DType::Index,
-        [UOp::int(t)],
-        Arg::Name("core_id".into()),
-    );
+    let core = UOp::special(Special::Core, t);
     let inner = UOp::range_of(UOp::int(per), *axis, AxisType::Loop);
     let replaced = &core * per + &inner;
     let new = substitute(ast, &HashMap::from([(r.clone(), replaced)]));

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use renderer::{LinearProgram, RenderError};
-use uop_ir::{Arg, DType, Op, UOp};
+use uop_ir::{Arg, DType, Op, Special, UOp};
 
 use crate::alu::{self, Operand};
 use crate::consts;
@@ -355,13 +355,13 @@ impl Emitter<'_> {
     }
 
     fn special(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
-        match u.arg() {
-            Arg::Name(name) if &**name == "core_id" => {}
-            other => {
+        match u.special_kind() {
+            Some(Special::Core) => {}
+            _ => {
                 return Err(self.unsupported(
                     i,
                     u,
-                    format!("C kernels have only core_id, not {other}"),
+                    format!("C kernels have only core_id, not {}", u.arg()),
                 ));
             }
         }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use renderer::{LinearProgram, ParamInfo};
-use uop_ir::{Arg, ConstValue, DType, Op, UOp, toposort_many};
+use uop_ir::{Arg, ConstValue, DType, Op, Special, UOp, toposort_many};
 
 pub fn param(slot: u32, dtype: DType) -> UOp {
     UOp::new(Op::Param, dtype, [], Arg::Param { slot })
@@ -66,12 +66,7 @@ pub fn float(dtype: DType, v: f64) -> UOp {
 }
 
 pub fn core_id(count: i64) -> UOp {
-    UOp::new(
-        Op::Special,
-        DType::Index,
-        [UOp::int(count)],
-        Arg::Name("core_id".into()),
-    )
+    UOp::special(Special::Core, count)
 }
 
 /// `a < b` as a node of any dtype (the builder's `lt` takes literals of `a`'s dtype).
