@@ -86,20 +86,11 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
         return Ok((c.clone(), false));
     }
     let sizes = kernel.buffer_sizes();
-    let max_threads = if noopt() {
-        1
-    } else {
-        dev.renderer().target().max_threads
-    };
-    let opts = linearizer::Opts {
-        max_threads,
+    let options = linearizer::LinearizeOptions {
         optimize: !noopt(),
-        vector: dev.renderer().target().vector.clone(),
-        scratch_bytes: dev.renderer().target().scratch_bytes,
-        max_local_size: dev.renderer().target().max_local_size,
-        ..Default::default()
+        opts: None,
     };
-    let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;
+    let program = linearizer::linearize(&kernel.ast, &sizes, dev.renderer().target(), &options)?;
     let source = dev.renderer().render(&program)?;
     if debug::level() >= 4 {
         eprintln!("{}", source.code);

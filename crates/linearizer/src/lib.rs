@@ -12,6 +12,7 @@ mod order;
 mod pack;
 mod program;
 mod reduce;
+mod target;
 mod threads;
 mod vectorize;
 
@@ -30,8 +31,9 @@ pub use opts::{
 pub use pack::{pack, pack_bytes};
 pub use program::{LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
-pub use threads::{split_threads, thread_split};
-pub use vectorize::{VectorTarget, lane_of, vectorize};
+pub use target::{Target, TensorCore, VectorTarget};
+pub use threads::{THREAD_MIN_ELEMENTS, split_threads, thread_split};
+pub use vectorize::{lane_of, vectorize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LinearizeError {
@@ -51,41 +53,23 @@ pub enum LinearizeError {
     },
 }
 
-/// How to linearize one kernel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Opts {
-    /// The most threads the kernel may be split across (1 disables THREAD).
-    pub max_threads: usize,
-    /// Below this many loop trips (all loops together) a kernel is not split across threads.
-    pub thread_min_elements: i64,
-    /// Apply the upcast/unroll/vector heuristics (`NOOPT=1` turns them off).
+/// How to linearize one kernel for its target.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinearizeOptions {
+    /// Apply the heuristics (`NOOPT=1` turns them off).
     pub optimize: bool,
-    /// The target's vectors; `None` keeps every kernel scalar.
-    pub vector: Option<VectorTarget>,
     /// Opts to apply in this order instead of the heuristics (`optimize` is then ignored).
     pub opts: Option<Vec<Opt>>,
-    /// Scratch memory (DEFINE_LOCAL) one invocation may use, in bytes; 0 turns PACK off.
-    pub scratch_bytes: usize,
-    /// The most threads of one workgroup; 0 (no workgroups) refuses LOCAL and GROUP.
-    pub max_local_size: usize,
 }
 
-impl Default for Opts {
-    fn default() -> Self {
-        Opts {
-            max_threads: 1,
-            thread_min_elements: 1 << 15,
-            optimize: false,
-            vector: None,
-            opts: None,
-            scratch_bytes: 0,
-            max_local_size: 0,
-        }
-    }
-}
-
-/// Linearizes the kernel `ast`; `sizes[slot]` is the element count of buffer `slot`.
-pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgram, LinearizeError> {
+/// Linearizes the kernel `ast` for `target`; `sizes[slot]` is the element count of
+/// buffer `slot`.
+pub fn linearize(
+    ast: &UOp,
+    sizes: &[usize],
+    target: &Target,
+    options: &LinearizeOptions,
+) -> Result<LinearProgram, LinearizeError> {
     if ast.op() != Op::Sink {
         return Err(LinearizeError::Malformed(format!(
             "expected a SINK, got {}",
@@ -94,23 +78,19 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
     }
     let mut ast = gate::lower_gates(ast)?;
     let name = kernel_name(&ast);
-    if let Some(list) = &opts.opts {
+    if let Some(list) = &options.opts {
         for opt in list {
-            ast = apply_opt(&ast, opt, opts)?;
+            ast = apply_opt(&ast, opt, target)?;
         }
-    } else if opts.optimize {
-        ast = heuristics(&ast, opts)?;
+    } else if options.optimize {
+        ast = heuristics(&ast, target)?;
     }
-    let ast = local::lower_groups(&ast, opts.scratch_bytes).map_err(|why| LinearizeError::Opt {
+    let ast = local::lower_groups(&ast, target).map_err(|why| LinearizeError::Opt {
         opt: "GROUP".into(),
         why,
     })?;
     let threads = thread_count(&ast);
-    let fuse = |d: DType| {
-        opts.vector
-            .as_ref()
-            .is_some_and(|v| v.alu.contains(&(Op::MulAcc, d)))
-    };
+    let fuse = |d: DType| target.fuses_multiply_add(d);
     let ast = reduce::lower_reduces(&ast, &fuse);
     // close the stores' loops, innermost first; stores over the same loops share them
     let open = open_ranges(&ast);
@@ -159,8 +139,8 @@ pub fn linearize(ast: &UOp, sizes: &[usize], opts: &Opts) -> Result<LinearProgra
 /// a vector axis, upcasts or unrolls (`opts::cpu_heuristics`), the
 /// vector split, the tiling after it, THREAD (of the loops as tiling left them: in matmul,
 /// the strips of B, so that each thread packs only its own), and PACK of strided operands.
-fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
-    let vector = opts.vector.as_ref();
+fn heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
+    let vector = target.vector.as_ref();
     let ast = match vector {
         Some(t) => opts::pad_for_vectors(ast, t),
         None => ast.clone(),
@@ -176,12 +156,12 @@ fn heuristics(ast: &UOp, opts: &Opts) -> Result<UOp, LinearizeError> {
     if let Some(t) = vector {
         ast = opts::vectorize_reductions(&ast, t)?;
     }
-    let (ast, _) = split_threads(&ast, opts)?;
+    let (ast, _) = split_threads(&ast, target)?;
     // PACK's copy is not shared out across a workgroup: CPU targets only
-    if opts.max_local_size > 0 {
+    if target.has_workgroups() {
         return Ok(ast);
     }
-    Ok(pack_strided(&ast, opts.scratch_bytes))
+    Ok(pack_strided(&ast, target.scratch_bytes))
 }
 
 /// The threads a kernel runs on: the count of its `core_id`, or 1.

@@ -1,5 +1,5 @@
 //! The workgroup opts, for targets whose kernels run as workgroups of threads that share
-//! scratch memory (`Opts::max_local_size > 0`, a GPU). A workgroup thread is told apart by
+//! scratch memory (`Target::has_workgroups`, a GPU). A workgroup thread is told apart by
 //! its `lidx{n}` SPECIALs, numbered in the order the opts made them.
 //!
 //! - LOCAL splits an output loop `r` of extent `n` by `a`: `r -> r' * a + lidx`, so that
@@ -22,6 +22,7 @@ use std::collections::HashMap;
 
 use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, substitute, toposort};
 
+use crate::Target;
 use crate::opts::output_ranges;
 use crate::reduce::{next_axis, next_local, ranges_of_kind};
 
@@ -50,23 +51,37 @@ fn size(u: &UOp) -> i64 {
         .map_or(1, |s| s as i64)
 }
 
-/// Checks that `amount` more threads per workgroup fit the target.
-fn check_workgroup(ast: &UOp, amount: i64, max_local_size: usize) -> Result<(), String> {
-    if max_local_size == 0 {
+/// Checks that a new workgroup dimension of `amount` threads fits the target: in the
+/// workgroup's size, in the count of dimensions, and in the limit of the dimension it
+/// takes now (GROUP's dimensions are numbered after LOCAL's when they are lowered, so
+/// `lower_groups` checks the final numbering again).
+fn check_workgroup(ast: &UOp, amount: i64, target: &Target) -> Result<(), String> {
+    if !target.has_workgroups() {
         return Err("the target has no workgroups".into());
     }
-    let threads = workgroup(ast)
+    let dims: Vec<i64> = workgroup(ast)
         .iter()
         .chain(&group_ranges(ast))
         .map(size)
-        .product::<i64>()
-        * amount;
-    if threads > max_local_size as i64 {
+        .collect();
+    let threads = dims.iter().product::<i64>() * amount;
+    let max = target.max_local_size;
+    if threads > max as i64 {
         return Err(format!(
-            "a workgroup of {threads} threads is over the target's {max_local_size}"
+            "a workgroup of {threads} threads is over the target's {max}"
         ));
     }
-    Ok(())
+    match target.max_local_dims.get(dims.len()) {
+        None | Some(0) => Err(format!(
+            "the target's workgroups have at most {} dimensions",
+            dims.len()
+        )),
+        Some(&limit) if amount > i64::from(limit) => Err(format!(
+            "{amount} threads in workgroup dimension {} is over the target's {limit}",
+            dims.len()
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The `lidx{n}` SPECIAL of `count` threads.
@@ -81,16 +96,11 @@ fn divisible(r: &UOp, amount: i64) -> Option<i64> {
 }
 
 /// LOCAL (see the module doc); `Ok(None)` when `amount` does not divide the extent.
-pub fn local(
-    ast: &UOp,
-    r: &UOp,
-    amount: i64,
-    max_local_size: usize,
-) -> Result<Option<UOp>, String> {
+pub fn local(ast: &UOp, r: &UOp, amount: i64, target: &Target) -> Result<Option<UOp>, String> {
     let (Some(n), Arg::Range { axis, kind }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
     };
-    check_workgroup(ast, amount, max_local_size)?;
+    check_workgroup(ast, amount, target)?;
     let l = lidx(workgroup(ast).len(), amount);
     let split = if n == amount {
         l
@@ -107,7 +117,7 @@ pub fn group(
     r: &UOp,
     amount: i64,
     top: bool,
-    max_local_size: usize,
+    target: &Target,
 ) -> Result<Option<UOp>, String> {
     let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
@@ -129,7 +139,7 @@ pub fn group(
     if nested {
         return Err("the reduction is nested inside another".into());
     }
-    check_workgroup(ast, amount, max_local_size)?;
+    check_workgroup(ast, amount, target)?;
     let next_axis = next_axis(&nodes);
     let g = UOp::range_of(UOp::int(amount), next_axis, AxisType::GroupReduce);
     let rest = (n > amount).then(|| UOp::range_of(UOp::int(n / amount), *axis, AxisType::Reduce));
@@ -160,8 +170,8 @@ fn thread_id(wg: &[UOp], swap: &HashMap<UOp, UOp>) -> UOp {
 
 /// Lowers every GroupReduce range to an `lidx` and every reduction over one to partials
 /// in scratch, a BARRIER and a reduction of the partials (see the module doc); an error
-/// when the scratch is over `scratch_bytes`.
-pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
+/// when the scratch is over the target's, or a workgroup dimension over its limit.
+pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, String> {
     let groups = group_ranges(ast);
     if groups.is_empty() {
         return Ok(ast.clone());
@@ -175,6 +185,15 @@ pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
             (r.clone(), l)
         })
         .collect();
+    for (d, l) in wg.iter().enumerate() {
+        let limit = target.max_local_dims.get(d).copied().unwrap_or(0);
+        if size(l) > i64::from(limit) {
+            return Err(format!(
+                "{} threads in workgroup dimension {d} is over the target's {limit}",
+                size(l)
+            ));
+        }
+    }
     let threads: i64 = wg.iter().map(size).product();
     let nodes = toposort(ast);
     let mut next_axis = next_axis(&nodes);
@@ -248,9 +267,10 @@ pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
         src.extend(over);
         replace.insert(red.clone(), red.with_src(src));
     }
-    if bytes > scratch_bytes {
+    if bytes > target.scratch_bytes {
         return Err(format!(
-            "it needs {bytes} bytes of scratch, over the limit of {scratch_bytes}"
+            "it needs {bytes} bytes of scratch, over the limit of {}",
+            target.scratch_bytes
         ));
     }
     let mut all = replace;

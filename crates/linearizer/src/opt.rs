@@ -27,7 +27,7 @@ use crate::pack::pack;
 use crate::reduce::range_of_axis;
 use crate::threads::thread_split;
 use crate::vectorize::vectorize;
-use crate::{LinearizeError, Opts};
+use crate::{LinearizeError, Target};
 
 /// One kernel opt. Axes are the `axis` numbers of RANGEs (a split keeps the number for
 /// its outer part).
@@ -81,7 +81,7 @@ fn kind(r: &UOp) -> Option<AxisType> {
 
 /// `ast` with `opt` applied for the target that `opts` describes; an error names the opt
 /// and why it does not apply.
-pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeError> {
+pub fn apply_opt(ast: &UOp, opt: &Opt, target: &Target) -> Result<UOp, LinearizeError> {
     let fail = |why: &str| LinearizeError::Opt {
         opt: opt.to_string(),
         why: why.to_string(),
@@ -118,7 +118,7 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             unroll(ast, &r, amount)
         }
         Opt::Vector { axis, lanes } => {
-            let target = opts
+            let vector = target
                 .vector
                 .as_ref()
                 .ok_or_else(|| fail("the target has no vectors"))?;
@@ -126,7 +126,7 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             if kind(&r) == Some(AxisType::GroupReduce) {
                 return Err(fail("the range is split across a workgroup"));
             }
-            vectorize(ast, &r, lanes, target)?
+            vectorize(ast, &r, lanes, vector)?
         }
         Opt::Thread { axis, amount } => {
             let split = toposort(ast)
@@ -146,16 +146,16 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             padto(ast, &r, amount)?
         }
         Opt::Pack { slot, axis } => {
-            if opts.scratch_bytes == 0 {
+            if target.scratch_bytes == 0 {
                 return Err(fail("the target has no scratch memory"));
             }
-            if opts.max_local_size > 0 {
+            if target.has_workgroups() {
                 return Err(fail("the copy is not shared out across a workgroup yet"));
             }
-            pack(ast, slot, &loop_range(axis)?, opts.scratch_bytes)?
+            pack(ast, slot, &loop_range(axis)?, target.scratch_bytes)?
         }
         Opt::Local { axis, amount } => {
-            let split = local(ast, &loop_range(axis)?, amount, opts.max_local_size);
+            let split = local(ast, &loop_range(axis)?, amount, target);
             match split.map_err(|why| fail(&why))? {
                 Some(split) => Some(symbolic::simplify(&split)?),
                 None => None,
@@ -167,7 +167,7 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
                 return Err(fail("not a reduce range"));
             }
             let top = matches!(opt, Opt::GroupTop { .. });
-            group(ast, &r, amount, top, opts.max_local_size).map_err(|why| fail(&why))?
+            group(ast, &r, amount, top, target).map_err(|why| fail(&why))?
         }
     };
     applied.ok_or_else(|| {

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, Op, UOp, substitute, toposort};
 
 use crate::reduce::{RangeKey, axis_of, range_of_axis, ranges_of_kind};
-use crate::vectorize::{VectorTarget, is_loop};
+use crate::target::VectorTarget;
+use crate::vectorize::is_loop;
 
 /// The range split `r -> r'*u + k`: the new range and the expression for each `k`.
 fn split(r: &UOp, u: i64, kind: AxisType) -> Option<(UOp, Vec<UOp>)> {

@@ -10,10 +10,13 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, Op, Special, UOp, substitute, toposort};
 
 use crate::opts::output_ranges;
-use crate::{LinearizeError, Opts};
+use crate::{LinearizeError, Target};
+
+/// Below this many loop trips (all loops together) a kernel stays on one thread.
+pub const THREAD_MIN_ELEMENTS: i64 = 1 << 15;
 
 /// `ast` with one output loop split, and the thread count (1 when not split).
-pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeError> {
+pub fn split_threads(ast: &UOp, target: &Target) -> Result<(UOp, usize), LinearizeError> {
     // the work of one run: the trip count of every loop, reductions included
     let elements: i64 = toposort(ast)
         .into_iter()
@@ -21,7 +24,7 @@ pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeEr
         .filter_map(|r| r.src()[0].const_int())
         .map(|e| e as i64)
         .fold(1i64, |a, e| a.saturating_mul(e));
-    if opts.max_threads < 2 || elements < opts.thread_min_elements {
+    if target.max_threads < 2 || elements < THREAD_MIN_ELEMENTS {
         return Ok((ast.clone(), 1));
     }
     let mut best: Option<(i64, UOp)> = None;
@@ -34,7 +37,7 @@ pub fn split_threads(ast: &UOp, opts: &Opts) -> Result<(UOp, usize), LinearizeEr
         let Some(n) = r.src()[0].const_int() else {
             continue;
         };
-        let t = (2..=opts.max_threads as i128)
+        let t = (2..=target.max_threads as i128)
             .rev()
             .find(|t| n % t == 0)
             .unwrap_or(1) as i64;

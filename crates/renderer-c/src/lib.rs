@@ -52,18 +52,23 @@ impl CRenderer {
         if !fma {
             alu.retain(|(op, _)| *op != uop_ir::Op::MulAcc);
         }
+        let max_threads = max_threads.max(1);
         CRenderer {
             target: Target {
                 name: "C",
-                max_local_size: 0,
-                max_vector_width: vector_bytes / 4,
-                max_threads: max_threads.max(1),
                 vector: Some(VectorTarget {
                     bytes: vector_bytes,
                     dtypes: vector::C_VECTOR_DTYPES.to_vec(),
                     alu,
                 }),
+                max_threads,
+                max_local_size: 0,
+                max_local_dims: [0; 3],
+                max_global_dims: [u32::try_from(max_threads).unwrap_or(u32::MAX), 1, 1],
                 scratch_bytes: SCRATCH_BYTES,
+                has_fma: fma,
+                warp_size: 1,
+                tensor_cores: Vec::new(),
             },
         }
     }

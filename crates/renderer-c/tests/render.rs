@@ -32,15 +32,16 @@ fn target_describes_a_cpu() {
     assert_eq!(r.target().max_local_size, 0);
     let bytes = renderer_c::native_vector_bytes();
     assert!([16, 32, 64].contains(&bytes), "{bytes}");
-    assert_eq!(r.target().max_vector_width, bytes / 4);
     assert_eq!(r.target().vector.as_ref().map(|v| v.bytes), Some(bytes));
     assert!(r.target().max_threads >= 1);
-    assert_eq!(
-        CRenderer::with_vectors(2, 32, false)
-            .target()
-            .max_vector_width,
-        8
-    );
+    assert_eq!(r.target().warp_size, 1);
+    assert!(r.target().tensor_cores.is_empty());
+    let two = CRenderer::with_vectors(2, 32, false);
+    let t = two.target();
+    assert_eq!(t.vector.as_ref().and_then(|v| v.lanes(DType::F32)), Some(8));
+    assert_eq!((t.max_threads, t.max_global_dims), (2, [2, 1, 1]));
+    assert!(!t.has_fma);
+    assert!(CRenderer::with_vectors(2, 32, true).target().has_fma);
 }
 
 #[test]

@@ -16,11 +16,8 @@ impl HandWritten {
     pub fn new() -> Self {
         HandWritten(Target {
             name: "C",
-            max_local_size: 0,
-            max_vector_width: 8,
             max_threads: 8,
-            vector: None,
-            scratch_bytes: 0,
+            ..Target::default()
         })
     }
 }
