@@ -19,7 +19,7 @@ mod vectorize;
 use std::collections::{BTreeSet, HashMap};
 
 use thiserror::Error;
-use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, toposort};
+use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
 pub use gate::lower_gates;
 pub use interpret::interpret;
@@ -29,7 +29,7 @@ pub use opts::{
     upcast,
 };
 pub use pack::{pack, pack_bytes};
-pub use program::{LinearProgram, ParamInfo};
+pub use program::{LaunchDims, LinearProgram, ParamInfo};
 pub use reduce::{RangeKey, identity, open_ranges};
 pub use target::{Target, TensorCore, VectorTarget};
 pub use threads::{THREAD_MIN_ELEMENTS, split_threads, thread_split};
@@ -89,7 +89,6 @@ pub fn linearize(
         opt: "GROUP".into(),
         why,
     })?;
-    let threads = thread_count(&ast);
     let fuse = |d: DType| target.fuses_multiply_add(d);
     let ast = reduce::lower_reduces(&ast, &fuse);
     // close the stores' loops, innermost first; stores over the same loops share them
@@ -122,14 +121,17 @@ pub fn linearize(
         .filter(|u| u.op() != Op::Sink)
         .collect();
     let params = params(&uops, sizes);
+    let dims = LaunchDims::of(&uops).map_err(LinearizeError::Malformed)?;
     let (ops, bytes) = estimates(&uops, &params);
-    // the loops of one thread: every thread runs them
-    let ops = ops.saturating_mul(threads as u64);
+    // the loops of one thread: every thread of every workgroup runs them
+    let ops = ops
+        .saturating_mul(dims.global_size())
+        .saturating_mul(dims.local_size());
     Ok(LinearProgram {
         name,
         uops,
         params,
-        threads,
+        dims,
         ops,
         bytes,
     })
@@ -162,15 +164,6 @@ fn heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
         return Ok(ast);
     }
     Ok(pack_strided(&ast, target.scratch_bytes))
-}
-
-/// The threads a kernel runs on: the count of its `core_id`, or 1.
-fn thread_count(ast: &UOp) -> usize {
-    toposort(ast)
-        .iter()
-        .find(|u| u.special_kind() == Some(Special::Core))
-        .and_then(|s| s.src().first()?.const_int())
-        .map_or(1, |t| t.max(1) as usize)
 }
 
 /// Whether `r` is the range of an output loop (not a reduction's or a copy's).

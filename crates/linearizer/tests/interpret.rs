@@ -97,7 +97,7 @@ fn a_group_reduces_across_the_workgroup() {
         Opt::GroupTop { axis: 1, amount: 8 },
     ] {
         let p = linearize(&ast, &[4, 128], &gpu(), &with_opts(vec![opt])).unwrap();
-        assert_eq!(p.local_sizes(), vec![8]);
+        assert_eq!(p.dims.local, [8, 1, 1]);
         assert_eq!(
             p.uops.iter().filter(|u| u.op() == Op::Barrier).count(),
             2,
@@ -138,7 +138,7 @@ fn local_splits_outputs_across_the_workgroup() {
         Opt::Local { axis: 1, amount: 8 },
     ];
     let p = linearize(&ast, &[64, 32, 32], &gpu(), &with_opts(list)).unwrap();
-    assert_eq!(p.local_sizes(), vec![4, 8]);
+    assert_eq!(p.dims.local, [4, 8, 1]);
     let a: Vec<f64> = (0..m * k).map(|x| (x % 5) as f64).collect();
     let b: Vec<f64> = (0..k * n).map(|x| (x % 3) as f64).collect();
     let base = linearize(&ast, &[64, 32, 32], &gpu(), &with_opts(vec![])).unwrap();

@@ -136,7 +136,7 @@ fn an_opt_list_replaces_the_heuristics() {
         ]),
     )
     .unwrap();
-    assert_eq!(p.threads, 2);
+    assert_eq!(p.dims.global, [2, 1, 1]);
     assert!(p.uops.iter().any(|u| u.lanes() == 4));
     assert!(
         p.uops
@@ -175,6 +175,6 @@ fn ops_count_every_thread() {
         &with_opts(vec![Opt::Thread { axis: 0, amount: 2 }]),
     )
     .unwrap();
-    assert_eq!((one.threads, two.threads), (1, 2));
+    assert_eq!((one.dims.global[0], two.dims.global[0]), (1, 2));
     assert_eq!((one.ops, two.ops), (32, 32));
 }

@@ -8,7 +8,7 @@
 use thiserror::Error;
 use uop_ir::Op;
 
-pub use linearizer::{LinearProgram, ParamInfo, Target, TensorCore, VectorTarget};
+pub use linearizer::{LaunchDims, LinearProgram, ParamInfo, Target, TensorCore, VectorTarget};
 
 /// Generated source of one kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]

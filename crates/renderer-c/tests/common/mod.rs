@@ -2,7 +2,7 @@
 //! canonical programs both render.
 #![allow(dead_code)]
 
-use renderer::{LinearProgram, ParamInfo};
+use renderer::{LaunchDims, LinearProgram, ParamInfo};
 use uop_ir::{Arg, ConstValue, DType, Op, Special, UOp, toposort_many};
 
 pub fn param(slot: u32, dtype: DType) -> UOp {
@@ -98,7 +98,7 @@ pub fn program(name: &str, roots: &[UOp]) -> LinearProgram {
         name: name.to_string(),
         uops,
         params,
-        threads: 1,
+        dims: LaunchDims::default(),
         ops: 0,
         bytes: 0,
     }
@@ -192,7 +192,7 @@ pub fn threaded(threads: i64, per: i64) -> LinearProgram {
             end(&i),
         ],
     );
-    p.threads = threads as usize;
+    p.dims = LaunchDims::of(&p.uops).unwrap_or_else(|e| panic!("{e}"));
     p
 }
 pub mod run;
