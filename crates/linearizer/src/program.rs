@@ -34,7 +34,10 @@
 
 use std::fmt;
 
-use uop_ir::{Arg, DType, Op, Special, UOp};
+use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, toposort};
+
+use crate::LinearizeError;
+use crate::ranges::RangeKey;
 
 /// A buffer argument of a kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -166,10 +169,115 @@ impl fmt::Debug for LinearProgram {
 }
 
 impl LinearProgram {
+    /// The program of `uops` (in execution order) named `name`: its buffers (with
+    /// `sizes[slot]` elements each), its launch, and its work estimates.
+    pub fn build(
+        name: String,
+        uops: Vec<UOp>,
+        sizes: &[usize],
+    ) -> Result<LinearProgram, LinearizeError> {
+        let params = params(&uops, sizes);
+        let dims = LaunchDims::of(&uops).map_err(LinearizeError::Malformed)?;
+        let (ops, bytes) = estimates(&uops, &params);
+        // the loops of one thread: every thread of every workgroup runs them
+        let ops = ops
+            .saturating_mul(dims.global_size())
+            .saturating_mul(dims.local_size());
+        Ok(LinearProgram {
+            name,
+            uops,
+            params,
+            dims,
+            ops,
+            bytes,
+        })
+    }
+
     /// The RANGE nodes, in program order.
     pub fn ranges(&self) -> impl Iterator<Item = &UOp> {
         self.uops.iter().filter(|u| u.op() == Op::Range)
     }
+}
+
+/// A name from the loop extents: `E_` for elementwise kernels, `r_` with reductions.
+pub fn kernel_name(ast: &UOp) -> String {
+    let mut outer = Vec::new();
+    let mut reduce = Vec::new();
+    let mut ranges: Vec<UOp> = toposort(ast)
+        .into_iter()
+        .filter(|u| u.op() == Op::Range)
+        .collect();
+    ranges.sort_by_key(RangeKey::of);
+    for r in ranges {
+        let end = r.src()[0]
+            .const_int()
+            .map_or("n".to_string(), |e| e.to_string());
+        match r.arg() {
+            Arg::Range {
+                kind: AxisType::Reduce,
+                ..
+            } => reduce.push(end),
+            _ => outer.push(end),
+        }
+    }
+    let prefix = if reduce.is_empty() { "E" } else { "r" };
+    let mut parts = vec![prefix.to_string()];
+    parts.extend(outer);
+    parts.extend(reduce);
+    if parts.len() == 1 {
+        parts.push("1".into());
+    }
+    parts.join("_")
+}
+
+fn params(uops: &[UOp], sizes: &[usize]) -> Vec<ParamInfo> {
+    let mut out: Vec<ParamInfo> = Vec::new();
+    for u in uops.iter().filter(|u| u.op() == Op::Param) {
+        let Arg::Param { slot } = u.arg() else {
+            continue;
+        };
+        let written = uops.iter().any(|s| {
+            s.op() == Op::Store && s.src()[0].op() == Op::Index && &s.src()[0].src()[0] == u
+        });
+        out.push(ParamInfo {
+            slot: *slot,
+            dtype: u.dtype(),
+            size: sizes.get(*slot as usize).copied().unwrap_or(0),
+            written,
+        });
+    }
+    out.sort_by_key(|p| p.slot);
+    out.dedup_by_key(|p| p.slot);
+    out
+}
+
+/// Operations per run (ALU nodes times the iterations of their loops) and bytes moved
+/// (every buffer once).
+fn estimates(uops: &[UOp], params: &[ParamInfo]) -> (u64, u64) {
+    let mut trips: Vec<u64> = vec![1];
+    let mut ops = 0u64;
+    for u in uops {
+        match u.op() {
+            Op::Range => {
+                let extent = u.src()[0].const_int().unwrap_or(1).max(1) as u64;
+                let outer = trips.last().copied().unwrap_or(1);
+                trips.push(outer.saturating_mul(extent));
+            }
+            Op::End => {
+                trips.pop();
+            }
+            op if op.is_alu() && !u.dtype().is_int() && u.dtype() != DType::Bool => {
+                let lanes = u.lanes() as u64;
+                ops = ops.saturating_add(trips.last().copied().unwrap_or(1) * lanes);
+            }
+            _ => {}
+        }
+    }
+    let bytes = params
+        .iter()
+        .map(|p| (p.size * p.dtype.itemsize()) as u64)
+        .sum();
+    (ops, bytes)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, DType, Op, UOp, substitute, toposort};
 
 use crate::LinearizeError;
 use crate::target::VectorTarget;
@@ -411,15 +411,4 @@ impl Vectorizer<'_> {
             .collect();
         stack(n.dtype(), elems)
     }
-}
-
-/// Whether `r` is the range of an output loop.
-pub fn is_loop(r: &UOp) -> bool {
-    matches!(
-        r.arg(),
-        Arg::Range {
-            kind: AxisType::Loop,
-            ..
-        }
-    )
 }

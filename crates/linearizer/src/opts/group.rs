@@ -1,9 +1,6 @@
-//! The workgroup opts, for targets whose kernels run as workgroups of threads that share
-//! scratch memory (`Target::has_workgroups`, a GPU). A workgroup thread is told apart by
-//! its `lidx{n}` SPECIALs, numbered in the order the opts made them.
+//! The GROUP and GROUPTOP opts, for targets with workgroups (`Target::has_workgroups`,
+//! a GPU), and their lowering.
 //!
-//! - LOCAL splits an output loop `r` of extent `n` by `a`: `r -> r' * a + lidx`, so that
-//!   `a` threads of a workgroup take neighbouring outputs.
 //! - GROUP splits a reduction's range `r` across `a` threads: `r = r' * a + g` (GROUPTOP:
 //!   `r = g * (n / a) + r'`, a contiguous part each), with `g` a range of kind GroupReduce.
 //!   Later opts (UPCAST, UNROLL, ...) see an ordinary reduction over `r'` and `g`. After
@@ -15,100 +12,16 @@
 //!   store keeps the next trip from overwriting partials that others still read.
 //!
 //! GROUP refuses a reduction nested inside another (the outer one would run its trips
-//! around a barrier). Both refuse a workgroup over the target's size; `lower_groups`
-//! refuses scratch over the target's limit.
+//! around a barrier), and a workgroup over the target's limits; `lower_groups` refuses
+//! scratch over the target's limit.
 
 use std::collections::HashMap;
 
-use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, substitute, toposort};
+use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
 
-use crate::Target;
-use crate::opts::output_ranges;
-use crate::reduce::{next_axis, next_local, ranges_of_kind};
-
-/// The GroupReduce ranges of `ast`, in axis order.
-fn group_ranges(ast: &UOp) -> Vec<UOp> {
-    ranges_of_kind(ast, AxisType::GroupReduce)
-}
-
-/// The `lidx` SPECIALs of `ast`, by number.
-fn workgroup(ast: &UOp) -> Vec<UOp> {
-    let mut l: Vec<(usize, UOp)> = toposort(ast)
-        .into_iter()
-        .filter_map(|u| match u.special_kind() {
-            Some(Special::Local(d)) => Some((usize::from(d), u.clone())),
-            _ => None,
-        })
-        .collect();
-    l.sort_by_key(|(n, _)| *n);
-    l.into_iter().map(|(_, u)| u).collect()
-}
-
-fn size(u: &UOp) -> i64 {
-    u.src()
-        .first()
-        .and_then(UOp::const_int)
-        .map_or(1, |s| s as i64)
-}
-
-/// Checks that a new workgroup dimension of `amount` threads fits the target: in the
-/// workgroup's size, in the count of dimensions, and in the limit of the dimension it
-/// takes now (GROUP's dimensions are numbered after LOCAL's when they are lowered, so
-/// `lower_groups` checks the final numbering again).
-fn check_workgroup(ast: &UOp, amount: i64, target: &Target) -> Result<(), String> {
-    if !target.has_workgroups() {
-        return Err("the target has no workgroups".into());
-    }
-    let dims: Vec<i64> = workgroup(ast)
-        .iter()
-        .chain(&group_ranges(ast))
-        .map(size)
-        .collect();
-    let threads = dims.iter().product::<i64>() * amount;
-    let max = target.max_local_size;
-    if threads > max as i64 {
-        return Err(format!(
-            "a workgroup of {threads} threads is over the target's {max}"
-        ));
-    }
-    match target.max_local_dims.get(dims.len()) {
-        None | Some(0) => Err(format!(
-            "the target's workgroups have at most {} dimensions",
-            dims.len()
-        )),
-        Some(&limit) if amount > i64::from(limit) => Err(format!(
-            "{amount} threads in workgroup dimension {} is over the target's {limit}",
-            dims.len()
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
-/// The `lidx{n}` SPECIAL of `count` threads.
-fn lidx(n: usize, count: i64) -> UOp {
-    UOp::special(Special::Local(n as u8), count)
-}
-
-/// The constant extent of `r` when `amount` (at least 2) divides it.
-fn divisible(r: &UOp, amount: i64) -> Option<i64> {
-    let n = r.src().first()?.const_int()? as i64;
-    (amount >= 2 && n % amount == 0).then_some(n)
-}
-
-/// LOCAL (see the module doc); `Ok(None)` when `amount` does not divide the extent.
-pub fn local(ast: &UOp, r: &UOp, amount: i64, target: &Target) -> Result<Option<UOp>, String> {
-    let (Some(n), Arg::Range { axis, kind }) = (divisible(r, amount), r.arg()) else {
-        return Ok(None);
-    };
-    check_workgroup(ast, amount, target)?;
-    let l = lidx(workgroup(ast).len(), amount);
-    let split = if n == amount {
-        l
-    } else {
-        UOp::range_of(UOp::int(n / amount), *axis, *kind) * amount + &l
-    };
-    Ok(Some(substitute(ast, &HashMap::from([(r.clone(), split)]))))
-}
+use super::workgroup::{check_workgroup, divisible, group_ranges, lidx, size, workgroup};
+use crate::ranges::{next_axis, next_local, output_ranges};
+use crate::{LinearizeError, Target};
 
 /// GROUP or GROUPTOP (`top`), see the module doc; `Ok(None)` when `amount` does not
 /// divide the extent or no reduction is over `r`.
@@ -170,8 +83,13 @@ fn thread_id(wg: &[UOp], swap: &HashMap<UOp, UOp>) -> UOp {
 
 /// Lowers every GroupReduce range to an `lidx` and every reduction over one to partials
 /// in scratch, a BARRIER and a reduction of the partials (see the module doc); an error
-/// when the scratch is over the target's, or a workgroup dimension over its limit.
-pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, String> {
+/// naming GROUP when the scratch is over the target's, or a workgroup dimension over its
+/// limit.
+pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
+    let refuse = |why: String| LinearizeError::Opt {
+        opt: "GROUP".into(),
+        why,
+    };
     let groups = group_ranges(ast);
     if groups.is_empty() {
         return Ok(ast.clone());
@@ -188,10 +106,10 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, String> {
     for (d, l) in wg.iter().enumerate() {
         let limit = target.max_local_dims.get(d).copied().unwrap_or(0);
         if size(l) > i64::from(limit) {
-            return Err(format!(
+            return Err(refuse(format!(
                 "{} threads in workgroup dimension {d} is over the target's {limit}",
                 size(l)
-            ));
+            )));
         }
     }
     let threads: i64 = wg.iter().map(size).product();
@@ -268,10 +186,10 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, String> {
         replace.insert(red.clone(), red.with_src(src));
     }
     if bytes > target.scratch_bytes {
-        return Err(format!(
+        return Err(refuse(format!(
             "it needs {bytes} bytes of scratch, over the limit of {}",
             target.scratch_bytes
-        ));
+        )));
     }
     let mut all = replace;
     all.extend(to_lidx.clone());
