@@ -184,6 +184,39 @@ fn unknown_ops_are_unsupported() {
 }
 
 #[test]
+fn c_has_no_workgroups() {
+    let out = param(0, DType::Index);
+    let lidx = uop_ir::UOp::special(uop_ir::Special::Local(0), 4);
+    let p = program("bad", &[store(&index(&out, &lidx), &lidx)]);
+    match render_err(&p) {
+        RenderError::Unsupported { op, why, .. } => {
+            assert_eq!(op, Op::Special);
+            assert!(why.contains("only core_id, not lidx0"), "{why}");
+        }
+        other => panic!("expected Unsupported, got {other}"),
+    }
+    let st = store(&index(&out, &UOp::int(0)), &UOp::int(1));
+    let barrier = UOp::new(Op::Barrier, DType::Void, [st.clone()], Arg::None);
+    let p = program("bad", &[st, barrier]);
+    assert!(matches!(
+        render_err(&p),
+        RenderError::Unsupported {
+            op: Op::Barrier,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_second_core_id_is_malformed() {
+    let out = param(0, DType::Index);
+    let (a, b) = (core_id(2), core_id(3));
+    let p = program("bad", &[store(&index(&out, &a), &b)]);
+    let why = malformed_why(render_err(&p));
+    assert!(why.contains("a second core_id"), "{why}");
+}
+
+#[test]
 fn a_bad_kernel_name_is_malformed() {
     let p = program("not a name", &[]);
     assert!(matches!(render_err(&p), RenderError::Malformed { .. }));
