@@ -15,6 +15,9 @@
 //! close the innermost loop, a RANGE left open, mismatched dtypes on a load or store, and
 //! ops the language has no rule for (DEFINE_VAR, WMMA, THREEFRY, ...). SINK, GROUP and
 //! NOOP are accepted and emit nothing.
+//!
+//! This file holds the walk, declarations, launch indices and loops; `memory.rs` the loads
+//! and stores, `vectors.rs` the vector values.
 
 mod memory;
 mod vectors;
