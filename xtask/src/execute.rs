@@ -327,16 +327,15 @@ fn count_kernels(outs: &[&Tensor]) -> Result<(usize, [usize; 3]), String> {
     let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
     let sched = engine::schedule(&sink, "CPU").map_err(|e| e.to_string())?;
     let target = renderer::Renderer::target(&renderer_c::CRenderer::with_threads(1)).clone();
-    let opts = linearizer::Opts {
+    let options = linearizer::LinearizeOptions {
         optimize: true,
-        vector: target.vector,
-        scratch_bytes: target.scratch_bytes,
-        ..Default::default()
+        opts: None,
     };
     let mut counts = [0usize; 3];
     for k in &sched.kernels {
         let sizes = k.buffer_sizes();
-        let p = linearizer::linearize(&k.ast, &sizes, &opts).map_err(|e| e.to_string())?;
+        let p =
+            linearizer::linearize(&k.ast, &sizes, &target, &options).map_err(|e| e.to_string())?;
         let c = coverage(&p);
         counts.iter_mut().zip(c).for_each(|(n, x)| *n += x);
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use ferrograd::Tensor;
 use ferrograd::layers::engine;
-use linearizer::{LinearizeError, Opt, Opts, apply_opt, candidate_opts};
+use linearizer::{LinearizeError, LinearizeOptions, Opt, Target, apply_opt, candidate_opts};
 use symbolic::corpus::{Entropy, SplitMix};
 use uop_ir::{Arg, ConstValue, DType, Op, UOp};
 
@@ -22,15 +22,15 @@ const MAX_OPTS: u64 = 6;
 
 /// The target a kernel is linearized for: the C target's 32-byte vectors and ALU ops
 /// (MULACC and WHERE included); `gpu` adds workgroups, the other allows PACK.
-fn target(gpu: bool, list: Vec<Opt>) -> Opts {
-    Opts {
-        opts: Some(list),
-        vector: renderer::Renderer::target(&renderer_c::CRenderer::with_vectors(1, 32, true))
-            .vector
-            .clone(),
+fn target(gpu: bool) -> Target {
+    let c = renderer_c::CRenderer::with_vectors(1, 32, true);
+    Target {
+        vector: renderer::Renderer::target(&c).vector.clone(),
         scratch_bytes: 1 << 16,
         max_local_size: if gpu { 128 } else { 0 },
-        ..Default::default()
+        max_local_dims: if gpu { [128, 128, 64] } else { [0; 3] },
+        has_fma: true,
+        ..Target::default()
     }
 }
 
@@ -44,7 +44,7 @@ fn random_opts(ast: &UOp, rng: &mut SplitMix, gpu: bool) -> Result<Vec<Opt>, Str
             break;
         }
         let opt = all[rng.below(all.len() as u64) as usize];
-        match apply_opt(&cur, &opt, &target(gpu, vec![])) {
+        match apply_opt(&cur, &opt, &target(gpu)) {
             Ok(next) => {
                 cur = next;
                 list.push(opt);
@@ -105,7 +105,11 @@ pub fn execute_interpreted(p: &Program, seed: u64) -> Result<Run, String> {
         let gpu = rng.below(2) == 0;
         let lowered = linearizer::lower_gates(&k.ast).map_err(|e| e.to_string())?;
         let list = random_opts(&lowered, &mut rng, gpu)?;
-        let program = linearizer::linearize(&k.ast, &k.buffer_sizes(), &target(gpu, list.clone()))
+        let options = LinearizeOptions {
+            optimize: false,
+            opts: Some(list.clone()),
+        };
+        let program = linearizer::linearize(&k.ast, &k.buffer_sizes(), &target(gpu), &options)
             .map_err(|e| format!("linearize with {list:?}: {e}"))?;
         let c = crate::execute::coverage(&program);
         counts.iter_mut().zip(c).for_each(|(n, x)| *n += x);

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 pub use lru::{DEFAULT_PROGRAM_CACHE, Lru, program_cache_capacity};
 pub use registry::{open, register, registered};
-pub use renderer::{LinearProgram, RenderError, Renderer, Source};
+pub use renderer::{LaunchDims, LinearProgram, RenderError, Renderer, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DeviceError {
@@ -62,13 +62,28 @@ pub type Buffer = Arc<dyn RawBuffer>;
 pub trait Program: Send + Sync + fmt::Debug {
     /// The function name.
     fn name(&self) -> &str;
-    /// Runs the kernel with `buffers` as its arguments (in slot order) on `threads`
-    /// invocations (`core_id` 0..threads), and returns how long it ran.
+    /// Runs the kernel with `buffers` as its arguments (in slot order) as `dims.global`
+    /// workgroups of `dims.local` threads (on the CPU: `dims.global[0]` threads, `core_id`
+    /// 0..), with `vals` the values of its scalar variables (symbolic shapes), in the
+    /// order its program lists them.
+    ///
+    /// The launch may be asynchronous: unless `wait`, it may return before the kernel has
+    /// finished (a GPU queues it on a stream), and the caller calls
+    /// [`Device::synchronize`] before it reads the results. With `wait` it returns after
+    /// the kernel finished, with the time the device measured it ran (a GPU times it with
+    /// events, the CPU's thread pool with its own clock). A device may give the time
+    /// without being asked; `None` means it has none.
     ///
     /// # Safety
     /// Every buffer must be at least as large as the kernel indexes it, and no other
-    /// code may use the buffers while the kernel runs.
-    unsafe fn launch(&self, buffers: &[&Buffer], threads: usize) -> Result<Duration>;
+    /// code may use the buffers until the kernel has finished.
+    unsafe fn launch(
+        &self,
+        buffers: &[&Buffer],
+        dims: &LaunchDims,
+        vals: &[i64],
+        wait: bool,
+    ) -> Result<Option<Duration>>;
 }
 
 /// Peak rates of a device, for the roofline fraction in `DEBUG=2` lines.
@@ -85,7 +100,8 @@ pub trait Device: Send + Sync + fmt::Debug {
     fn renderer(&self) -> &dyn Renderer;
     fn alloc(&self, bytes: usize) -> Result<Buffer>;
     fn compile(&self, source: &Source) -> Result<Arc<dyn Program>>;
-    /// Waits until all launched work is done.
+    /// Waits until all launched work is done (a device whose launches return only when
+    /// the kernel has finished, as the CPU's do, has nothing to wait for).
     fn synchronize(&self) -> Result<()> {
         Ok(())
     }

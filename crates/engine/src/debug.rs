@@ -23,8 +23,9 @@ pub fn noopt() -> bool {
     *NOOPT
 }
 
-/// One `DEBUG=2` line: name (the kernel's shape), global size (threads, `core_id`s) and
-/// local size (threads of a workgroup), time, GFLOP/s, GB/s and the roofline fraction.
+/// One `DEBUG=2` line: name (the kernel's shape), global size (workgroups, or CPU threads:
+/// `core_id`s) and local size (threads of a workgroup), time, GFLOP/s, GB/s and the
+/// roofline fraction.
 /// `bytes` are this launch's buffers (a cached program may have been compiled for a kernel
 /// with the same AST over buffers of other sizes).
 pub fn kernel_line(
@@ -45,12 +46,12 @@ pub fn kernel_line(
     } else {
         gbs / roof.gbs.max(1e-9)
     };
-    let local: usize = p.local_sizes().iter().product();
+
     format!(
         "*** kernel {index:4} {:<24} global {:>3} local {:>3}  tm {:>10.2}us  {:>8.2} GFLOPS {:>8.2} GB/s  {:>5.1}% of roofline",
         p.name,
-        p.threads,
-        local,
+        p.dims.global_size(),
+        p.dims.local_size(),
         secs * 1e6,
         gflops,
         gbs,
@@ -68,7 +69,10 @@ mod tests {
             name: "r_512_512_512".into(),
             uops: Vec::new(),
             params: Vec::new(),
-            threads: 2,
+            dims: device::LaunchDims {
+                global: [2, 1, 1],
+                ..Default::default()
+            },
             ops: 2 * 512 * 512 * 512,
             bytes: 3 * 512 * 512 * 4,
         };

@@ -45,6 +45,7 @@ pub struct RunStats {
     pub compile_time: Duration,
     /// Kernels compiled by this run (the others came from the compile cache).
     pub compiled: usize,
+    /// Wall time from the first launch until the device finished the last kernel.
     pub run_time: Duration,
     /// Bytes of temporaries after sharing, and without.
     pub temporary_bytes: usize,
@@ -86,20 +87,11 @@ fn compile_cached(kernel: &Kernel, dev: &Arc<dyn Device>) -> Result<(Compiled, b
         return Ok((c.clone(), false));
     }
     let sizes = kernel.buffer_sizes();
-    let max_threads = if noopt() {
-        1
-    } else {
-        dev.renderer().target().max_threads
-    };
-    let opts = linearizer::Opts {
-        max_threads,
+    let options = linearizer::LinearizeOptions {
         optimize: !noopt(),
-        vector: dev.renderer().target().vector.clone(),
-        scratch_bytes: dev.renderer().target().scratch_bytes,
-        max_local_size: dev.renderer().target().max_local_size,
-        ..Default::default()
+        opts: None,
     };
-    let program = linearizer::linearize(&kernel.ast, &sizes, &opts)?;
+    let program = linearizer::linearize(&kernel.ast, &sizes, dev.renderer().target(), &options)?;
     let source = dev.renderer().render(&program)?;
     if debug::level() >= 4 {
         eprintln!("{}", source.code);
@@ -166,6 +158,47 @@ fn compile_all(
     Ok(out)
 }
 
+/// Launches each kernel of a schedule in order on `dev`, with the planned temporaries
+/// (`arena`) and the stored buffers as its arguments. Launches do not wait for their
+/// kernels unless `DEBUG=2` asks for each kernel's time; the caller synchronizes.
+fn launch_all(
+    kernels: &[Kernel],
+    programs: &[(Compiled, bool)],
+    plan: &Plan,
+    arena: &[Buffer],
+    dev: &Arc<dyn Device>,
+) -> Result<(), EngineError> {
+    let wait = debug::level() >= 2;
+    for (i, (kernel, ((program, exe), _))) in kernels.iter().zip(programs).enumerate() {
+        let memory: Vec<Buffer> = kernel
+            .buffers
+            .iter()
+            .map(|b| match plan.slot.get(b) {
+                Some(a) => Ok(arena[*a].clone()),
+                None => {
+                    store::get(b).ok_or_else(|| EngineError::MissingBuffer(format!("{}", b.arg())))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let refs: Vec<&Buffer> = memory.iter().collect();
+        // SAFETY: every buffer was allocated with the element count rangeify gave it, and
+        // the kernel's indices stay within those counts; nothing else touches them until
+        // the caller has synchronized the device.
+        let took = unsafe { exe.launch(&refs, &program.dims, &[], wait)? };
+        if let (true, Some(took)) = (wait, took) {
+            let bytes: usize = kernel
+                .buffers
+                .iter()
+                .zip(kernel.buffer_sizes())
+                .map(|(b, n)| n * b.dtype().itemsize())
+                .sum();
+            let line = kernel_line(i, program, bytes as u64, took, dev.roofline());
+            eprintln!("{line}");
+        }
+    }
+    Ok(())
+}
+
 /// Schedules the tensors under `sink` (a SINK) without running anything. An ASSIGN whose
 /// write already ran is read from its target rather than written again; the schedule's
 /// buffers are also filed under `sink`'s own sources.
@@ -228,34 +261,14 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     let tc = Instant::now();
     let programs = compile_all(&sched.kernels, &dev)?;
     stats.compile_time = tc.elapsed();
-    for (i, (kernel, ((program, exe), fresh))) in sched.kernels.iter().zip(programs).enumerate() {
-        stats.compiled += usize::from(fresh);
-        let memory: Vec<Buffer> = kernel
-            .buffers
-            .iter()
-            .map(|b| match plan.slot.get(b) {
-                Some(a) => Ok(arena[*a].clone()),
-                None => {
-                    store::get(b).ok_or_else(|| EngineError::MissingBuffer(format!("{}", b.arg())))
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        let refs: Vec<&Buffer> = memory.iter().collect();
-        // SAFETY: every buffer was allocated with the element count rangeify gave it, and
-        // the kernel's indices stay within those counts; nothing else touches them now.
-        let took = unsafe { exe.launch(&refs, program.threads)? };
-        stats.run_time += took;
-        if debug::level() >= 2 {
-            let bytes: usize = kernel
-                .buffers
-                .iter()
-                .zip(kernel.buffer_sizes())
-                .map(|(b, n)| n * b.dtype().itemsize())
-                .sum();
-            let line = kernel_line(i, &program, bytes as u64, took, dev.roofline());
-            eprintln!("{line}");
-        }
-    }
+    stats.compiled = programs.iter().filter(|(_, fresh)| *fresh).count();
+    let tr = Instant::now();
+    let launched = launch_all(&sched.kernels, &programs, &plan, &arena, &dev);
+    // the buffers must outlive every queued kernel, also when a launch failed
+    let synchronized = dev.synchronize();
+    launched?;
+    synchronized?;
+    stats.run_time = tr.elapsed();
     for memory in arena {
         store::release(&dev, memory);
     }

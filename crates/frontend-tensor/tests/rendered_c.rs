@@ -1,6 +1,6 @@
 //! The C that canonical kernels render to, as `insta` snapshots: a change in the
 //! linearizer or the C renderer shows up as a diff to review like code. Kernels are
-//! linearized with `Opts::default()` (one thread), so the text does not depend on the
+//! linearized for `Target::default()` (scalar, one thread), so the text does not depend on the
 //! machine. Rendering runs nothing, so no C compiler is needed.
 
 mod common;
@@ -10,24 +10,30 @@ use renderer::Renderer;
 
 /// The C source of each kernel that realizing `t` schedules.
 fn render(t: &Tensor) -> Vec<String> {
-    render_with(t, &linearizer::Opts::default())
+    render_with(
+        t,
+        &linearizer::Target::default(),
+        &linearizer::LinearizeOptions::default(),
+    )
 }
 
 /// The same with the CPU heuristics and the C target's vectors (one thread).
 fn render_optimized(t: &Tensor) -> Vec<String> {
-    let opts = linearizer::Opts {
+    let target = renderer_c::CRenderer::with_vectors(1, 32, true)
+        .target()
+        .clone();
+    let options = linearizer::LinearizeOptions {
         optimize: true,
-        vector: renderer_c::CRenderer::with_vectors(1, 32, true)
-            .target()
-            .vector
-            .clone(),
-        scratch_bytes: renderer_c::SCRATCH_BYTES,
-        ..Default::default()
+        opts: None,
     };
-    render_with(t, &opts)
+    render_with(t, &target, &options)
 }
 
-fn render_with(t: &Tensor, opts: &linearizer::Opts) -> Vec<String> {
+fn render_with(
+    t: &Tensor,
+    target: &linearizer::Target,
+    options: &linearizer::LinearizeOptions,
+) -> Vec<String> {
     let sched = Tensor::schedule(&[t]).unwrap_or_else(|e| panic!("schedule: {e}"));
     let renderer = renderer_c::CRenderer::new();
     sched
@@ -35,7 +41,7 @@ fn render_with(t: &Tensor, opts: &linearizer::Opts) -> Vec<String> {
         .iter()
         .map(|k| {
             let sizes = k.buffer_sizes();
-            let program = linearizer::linearize(&k.ast, &sizes, opts)
+            let program = linearizer::linearize(&k.ast, &sizes, target, options)
                 .unwrap_or_else(|e| panic!("linearize: {e}"));
             renderer
                 .render(&program)

@@ -3,16 +3,17 @@
 //! opts are tested against: a program after any list of opts must compute what the
 //! program without them computes, and this runs both without a compiler or a device.
 //!
-//! Every invocation (`core_id` in `0..threads`) runs after the other, each with its own
+//! Every workgroup of the launch (`LinearProgram::dims`: one per `core_id` on a CPU, one
+//! per combination of `gidx` values on a GPU) runs after the other, each with its own
 //! scratch (DEFINE_LOCAL). Within one, the threads of a workgroup (one per combination
-//! of the `lidx` SPECIALs) run in turn up to the next BARRIER, which all of them must
+//! of the `lidx` values) run in turn up to the next BARRIER, which all of them must
 //! reach before any goes on. Arithmetic is `uop_ir::exec_alu` (floats computed in f64
 //! and rounded to their dtype). Reads and writes out of a buffer's bounds, a barrier that
 //! only some threads reach, and ops outside the contract are errors, not panics.
 
 use std::collections::HashMap;
 
-use uop_ir::{Arg, ConstValue, Op, UOp, exec_alu};
+use uop_ir::{Arg, ConstValue, Op, Special, UOp, exec_alu};
 
 use crate::{LinearProgram, LinearizeError};
 
@@ -43,7 +44,7 @@ struct Thread {
     vals: Vec<Val>,
     regs: HashMap<u32, Vec<ConstValue>>,
     /// Its value of each `lidx{n}`.
-    lidx: Vec<i64>,
+    lidx: [i64; 3],
 }
 
 /// Why a thread stopped running.
@@ -67,9 +68,11 @@ pub fn interpret(
     buffers: &mut [Vec<ConstValue>],
 ) -> Result<(), LinearizeError> {
     let plan = Plan::new(program)?;
-    let sizes = program.local_sizes();
-    let workgroup: usize = sizes.iter().product();
-    for core in 0..program.threads.max(1) {
+    let global = program.dims.global.map(|g| g as usize);
+    let local = program.dims.local.map(|l| l as usize);
+    let workgroup: usize = local.iter().product();
+    for group in 0..global.iter().product::<usize>() {
+        let gidx = unflatten(group, &global);
         let mut locals: HashMap<u32, Vec<ConstValue>> = plan
             .locals
             .iter()
@@ -80,13 +83,13 @@ pub fn interpret(
                 pc: 0,
                 vals: vec![Val::None; program.uops.len()],
                 regs: HashMap::new(),
-                lidx: unflatten(t, &sizes),
+                lidx: unflatten(t, &local),
             })
             .collect();
         loop {
             let mut stops = Vec::new();
             for t in threads.iter_mut() {
-                stops.push(plan.run(t, core as i64, buffers, &mut locals)?);
+                stops.push(plan.run(t, &gidx, buffers, &mut locals)?);
             }
             let at_barrier = stops.iter().filter(|s| matches!(s, Stop::Barrier)).count();
             if at_barrier == 0 {
@@ -102,9 +105,10 @@ pub fn interpret(
     Ok(())
 }
 
-/// The `lidx` values of thread `t` of a workgroup of `sizes` (the last varies fastest).
-fn unflatten(mut t: usize, sizes: &[usize]) -> Vec<i64> {
-    let mut out = vec![0i64; sizes.len()];
+/// The index of each dimension of point `t` of a grid of `sizes` (the last varies
+/// fastest).
+fn unflatten(mut t: usize, sizes: &[usize; 3]) -> [i64; 3] {
+    let mut out = [0i64; 3];
     for (x, s) in out.iter_mut().zip(sizes).rev() {
         *x = (t % s) as i64;
         t /= s;
@@ -171,7 +175,7 @@ impl<'a> Plan<'a> {
     fn run(
         &self,
         t: &mut Thread,
-        core: i64,
+        gidx: &[i64; 3],
         params: &mut [Vec<ConstValue>],
         locals: &mut HashMap<u32, Vec<ConstValue>>,
     ) -> Result<Stop, LinearizeError> {
@@ -200,7 +204,7 @@ impl<'a> Plan<'a> {
                     _ => return Err(self.error(i, "no slot")),
                 },
                 Op::Special => {
-                    Val::Data(vec![ConstValue::Int(self.special(i, u, t, core)? as i128)])
+                    Val::Data(vec![ConstValue::Int(self.special(i, u, t, gidx)? as i128)])
                 }
                 Op::Range => {
                     let end = int(&data(t, 0)?, 0).ok_or_else(|| self.error(i, "no end"))?;
@@ -363,17 +367,23 @@ impl<'a> Plan<'a> {
         }
     }
 
-    fn special(&self, i: usize, u: &UOp, t: &Thread, core: i64) -> Result<i64, LinearizeError> {
-        let Arg::Name(name) = u.arg() else {
-            return Err(self.error(i, "no name"));
+    fn special(
+        &self,
+        i: usize,
+        u: &UOp,
+        t: &Thread,
+        gidx: &[i64; 3],
+    ) -> Result<i64, LinearizeError> {
+        let (values, d) = match u.special_kind() {
+            Some(Special::Core) => (gidx, 0),
+            Some(Special::Global(d)) => (gidx, d),
+            Some(Special::Local(d)) => (&t.lidx, d),
+            None => return Err(self.error(i, "no launch index")),
         };
-        if &**name == "core_id" {
-            return Ok(core);
-        }
-        name.strip_prefix("lidx")
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|n| t.lidx.get(n).copied())
-            .ok_or_else(|| self.error(i, format!("unknown SPECIAL {name}")))
+        values
+            .get(usize::from(d))
+            .copied()
+            .ok_or_else(|| self.error(i, format!("no launch dimension {d}")))
     }
 
     fn memory<'m>(

@@ -5,112 +5,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp, toposort};
+use uop_ir::{Arg, ConstValue, DType, Op, UOp, toposort};
 
-/// The RANGEs a node depends on that are still open (not closed by an END inside it).
-pub fn open_ranges(root: &UOp) -> HashMap<UOp, BTreeSet<RangeKey>> {
-    let mut open: HashMap<UOp, BTreeSet<RangeKey>> = HashMap::new();
-    for n in toposort(root) {
-        let mut set = BTreeSet::new();
-        match n.op() {
-            Op::Range => {
-                set.insert(RangeKey::of(&n));
-            }
-            Op::End => {
-                set.extend(open[&n.src()[0]].iter().cloned());
-                for r in &n.src()[1..] {
-                    set.remove(&RangeKey::of(r));
-                }
-            }
-            _ => n
-                .src()
-                .iter()
-                .for_each(|s| set.extend(open[s].iter().cloned())),
-        }
-        open.insert(n, set);
-    }
-    open
-}
-
-/// The first axis number no RANGE among `nodes` uses.
-pub(crate) fn next_axis(nodes: &[UOp]) -> u32 {
-    nodes
-        .iter()
-        .filter_map(|u| match u.arg() {
-            Arg::Range { axis, .. } if u.op() == Op::Range => Some(axis + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0)
-}
-
-/// The first scratch slot no DEFINE_LOCAL among `nodes` uses.
-pub(crate) fn next_local(nodes: &[UOp]) -> u32 {
-    nodes.iter().filter(|u| u.op() == Op::DefineLocal).count() as u32
-}
-
-/// The RANGEs of `ast` of kind `kind`, in axis order.
-pub(crate) fn ranges_of_kind(ast: &UOp, kind: AxisType) -> Vec<UOp> {
-    let mut v: Vec<UOp> = toposort(ast)
-        .into_iter()
-        .filter(|u| {
-            u.op() == Op::Range && matches!(u.arg(), Arg::Range { kind: k, .. } if *k == kind)
-        })
-        .collect();
-    v.sort_by_key(RangeKey::of);
-    v
-}
-
-/// The RANGE of `ast` with axis number `axis`.
-pub(crate) fn range_of_axis(ast: &UOp, axis: u32) -> Option<UOp> {
-    toposort(ast).into_iter().find(|u| {
-        u.op() == Op::Range && matches!(u.arg(), Arg::Range { axis: a, .. } if *a == axis)
-    })
-}
-
-/// The axis number of a RANGE.
-pub(crate) fn axis_of(r: &UOp) -> Option<u32> {
-    match r.arg() {
-        Arg::Range { axis, .. } => Some(*axis),
-        _ => None,
-    }
-}
-
-/// A RANGE ordered by its axis number.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RangeKey {
-    pub axis: u32,
-    pub range: UOpOrd,
-}
-
-impl RangeKey {
-    pub fn of(r: &UOp) -> RangeKey {
-        let axis = match r.arg() {
-            Arg::Range { axis, .. } => *axis,
-            _ => u32::MAX,
-        };
-        RangeKey {
-            axis,
-            range: UOpOrd(r.clone()),
-        }
-    }
-}
-
-/// A UOp with the canonical (run-independent) order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UOpOrd(pub UOp);
-
-impl PartialOrd for UOpOrd {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for UOpOrd {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.canonical_cmp(&other.0)
-    }
-}
+use crate::Target;
+use crate::ranges::{RangeKey, open_ranges};
 
 /// The value an empty reduction has.
 pub fn identity(op: Op, dtype: DType) -> UOp {
@@ -137,9 +35,10 @@ fn accumulate(op: Op, acc: UOp, value: &UOp, fuse: &dyn Fn(DType) -> bool) -> UO
 }
 
 /// Every REDUCE in `ast` lowered to accumulator registers. Innermost reductions go
-/// first; reductions over the same ranges share one loop (one register each). `fuse`
-/// says for which dtypes a sum of products accumulates with MULACC.
-pub fn lower_reduces(ast: &UOp, fuse: &dyn Fn(DType) -> bool) -> UOp {
+/// first; reductions over the same ranges share one loop (one register each). A sum of
+/// products accumulates with MULACC where `target` fuses multiply-adds of its dtype.
+pub fn lower_reduces(ast: &UOp, target: &Target) -> UOp {
+    let fuse = |d: DType| target.fuses_multiply_add(d);
     let mut ast = ast.clone();
     let mut next_reg = 0u32;
     loop {
@@ -248,7 +147,7 @@ pub fn lower_reduces(ast: &UOp, fuse: &dyn Fn(DType) -> bool) -> UOp {
                 stores.push(UOp::new(
                     Op::Store,
                     DType::Void,
-                    [reg.clone(), accumulate(*op, acc, &red.src()[0], fuse)],
+                    [reg.clone(), accumulate(*op, acc, &red.src()[0], &fuse)],
                     Arg::None,
                 ));
                 regs.push((red.clone(), reg));

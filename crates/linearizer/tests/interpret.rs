@@ -6,24 +6,25 @@ mod common;
 
 use common::*;
 use linearizer::{
-    LinearProgram, LinearizeError, Opt, Opts, apply_opt, candidate_opts, interpret, linearize,
+    LinearProgram, LinearizeError, Opt, Target, apply_opt, candidate_opts, interpret, linearize,
 };
 use proptest::prelude::*;
 use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp};
 
 /// A target with vectors and scratch, and workgroups when `gpu` (without, PACK applies).
-fn target_of(list: Vec<Opt>, gpu: bool) -> Opts {
-    Opts {
-        opts: Some(list),
+fn target_of(gpu: bool) -> Target {
+    Target {
         vector: Some(avx2()),
         scratch_bytes: 1 << 16,
         max_local_size: if gpu { 64 } else { 0 },
+        max_local_dims: if gpu { [64, 64, 64] } else { [0; 3] },
+        has_fma: true,
         ..Default::default()
     }
 }
 
-fn target(list: Vec<Opt>) -> Opts {
-    target_of(list, true)
+fn gpu() -> Target {
+    target_of(true)
 }
 
 /// Runs `p` on `inputs` (slots 1..) with an output of `out` elements (slot 0) filled with
@@ -51,7 +52,8 @@ fn a_matmul_runs_as_written() {
     let p = linearize(
         &matmul(m as i64, n as i64, k as i64),
         &[15, 12, 20],
-        &target(vec![]),
+        &gpu(),
+        &with_opts(vec![]),
     )
     .unwrap();
     let got = floats(&run(&p, m * n, &[a.clone(), b.clone()])[0]);
@@ -67,7 +69,7 @@ fn a_matmul_runs_as_written() {
 fn reads_out_of_bounds_are_errors() {
     let i = range(4, 0, AxisType::Loop);
     let ast = sink(&[store(&param(0, F32), &i, &load(&param(1, F32), &(&i + 1)))]);
-    let p = linearize(&ast, &[4, 4], &target(vec![])).unwrap();
+    let p = linearize(&ast, &[4, 4], &gpu(), &with_opts(vec![])).unwrap();
     let mut bufs = vec![
         vec![ConstValue::Float(0.0); 4],
         vec![ConstValue::Float(1.0); 4],
@@ -94,8 +96,8 @@ fn a_group_reduces_across_the_workgroup() {
         Opt::Group { axis: 1, amount: 8 },
         Opt::GroupTop { axis: 1, amount: 8 },
     ] {
-        let p = linearize(&ast, &[4, 128], &target(vec![opt])).unwrap();
-        assert_eq!(p.local_sizes(), vec![8]);
+        let p = linearize(&ast, &[4, 128], &gpu(), &with_opts(vec![opt])).unwrap();
+        assert_eq!(p.dims.local, [8, 1, 1]);
         assert_eq!(
             p.uops.iter().filter(|u| u.op() == Op::Barrier).count(),
             2,
@@ -108,8 +110,24 @@ fn a_group_reduces_across_the_workgroup() {
         );
     }
     // the C target has no workgroups
-    let e = apply_opt(&ast, &Opt::Group { axis: 1, amount: 8 }, &Opts::default()).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Group { axis: 1, amount: 8 }, &Target::default()).unwrap_err();
     assert!(e.to_string().contains("no workgroups"), "{e}");
+}
+
+#[test]
+fn workgroups_stay_within_the_targets_dimensions() {
+    let ast = matmul(8, 8, 4);
+    let narrow = Target {
+        max_local_dims: [64, 2, 0],
+        ..gpu()
+    };
+    let apply = |ast: &UOp, opt: Opt| apply_opt(ast, &opt, &narrow);
+    let one = apply(&ast, Opt::Local { axis: 0, amount: 2 }).unwrap();
+    let e = apply(&one, Opt::Local { axis: 1, amount: 4 }).unwrap_err();
+    assert!(e.to_string().contains("dimension 1 is over"), "{e}");
+    let two = apply(&one, Opt::Local { axis: 1, amount: 2 }).unwrap();
+    let e = apply(&two, Opt::Group { axis: 2, amount: 2 }).unwrap_err();
+    assert!(e.to_string().contains("at most 2 dimensions"), "{e}");
 }
 
 #[test]
@@ -119,22 +137,22 @@ fn local_splits_outputs_across_the_workgroup() {
         Opt::Local { axis: 0, amount: 4 },
         Opt::Local { axis: 1, amount: 8 },
     ];
-    let p = linearize(&ast, &[64, 32, 32], &target(list)).unwrap();
-    assert_eq!(p.local_sizes(), vec![4, 8]);
+    let p = linearize(&ast, &[64, 32, 32], &gpu(), &with_opts(list)).unwrap();
+    assert_eq!(p.dims.local, [4, 8, 1]);
     let a: Vec<f64> = (0..m * k).map(|x| (x % 5) as f64).collect();
     let b: Vec<f64> = (0..k * n).map(|x| (x % 3) as f64).collect();
-    let base = linearize(&ast, &[64, 32, 32], &target(vec![])).unwrap();
+    let base = linearize(&ast, &[64, 32, 32], &gpu(), &with_opts(vec![])).unwrap();
     assert_eq!(
         run(&p, m * n, &[a.clone(), b.clone()]),
         run(&base, m * n, &[a, b])
     );
     // 4 x 8 x 4 threads: over the target's 64
-    let over = target(vec![
+    let over = with_opts(vec![
         Opt::Local { axis: 0, amount: 4 },
         Opt::Local { axis: 1, amount: 8 },
         Opt::Group { axis: 2, amount: 4 },
     ]);
-    let e = linearize(&ast, &[64, 32, 32], &over).unwrap_err();
+    let e = linearize(&ast, &[64, 32, 32], &gpu(), &over).unwrap_err();
     assert!(e.to_string().contains("128 threads"), "{e}");
 }
 
@@ -174,7 +192,7 @@ proptest! {
             let Some(&opt) = all.get(pick % all.len().max(1)) else {
                 break;
             };
-            match apply_opt(&cur, &opt, &target_of(vec![], gpu)) {
+            match apply_opt(&cur, &opt, &target_of(gpu)) {
                 Ok(next) => {
                     cur = next;
                     list.push(opt);
@@ -188,8 +206,8 @@ proptest! {
             .enumerate()
             .map(|(b, &n)| (0..n).map(|x| ((x as u64 * 7 + seed + b as u64 * 3) % 9) as f64 - 4.0).collect())
             .collect();
-        let base = linearize(&ast, &sizes, &target_of(vec![], gpu)).unwrap();
-        let opted = linearize(&ast, &sizes, &target_of(list.clone(), gpu))
+        let base = linearize(&ast, &sizes, &target_of(gpu), &with_opts(vec![])).unwrap();
+        let opted = linearize(&ast, &sizes, &target_of(gpu), &with_opts(list.clone()))
             .unwrap_or_else(|e| panic!("{list:?}: {e}"));
         prop_assert_eq!(run(&opted, sizes[0], &inputs), run(&base, sizes[0], &inputs), "opts {:?}", list);
     }
@@ -206,7 +224,7 @@ fn integer_kernels_run_exactly() {
         [v.clone(), UOp::const_of(DType::I32, ConstValue::Int(-4))],
     );
     let ast = sink(&[UOp::new(Op::Store, DType::Void, [idx(&p(0)), q], Arg::None)]);
-    let prog = linearize(&ast, &[6, 6], &target(vec![])).unwrap();
+    let prog = linearize(&ast, &[6, 6], &gpu(), &with_opts(vec![])).unwrap();
     let mut bufs = vec![
         vec![ConstValue::Int(0); 6],
         [-9, -4, -1, 0, 5, 13].map(ConstValue::Int).to_vec(),
@@ -225,20 +243,21 @@ fn a_second_vector_axis_never_splits_a_vector() {
     let (i, j) = (range(8, 0, AxisType::Loop), range(4, 1, AxisType::Loop));
     let v = &load(&param(1, F32), &j) + &f32c(1.0);
     let ast = sink(&[store(&param(0, F32), &(&(&i * 4) + &j), &v)]);
-    let opts = target_of(vec![], false);
-    let once = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &opts).unwrap();
-    let twice = apply_opt(&once, &Opt::Vector { axis: 0, lanes: 8 }, &opts);
+    let cpu = target_of(false);
+    let once = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &cpu).unwrap();
+    let twice = apply_opt(&once, &Opt::Vector { axis: 0, lanes: 8 }, &cpu);
     assert!(
         matches!(twice, Err(LinearizeError::Opt { .. })),
         "{twice:?}"
     );
     // the first split alone computes what the kernel does
     let a: Vec<f64> = vec![3.0, -1.0, 7.0, 2.0];
-    let base = linearize(&ast, &[32, 4], &opts).unwrap();
+    let base = linearize(&ast, &[32, 4], &cpu, &with_opts(vec![])).unwrap();
     let one = linearize(
         &ast,
         &[32, 4],
-        &target_of(vec![Opt::Vector { axis: 1, lanes: 4 }], false),
+        &cpu,
+        &with_opts(vec![Opt::Vector { axis: 1, lanes: 4 }]),
     )
     .unwrap();
     assert_eq!(
@@ -262,11 +281,12 @@ fn padding_a_reduction_keeps_a_loads_own_alternative() {
         &reduce(Op::Max, &gated, &[r]),
     )]);
     let a = vec![-3.0];
-    let base = linearize(&ast, &[1, 1], &target_of(vec![], false)).unwrap();
+    let base = linearize(&ast, &[1, 1], &target_of(false), &with_opts(vec![])).unwrap();
     let padded = linearize(
         &ast,
         &[1, 1],
-        &target_of(vec![Opt::Padto { axis: 0, amount: 4 }], false),
+        &target_of(false),
+        &with_opts(vec![Opt::Padto { axis: 0, amount: 4 }]),
     )
     .unwrap();
     let want = run(&base, 1, std::slice::from_ref(&a));

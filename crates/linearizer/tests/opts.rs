@@ -1,10 +1,10 @@
-//! Opts as data (`Opt`, `apply_opt`, `Opts::opts`): what each does to a kernel, and the
+//! Opts as data (`Opt`, `apply_opt`, `LinearizeOptions::opts`): what each does to a kernel, and the
 //! errors that name an opt that does not apply.
 
 mod common;
 
 use common::*;
-use linearizer::{LinearizeError, Opt, Opts, VectorTarget, apply_opt, linearize};
+use linearizer::{LinearizeError, Opt, Target, VectorTarget, apply_opt, linearize};
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
 /// out[r] = sum_c a[r * 20 + c] over 13 rows of 20.
@@ -35,23 +35,43 @@ fn why(e: LinearizeError) -> String {
 #[test]
 fn errors_name_the_opt_and_the_reason() {
     let ast = row_sums();
-    let e = apply_opt(&ast, &Opt::Upcast { axis: 9, amount: 4 }, &Opts::default()).unwrap_err();
+    let e = apply_opt(
+        &ast,
+        &Opt::Upcast { axis: 9, amount: 4 },
+        &Target::default(),
+    )
+    .unwrap_err();
     assert_eq!(why(e), "UPCAST(axis 9, 4): no such range");
-    let e = apply_opt(&ast, &Opt::Upcast { axis: 1, amount: 4 }, &Opts::default()).unwrap_err();
+    let e = apply_opt(
+        &ast,
+        &Opt::Upcast { axis: 1, amount: 4 },
+        &Target::default(),
+    )
+    .unwrap_err();
     assert_eq!(why(e), "UPCAST(axis 1, 4): not an output loop");
-    let e = apply_opt(&ast, &Opt::Unroll { axis: 0, amount: 2 }, &Opts::default()).unwrap_err();
+    let e = apply_opt(
+        &ast,
+        &Opt::Unroll { axis: 0, amount: 2 },
+        &Target::default(),
+    )
+    .unwrap_err();
     assert_eq!(why(e), "UNROLL(axis 0, 2): not a reduce range");
-    let e = apply_opt(&ast, &Opt::Upcast { axis: 0, amount: 4 }, &Opts::default()).unwrap_err();
+    let e = apply_opt(
+        &ast,
+        &Opt::Upcast { axis: 0, amount: 4 },
+        &Target::default(),
+    )
+    .unwrap_err();
     assert!(why(e).contains("does not divide"));
-    let e = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &Opts::default()).unwrap_err();
+    let e = apply_opt(&ast, &Opt::Vector { axis: 1, lanes: 4 }, &Target::default()).unwrap_err();
     assert_eq!(why(e), "VECTOR(axis 1, 4 lanes): the target has no vectors");
     // a reduction may be padded: its extra trips fold in the identity
-    assert!(apply_opt(&ast, &Opt::Padto { axis: 1, amount: 8 }, &Opts::default()).is_ok());
+    assert!(apply_opt(&ast, &Opt::Padto { axis: 1, amount: 8 }, &Target::default()).is_ok());
 }
 
-fn opts(list: Vec<Opt>) -> Opts {
-    Opts {
-        opts: Some(list),
+/// A target with 32-byte f32 vectors that add.
+fn vectors() -> Target {
+    Target {
         vector: Some(VectorTarget {
             bytes: 32,
             dtypes: vec![DType::F32],
@@ -64,7 +84,7 @@ fn opts(list: Vec<Opt>) -> Opts {
 #[test]
 fn padto_gates_the_extra_trips() {
     let ast = row_sums();
-    let padded = apply_opt(&ast, &Opt::Padto { axis: 0, amount: 8 }, &Opts::default()).unwrap();
+    let padded = apply_opt(&ast, &Opt::Padto { axis: 0, amount: 8 }, &Target::default()).unwrap();
     let nodes = toposort(&padded);
     let ends: Vec<i128> = nodes
         .iter()
@@ -87,7 +107,7 @@ fn padto_gates_the_extra_trips() {
             axis: 0,
             amount: 13,
         },
-        &Opts::default(),
+        &Target::default(),
     )
     .unwrap_err();
     assert!(why(e).starts_with("PADTO(axis 0, 13)"));
@@ -99,7 +119,7 @@ fn padto_refuses_integer_division_by_a_loaded_value() {
     let r = range(13, 0, AxisType::Loop);
     let q = UOp::alu(Op::CDiv, [load(&param(1, i), &r), load(&param(2, i), &r)]);
     let ast = sink(&[store(&param(0, i), &r, &q)]);
-    assert!(apply_opt(&ast, &Opt::Padto { axis: 0, amount: 4 }, &Opts::default()).is_err());
+    assert!(apply_opt(&ast, &Opt::Padto { axis: 0, amount: 4 }, &Target::default()).is_err());
 }
 
 #[test]
@@ -108,14 +128,15 @@ fn an_opt_list_replaces_the_heuristics() {
     let p = linearize(
         &ast,
         &[13, 260],
-        &opts(vec![
+        &vectors(),
+        &with_opts(vec![
             Opt::Padto { axis: 0, amount: 8 },
             Opt::Thread { axis: 0, amount: 2 },
             Opt::Vector { axis: 1, lanes: 4 },
         ]),
     )
     .unwrap();
-    assert_eq!(p.threads, 2);
+    assert_eq!(p.dims.global, [2, 1, 1]);
     assert!(p.uops.iter().any(|u| u.lanes() == 4));
     assert!(
         p.uops
@@ -133,7 +154,7 @@ fn swap_reorders_loops() {
     let v = load(&param(1, f), &(&(&a * 5) + &b));
     let ast = sink(&[store(&param(0, f), &(&(&a * 5) + &b), &v)]);
     let extents = |list: Vec<Opt>| -> Vec<i128> {
-        let p = linearize(&ast, &[15, 15], &opts(list)).unwrap();
+        let p = linearize(&ast, &[15, 15], &vectors(), &with_opts(list)).unwrap();
         p.ranges().filter_map(|r| r.src()[0].const_int()).collect()
     };
     assert_eq!(extents(vec![]), vec![3, 5]);
@@ -146,13 +167,14 @@ fn ops_count_every_thread() {
     let i = range(32, 0, AxisType::Loop);
     let v = &load(&param(1, f), &i) * &load(&param(1, f), &i);
     let ast = sink(&[store(&param(0, f), &i, &v)]);
-    let one = linearize(&ast, &[32, 32], &opts(vec![])).unwrap();
+    let one = linearize(&ast, &[32, 32], &vectors(), &with_opts(vec![])).unwrap();
     let two = linearize(
         &ast,
         &[32, 32],
-        &opts(vec![Opt::Thread { axis: 0, amount: 2 }]),
+        &vectors(),
+        &with_opts(vec![Opt::Thread { axis: 0, amount: 2 }]),
     )
     .unwrap();
-    assert_eq!((one.threads, two.threads), (1, 2));
+    assert_eq!((one.dims.global[0], two.dims.global[0]), (1, 2));
     assert_eq!((one.ops, two.ops), (32, 32));
 }

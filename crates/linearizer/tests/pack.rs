@@ -4,16 +4,26 @@
 mod common;
 
 use common::*;
-use linearizer::{LinearProgram, LinearizeError, Opt, Opts, apply_opt, linearize};
+use linearizer::{
+    LinearProgram, LinearizeError, LinearizeOptions, Opt, Target, apply_opt, linearize,
+};
 use uop_ir::{Arg, AxisType, Op, UOp};
 
-fn opts(list: Option<Vec<Opt>>, scratch_bytes: usize) -> Opts {
-    Opts {
-        optimize: true,
-        opts: list,
+/// A CPU-like target with AVX2-like vectors and `scratch_bytes` of scratch.
+fn cpu(scratch_bytes: usize) -> Target {
+    Target {
         vector: Some(avx2()),
         scratch_bytes,
+        has_fma: true,
         ..Default::default()
+    }
+}
+
+/// The heuristics, or the opts of `list` when there is one.
+fn options(list: Option<Vec<Opt>>) -> LinearizeOptions {
+    LinearizeOptions {
+        optimize: true,
+        opts: list,
     }
 }
 
@@ -38,7 +48,8 @@ fn the_copy_runs_between_the_loop_and_the_loops_inside_it() {
     let p = linearize(
         &matmul(16, 64, 32),
         &[1024, 512, 2048],
-        &opts(Some(list), 1 << 10),
+        &cpu(1 << 10),
+        &options(Some(list)),
     )
     .unwrap();
     let local = position(&p, |u| u.op() == Op::DefineLocal);
@@ -78,8 +89,7 @@ fn why(e: LinearizeError) -> String {
 #[test]
 fn pack_refuses_what_it_cannot_copy() {
     let ast = matmul(16, 64, 32);
-    let pack =
-        |slot, axis, scratch| apply_opt(&ast, &Opt::Pack { slot, axis }, &opts(None, scratch));
+    let pack = |slot, axis, scratch| apply_opt(&ast, &Opt::Pack { slot, axis }, &cpu(scratch));
     assert_eq!(
         why(pack(2, 0, 0).unwrap_err()),
         "PACK(buffer 2, axis 0): the target has no scratch memory"
@@ -96,7 +106,7 @@ fn pack_refuses_what_it_cannot_copy() {
 #[test]
 fn the_heuristic_packs_a_strided_operand_that_is_read_again() {
     let has_local = |ast: &UOp, scratch| {
-        let p = linearize(ast, &[4096, 4096, 4096], &opts(None, scratch)).unwrap();
+        let p = linearize(ast, &[4096, 4096, 4096], &cpu(scratch), &options(None)).unwrap();
         p.uops.iter().any(|u| u.op() == Op::DefineLocal)
     };
     // B's rows are 256 bytes apart and every row of A reads the strip again

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 mod common;
 
 use common::*;
-use linearizer::{LinearProgram, Opts, choose_vector_axis, linearize, vectorize};
+use linearizer::{
+    LinearProgram, LinearizeOptions, Target, choose_vector_axis, linearize, vectorize,
+};
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
 /// out[i] = a[i] * b[i] + 1 over 32 elements.
@@ -134,12 +136,16 @@ fn no_vector_dtype_no_vector_axis() {
 }
 
 fn linear(ast: &UOp, vector: bool) -> LinearProgram {
-    let opts = Opts {
-        optimize: true,
+    let target = Target {
         vector: vector.then(avx2),
+        has_fma: vector,
         ..Default::default()
     };
-    linearize(ast, &[32, 32, 32], &opts).expect("linearize")
+    let options = LinearizeOptions {
+        optimize: true,
+        opts: None,
+    };
+    linearize(ast, &[32, 32, 32], &target, &options).expect("linearize")
 }
 
 #[test]

@@ -2,24 +2,22 @@
 //! `void NAME(void* const* bufs, int core_id)`, to be built with
 //! `cc -O2 -march=native -shared -fPIC -ffp-contract=off` (gcc, clang or tcc).
 //!
-//! - `dtypes`: C types of every dtype, and the conversion helpers of the narrow floats
-//!   (f16, bf16, fp8), which are stored as raw bits and computed on as `float`.
-//! - `helpers`: the C text of those helpers and of floor division.
-//! - `consts`: exact literals.
-//! - `alu`: ALU, CAST and BITCAST expressions.
-//! - `vector`: vector types and vector ALU expressions (GCC/clang vector extensions).
-//! - `emit`: the walk over the program that writes declarations, loops and stores.
+//! It is the C-like base (`renderer-cstyle`) with what C for the CPU differs in:
+//! - `language`: the kernel signature, `core_id`, stack scratch, and the C spellings;
+//! - `vector`: vector types and vector ALU expressions (GCC/clang vector extensions);
+//! - `exp2`: a branch-free `exp2` for f32 that compilers vectorize.
 //!
-//! Malformed programs and ops the target cannot run give a `RenderError`, never a panic.
+//! The `Target` it offers is this CPU's: its cores, vector width and FMA, read when the
+//! renderer is made. Malformed programs and ops the target cannot run give a
+//! `RenderError`, never a panic.
 
-mod alu;
-mod consts;
-mod dtypes;
-mod emit;
-mod helpers;
+mod exp2;
+mod language;
 mod vector;
 
 use renderer::{LinearProgram, RenderError, Renderer, Source, Target, VectorTarget};
+
+pub use language::C;
 
 /// Scratch arrays (DEFINE_LOCAL) a kernel may declare, in bytes: they live on the stack of
 /// the thread that runs it (the caller's, or a pool worker's with Rust's 2 MiB default).
@@ -52,18 +50,23 @@ impl CRenderer {
         if !fma {
             alu.retain(|(op, _)| *op != uop_ir::Op::MulAcc);
         }
+        let max_threads = max_threads.max(1);
         CRenderer {
             target: Target {
                 name: "C",
-                max_local_size: 0,
-                max_vector_width: vector_bytes / 4,
-                max_threads: max_threads.max(1),
                 vector: Some(VectorTarget {
                     bytes: vector_bytes,
                     dtypes: vector::C_VECTOR_DTYPES.to_vec(),
                     alu,
                 }),
+                max_threads,
+                max_local_size: 0,
+                max_local_dims: [0; 3],
+                max_global_dims: [u32::try_from(max_threads).unwrap_or(u32::MAX), 1, 1],
                 scratch_bytes: SCRATCH_BYTES,
+                has_fma: fma,
+                warp_size: 1,
+                tensor_cores: Vec::new(),
             },
         }
     }
@@ -113,9 +116,6 @@ impl Renderer for CRenderer {
     }
 
     fn render(&self, program: &LinearProgram) -> Result<Source, RenderError> {
-        Ok(Source {
-            function: program.name.clone(),
-            code: emit::render(program)?,
-        })
+        renderer_cstyle::render(&C, program)
     }
 }

@@ -1,18 +1,18 @@
 //! GCC/clang vector extensions for the vector nodes of a program (lanes > 1): the
 //! vector types (`f32x8`, and `f32x8_u` with element alignment for unaligned loads and
-//! stores), the expressions of the vector ALU ops the C target declares
-//! (`c_vector_alu`), broadcasts, and lane reads.
+//! stores) and the expressions of the vector ALU ops the C target declares
+//! (`c_vector_alu`). Vector literals (`(f32x8){a, b, ...}`) and lane reads (`v[k]`) are
+//! the base's C spelling.
 //!
 //! Only f32 and f64 vectors exist (`C_VECTOR_DTYPES`); the linearizer devectorizes every
 //! other dtype and op into scalar lanes. MAX keeps the scalar rule (NaN if either side is
 //! NaN) with a compare-and-select helper, and WHERE selects by bits with a mask built from
 //! the lanes' conditions, since C has no `?:` on vectors.
 
+use renderer_cstyle::{Helpers, Operand, Rank, c_value_type};
 use uop_ir::{DType, Op};
 
-use crate::alu::Operand;
-use crate::dtypes::{Helper, Helpers, value_type};
-use crate::helpers::EXP2_POLY;
+use crate::exp2::{EXP2_POLY, exp2_poly_lines};
 
 /// Element dtypes of C vectors.
 pub const C_VECTOR_DTYPES: [DType; 2] = [DType::F32, DType::F64];
@@ -47,8 +47,8 @@ pub(crate) fn select(
     let (Some(s), Some(m)) = (short(dtype), short(mask_dtype(dtype))) else {
         return Err(format!("C has no vector WHERE on {dtype}"));
     };
-    helpers.require(Helper::VecType(dtype, lanes));
-    helpers.require(Helper::VecType(mask_dtype(dtype), lanes));
+    vector_type(dtype, lanes, helpers)?;
+    vector_type(mask_dtype(dtype), lanes, helpers)?;
     let ity = if dtype == DType::F64 {
         "long long"
     } else {
@@ -64,7 +64,7 @@ pub(crate) fn select(
 /// `fma_f32x8`: `a * b + c` rounded once, lane by lane: the x86 FMA intrinsic of the
 /// vector's width when the compiler targets it (`-march=native`), else C's `fma` on
 /// each lane (exact, and slow: the heuristics only ask for MULACC where the CPU has FMA).
-pub(crate) fn fma_helper(dtype: DType, lanes: u8) -> String {
+fn fma_helper(dtype: DType, lanes: u8) -> String {
     let Some(s) = short(dtype) else {
         return String::new();
     };
@@ -122,13 +122,14 @@ pub(crate) fn vector_type(
     helpers: &mut Helpers,
 ) -> Result<String, String> {
     let s = short(dtype).ok_or_else(|| format!("C has no vectors of {dtype}"))?;
-    helpers.require(Helper::VecType(dtype, lanes));
-    Ok(format!("{s}x{lanes}"))
+    let name = format!("{s}x{lanes}");
+    helpers.define(Rank::Type, &name, || typedef(dtype, lanes));
+    Ok(name)
 }
 
 /// The typedefs of `f32x8`-like types: the vector, and its `_u` twin for memory.
-pub(crate) fn typedef(dtype: DType, lanes: u8) -> String {
-    let (Some(s), Some(elem)) = (short(dtype), value_type(dtype)) else {
+fn typedef(dtype: DType, lanes: u8) -> String {
+    let (Some(s), Some(elem)) = (short(dtype), c_value_type(dtype)) else {
         return String::new();
     };
     let bytes = dtype.itemsize() * lanes as usize;
@@ -149,7 +150,7 @@ fn mask_dtype(dtype: DType) -> DType {
 }
 
 /// `max_f32x8`: lane-wise max, NaN when either lane is NaN.
-pub(crate) fn max_helper(dtype: DType, lanes: u8) -> String {
+fn max_helper(dtype: DType, lanes: u8) -> String {
     let (Some(s), Some(m)) = (short(dtype), short(mask_dtype(dtype))) else {
         return String::new();
     };
@@ -164,11 +165,11 @@ pub(crate) fn max_helper(dtype: DType, lanes: u8) -> String {
 /// `exp2_f32x8`: the scalar `exp2_f32` on every lane, with the same operations in the
 /// same order (so the same bits): clamp, `n = floor(x + 0.5)` by truncation and a
 /// correction, the polynomial, and `2^n` in two exponent factors.
-pub(crate) fn exp2_helper(lanes: u8) -> String {
+fn exp2_helper(lanes: u8) -> String {
     let (v, m) = (format!("f32x{lanes}"), format!("i32x{lanes}"));
     let lo = broadcast(&v, "-150.0f", lanes);
     let hi = broadcast(&v, "128.0f", lanes);
-    let poly = crate::helpers::exp2_poly_lines(&broadcast(&v, EXP2_POLY[0], lanes));
+    let poly = exp2_poly_lines(&broadcast(&v, EXP2_POLY[0], lanes));
     format!(
         "static inline {v} exp2_f32x{lanes}({v} x) {{
   {m} below = x < -150.0f, above = x > 128.0f;
@@ -189,21 +190,8 @@ pub(crate) fn exp2_helper(lanes: u8) -> String {
     )
 }
 
-/// The helpers a vector helper needs declared first.
-pub(crate) fn deps(helper: Helper) -> Vec<Helper> {
-    match helper {
-        Helper::VecExp2(l) => vec![
-            Helper::VecType(DType::F32, l),
-            Helper::VecType(DType::I32, l),
-        ],
-        Helper::VecMax(d, l) => vec![Helper::VecType(d, l), Helper::VecType(mask_dtype(d), l)],
-        Helper::VecFma(d, l) => vec![Helper::Intrinsics, Helper::VecType(d, l)],
-        _ => vec![],
-    }
-}
-
 /// The expression of vector `op` on `src` (vectors of `lanes`, same dtype).
-pub(crate) fn expr(
+pub(crate) fn alu(
     op: Op,
     lanes: u8,
     src: &[Operand],
@@ -226,25 +214,35 @@ pub(crate) fn expr(
         Op::FDiv => format!("{a} / {b}"),
         Op::Neg => format!("-{a}"),
         Op::Exp2 => {
-            helpers.require(Helper::VecExp2(lanes));
-            format!("exp2_f32x{lanes}({a})")
+            vector_type(DType::F32, lanes, helpers)?;
+            vector_type(DType::I32, lanes, helpers)?;
+            let name = format!("exp2_f32x{lanes}");
+            helpers.define(Rank::Vector, &name, || exp2_helper(lanes));
+            format!("{name}({a})")
         }
         Op::MulAcc => {
-            helpers.require(Helper::VecFma(dt, lanes));
-            let s = short(dt).unwrap_or("f32");
+            helpers.define(Rank::Include, "immintrin.h", || INTRINSICS.into());
+            let v = vector_type(dt, lanes, helpers)?;
+            let name = format!("fma_{v}");
+            helpers.define(Rank::Vector, &name, || fma_helper(dt, lanes));
             let c = &src[2].text;
-            format!("fma_{s}x{lanes}({a}, {b}, {c})")
+            format!("{name}({a}, {b}, {c})")
         }
         _ => {
-            helpers.require(Helper::VecMax(dt, lanes));
-            let s = short(dt).unwrap_or("f32");
-            format!("max_{s}x{lanes}({a}, {b})")
+            let v = vector_type(dt, lanes, helpers)?;
+            vector_type(mask_dtype(dt), lanes, helpers)?;
+            let name = format!("max_{v}");
+            helpers.define(Rank::Vector, &name, || max_helper(dt, lanes));
+            format!("{name}({a}, {b})")
         }
     })
 }
 
+/// The x86 intrinsics that `fma_f32x8` and its kin use.
+const INTRINSICS: &str = "#if defined(__x86_64__)\n#include <immintrin.h>\n#endif\n";
+
 /// `(f32x8){x, x, ...}`: `x` in every lane.
-pub(crate) fn broadcast(ty: &str, x: &str, lanes: u8) -> String {
+fn broadcast(ty: &str, x: &str, lanes: u8) -> String {
     let elems = vec![x; lanes as usize].join(", ");
     format!("({ty}){{{elems}}}")
 }

@@ -32,15 +32,16 @@ fn target_describes_a_cpu() {
     assert_eq!(r.target().max_local_size, 0);
     let bytes = renderer_c::native_vector_bytes();
     assert!([16, 32, 64].contains(&bytes), "{bytes}");
-    assert_eq!(r.target().max_vector_width, bytes / 4);
     assert_eq!(r.target().vector.as_ref().map(|v| v.bytes), Some(bytes));
     assert!(r.target().max_threads >= 1);
-    assert_eq!(
-        CRenderer::with_vectors(2, 32, false)
-            .target()
-            .max_vector_width,
-        8
-    );
+    assert_eq!(r.target().warp_size, 1);
+    assert!(r.target().tensor_cores.is_empty());
+    let two = CRenderer::with_vectors(2, 32, false);
+    let t = two.target();
+    assert_eq!(t.vector.as_ref().and_then(|v| v.lanes(DType::F32)), Some(8));
+    assert_eq!((t.max_threads, t.max_global_dims), (2, [2, 1, 1]));
+    assert!(!t.has_fma);
+    assert!(CRenderer::with_vectors(2, 32, true).target().has_fma);
 }
 
 #[test]
@@ -180,6 +181,39 @@ fn unknown_ops_are_unsupported() {
         render_err(&p),
         RenderError::Unsupported { op: Op::Sqrt, .. }
     ));
+}
+
+#[test]
+fn c_has_no_workgroups() {
+    let out = param(0, DType::Index);
+    let lidx = uop_ir::UOp::special(uop_ir::Special::Local(0), 4);
+    let p = program("bad", &[store(&index(&out, &lidx), &lidx)]);
+    match render_err(&p) {
+        RenderError::Unsupported { op, why, .. } => {
+            assert_eq!(op, Op::Special);
+            assert!(why.contains("only core_id, not lidx0"), "{why}");
+        }
+        other => panic!("expected Unsupported, got {other}"),
+    }
+    let st = store(&index(&out, &UOp::int(0)), &UOp::int(1));
+    let barrier = UOp::new(Op::Barrier, DType::Void, [st.clone()], Arg::None);
+    let p = program("bad", &[st, barrier]);
+    assert!(matches!(
+        render_err(&p),
+        RenderError::Unsupported {
+            op: Op::Barrier,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_second_core_id_is_malformed() {
+    let out = param(0, DType::Index);
+    let (a, b) = (core_id(2), core_id(3));
+    let p = program("bad", &[store(&index(&out, &a), &b)]);
+    let why = malformed_why(render_err(&p));
+    assert!(why.contains("a second core_id"), "{why}");
 }
 
 #[test]

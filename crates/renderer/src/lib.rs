@@ -1,29 +1,14 @@
 //! The `Renderer` trait: turns a `LinearProgram` into source code for one target, and
-//! says what the target can do (`Target`). One crate per target implements it
-//! (`renderer-c`, ...). A renderer runs nothing.
+//! says what the target can do (`Target`, defined by the linearizer, which reads it).
+//! One crate per target implements it (`renderer-c`, ...). A renderer runs nothing.
+//!
+//! A renderer is built with its `Target`: from the host for the CPU, and from the
+//! device's properties (read when the device opens) for a GPU.
 
 use thiserror::Error;
 use uop_ir::Op;
 
-pub use linearizer::{LinearProgram, ParamInfo, VectorTarget};
-
-/// What a target supports; the linearizer and the optimizer ask these.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    /// Short name, e.g. `"C"`.
-    pub name: &'static str,
-    /// The most threads of one workgroup (kernels with `lidx` dimensions that share
-    /// scratch); 0 when the target has no workgroups.
-    pub max_local_size: usize,
-    /// The widest vector of f32 the target handles natively.
-    pub max_vector_width: usize,
-    /// The most threads one kernel may use (`core_id` values).
-    pub max_threads: usize,
-    /// The vectors the renderer emits; `None` keeps kernels scalar.
-    pub vector: Option<VectorTarget>,
-    /// Scratch memory (DEFINE_LOCAL) one kernel invocation may use, in bytes.
-    pub scratch_bytes: usize,
-}
+pub use linearizer::{LaunchDims, LinearProgram, ParamInfo, Target, TensorCore, VectorTarget};
 
 /// Generated source of one kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //! and kept for later launches (a small kernel would otherwise pay a thread spawn per
 //! launch). With more `core_id`s than workers, they are dealt out round robin: kernels
 //! never synchronise across `core_id`s, so any order is correct. A launch returns only
-//! when every `core_id` has finished.
+//! when every `core_id` has finished, with the time that took: the pool is the CPU's
+//! clock for kernel times.
 
 use std::ffi::c_void;
 use std::fmt;
@@ -141,11 +142,13 @@ impl ThreadPool {
     }
 
     /// Calls `kernel(args, core_id)` for every `core_id` in `0..threads` and returns when
-    /// all have returned. `threads` must fit an `i32` (callers check).
+    /// all have returned, with the time from the first dispatch to the last return.
+    /// `threads` must fit an `i32` (callers check).
     ///
     /// # Safety
     /// `kernel` must be safe to call with `args` for each of these `core_id`s, concurrently.
-    pub unsafe fn run(&self, kernel: KernelFn, args: &[*mut c_void], threads: usize) {
+    pub unsafe fn run(&self, kernel: KernelFn, args: &[*mut c_void], threads: usize) -> Duration {
+        let start = Instant::now();
         let wanted = threads.saturating_sub(1).min(self.max_workers);
         let senders = if wanted > 0 {
             self.senders(wanted)
@@ -183,6 +186,7 @@ impl ThreadPool {
             unsafe { kernel(args.as_ptr(), core_id) };
         }
         latch.wait();
+        start.elapsed()
     }
 }
 
@@ -211,7 +215,8 @@ mod tests {
         let counter = AtomicU32::new(0);
         let args = [std::ptr::from_ref(&counter).cast_mut().cast::<c_void>()];
         // SAFETY: `mark` only touches the atomic.
-        unsafe { pool.run(mark, &args, threads) };
+        let took = unsafe { pool.run(mark, &args, threads) };
+        assert!(took < Duration::from_secs(60));
         counter.load(Ordering::SeqCst)
     }
 

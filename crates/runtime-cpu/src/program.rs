@@ -4,9 +4,9 @@
 use std::ffi::c_void;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use device::{Buffer, DeviceError, Program, Result};
+use device::{Buffer, DeviceError, LaunchDims, Program, Result};
 use libloading::Library;
 
 use crate::pool::{KernelFn, ThreadPool};
@@ -97,25 +97,46 @@ impl Program for CpuProgram {
         &self.name
     }
 
-    unsafe fn launch(&self, buffers: &[&Buffer], threads: usize) -> Result<Duration> {
+    /// Runs `dims.global[0]` threads (`core_id` 0..) on the pool and returns when all have
+    /// finished, with the time the pool measured (whether or not `wait` asks for it).
+    /// C kernels have no workgroups and no scalar arguments: other dims and any `vals`
+    /// are an error.
+    unsafe fn launch(
+        &self,
+        buffers: &[&Buffer],
+        dims: &LaunchDims,
+        vals: &[i64],
+        _wait: bool,
+    ) -> Result<Option<Duration>> {
+        let fail = |why: String| DeviceError::Launch {
+            function: self.name.clone(),
+            why,
+        };
+        let threads = dims.global[0];
         if threads == 0 || i32::try_from(threads).is_err() {
-            return Err(DeviceError::Launch {
-                function: self.name.clone(),
-                why: format!("threads must be in 1..={}, not {threads}", i32::MAX),
-            });
+            return Err(fail(format!(
+                "threads must be in 1..={}, not {threads}",
+                i32::MAX
+            )));
+        }
+        if dims.global[1..] != [1, 1] || dims.local != [1, 1, 1] {
+            return Err(fail(format!(
+                "a CPU launch is threads along one dimension with no workgroups, not {dims:?}"
+            )));
+        }
+        if !vals.is_empty() {
+            return Err(fail(format!(
+                "C kernels take no scalar arguments, but {} values were given",
+                vals.len()
+            )));
         }
         let args: Vec<*mut c_void> = buffers
             .iter()
             .map(|b| std::ptr::with_exposed_provenance_mut(b.addr() as usize))
             .collect();
-        let start = Instant::now();
-        if threads == 1 {
-            // SAFETY: the caller guarantees the buffers fit the kernel and are not in use.
-            unsafe { (self.kernel)(args.as_ptr(), 0) };
-        } else {
-            // SAFETY: as above; the kernel's core_ids write disjoint data by construction.
-            unsafe { self.pool.run(self.kernel, &args, threads) };
-        }
-        Ok(start.elapsed())
+        // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
+        // kernel's core_ids write disjoint data by construction.
+        let took = unsafe { self.pool.run(self.kernel, &args, threads as usize) };
+        Ok(Some(took))
     }
 }

@@ -26,7 +26,7 @@ fn check_runs(dev: &dyn Device) {
         .expect("compile");
     let buf = dev.alloc(8).expect("alloc");
     // SAFETY: the kernel writes ints 0 and 1 of an 8-byte buffer.
-    unsafe { program.launch(&[&buf], 2) }.expect("launch");
+    unsafe { program.launch(&[&buf], &common::threads(2), &[], true) }.expect("launch");
     let mut out = [0u8; 8];
     buf.copy_out(0, &mut out).expect("copy_out");
     assert_eq!(out, [7, 0, 0, 0, 7, 0, 0, 0]);

@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use device::{Buffer, Device, DeviceError};
+use device::{Buffer, Device, DeviceError, LaunchDims};
 use runtime_cpu::CCompiler;
 
 const N: usize = 1001;
@@ -45,7 +45,9 @@ fn run_add1(dev: &dyn Device, threads: usize) -> (Vec<f32>, Vec<f32>) {
     let program = dev.compile(&common::source("add1", ADD1)).expect("compile");
     assert_eq!(program.name(), "add1");
     // SAFETY: both buffers hold N f32s, as add1 indexes them, and nothing else uses them.
-    unsafe { program.launch(&[&out, &input], threads) }.expect("launch");
+    let dims = common::threads(threads as u32);
+    let took = unsafe { program.launch(&[&out, &input], &dims, &[], true) }.expect("launch");
+    assert!(took.is_some(), "the CPU times every launch");
     (a, read_f32(&out))
 }
 
@@ -91,11 +93,29 @@ fn zero_threads_is_a_launch_error() {
     let dev = common::device(cc);
     let program = dev.compile(&common::source("add1", ADD1)).expect("compile");
     // SAFETY: the kernel never runs.
-    let err = unsafe { program.launch(&[], 0) }.expect_err("0 threads");
+    let err =
+        unsafe { program.launch(&[], &common::threads(0), &[], true) }.expect_err("0 threads");
     assert!(
         matches!(&err, DeviceError::Launch { function, .. } if function == "add1"),
         "{err}"
     );
+}
+
+#[test]
+fn workgroups_and_scalar_values_are_launch_errors() {
+    let Some(cc) = common::cc(None) else { return };
+    let dev = common::device(cc);
+    let program = dev.compile(&common::source("add1", ADD1)).expect("compile");
+    let workgroups = LaunchDims {
+        global: [2, 1, 1],
+        local: [4, 1, 1],
+    };
+    // SAFETY: the kernels never run.
+    let err = unsafe { program.launch(&[], &workgroups, &[], true) }.expect_err("workgroups");
+    assert!(err.to_string().contains("no workgroups"), "{err}");
+    // SAFETY: as above.
+    let err = unsafe { program.launch(&[], &common::threads(1), &[3], true) }.expect_err("vals");
+    assert!(err.to_string().contains("no scalar arguments"), "{err}");
 }
 
 #[test]

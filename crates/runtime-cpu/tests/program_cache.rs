@@ -25,7 +25,7 @@ fn writer(value: usize) -> device::Source {
 fn run(dev: &CpuDevice, program: &Arc<dyn Program>) -> [i32; 2] {
     let buf = dev.alloc(8).expect("alloc");
     // SAFETY: the kernels write ints 0 and 1 of an 8-byte buffer.
-    unsafe { program.launch(&[&buf], 2) }.expect("launch");
+    unsafe { program.launch(&[&buf], &common::threads(2), &[], true) }.expect("launch");
     let mut out = [0u8; 8];
     buf.copy_out(0, &mut out).expect("copy_out");
     let int = |i: usize| i32::from_ne_bytes(out[4 * i..4 * i + 4].try_into().expect("4 bytes"));

@@ -105,6 +105,28 @@ impl fmt::Display for ConstValue {
     }
 }
 
+/// Which launch index a SPECIAL is. Printed with tinygrad's names: `core_id`, `gidx0`,
+/// `lidx1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Special {
+    /// This invocation's CPU thread among the threads of a launch (`core_id`).
+    Core,
+    /// This workgroup's index in dimension `d` (0..3) of the launch grid (`gidx{d}`).
+    Global(u8),
+    /// This thread's index in dimension `d` (0..3) of its workgroup (`lidx{d}`).
+    Local(u8),
+}
+
+impl fmt::Display for Special {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Special::Core => f.write_str("core_id"),
+            Special::Global(d) => write!(f, "gidx{d}"),
+            Special::Local(d) => write!(f, "lidx{d}"),
+        }
+    }
+}
+
 /// The typed payload of a `UOp`. Which variant an op takes is listed on `Op`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Arg {
@@ -143,8 +165,10 @@ pub enum Arg {
         op: Op,
         axes: Arc<[usize]>,
     },
-    /// SPECIAL, COPY, WMMA, SINK names.
+    /// COPY, WMMA, SINK names.
     Name(Arc<str>),
+    /// SPECIAL: which launch index.
+    Special(Special),
 }
 
 impl Arg {
@@ -170,6 +194,7 @@ impl fmt::Display for Arg {
             Arg::Pairs(p) => write!(f, "{p:?}"),
             Arg::Reduce { op, axes } => write!(f, "{op} {axes:?}"),
             Arg::Name(n) => f.write_str(n),
+            Arg::Special(s) => write!(f, "{s}"),
         }
     }
 }
@@ -184,5 +209,14 @@ mod tests {
         assert_eq!(ConstValue::Float(f64::NAN), ConstValue::Float(-f64::NAN));
         assert_ne!(ConstValue::Int(1), ConstValue::Float(1.0));
         assert!(ConstValue::Float(1.0).equals_int(1));
+    }
+
+    #[test]
+    fn specials_print_tinygrads_names() {
+        let names: Vec<String> = [Special::Core, Special::Global(0), Special::Local(2)]
+            .iter()
+            .map(|s| Arg::Special(*s).to_string())
+            .collect();
+        assert_eq!(names, ["core_id", "gidx0", "lidx2"]);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use dtype::DType;
 
-use crate::arg::{Arg, ConstValue};
+use crate::arg::{Arg, ConstValue, Special};
 use crate::op::{AxisType, Op};
 use crate::uop::UOp;
 
@@ -67,6 +67,24 @@ impl UOp {
 
     pub fn range_of(end: UOp, axis: u32, kind: AxisType) -> UOp {
         UOp::new(Op::Range, DType::Index, [end], Arg::Range { axis, kind })
+    }
+
+    /// The launch index `which`, running over `0..count`.
+    pub fn special(which: Special, count: i64) -> UOp {
+        UOp::new(
+            Op::Special,
+            DType::Index,
+            [UOp::int(count)],
+            Arg::Special(which),
+        )
+    }
+
+    /// Which launch index this SPECIAL is (`None` for any other node).
+    pub fn special_kind(&self) -> Option<Special> {
+        match (self.op(), self.arg()) {
+            (Op::Special, Arg::Special(s)) => Some(*s),
+            _ => None,
+        }
     }
 
     /// A new tensor storage of `size` elements on `device`, with a fresh id.
@@ -277,5 +295,14 @@ mod tests {
         assert_eq!(r.bounds().map(|b| (b.min, b.max)), Some((0, 7)));
         let e = &r * 4 + UOp::var("v", 1, 3);
         assert_eq!(e.bounds().map(|b| (b.min, b.max)), Some((1, 31)));
+    }
+
+    #[test]
+    fn specials_say_which_index_they_are() {
+        let l = UOp::special(Special::Local(1), 16);
+        assert_eq!(l.special_kind(), Some(Special::Local(1)));
+        assert_eq!(l.bounds().map(|b| (b.min, b.max)), Some((0, 15)));
+        assert_eq!(UOp::range(4, 0).special_kind(), None);
+        assert_ne!(l, UOp::special(Special::Global(1), 16));
     }
 }

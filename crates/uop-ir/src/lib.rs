@@ -22,7 +22,7 @@ mod uop;
 mod upat;
 
 pub use alu::{AluError, exec_alu};
-pub use arg::{Arg, ConstValue};
+pub use arg::{Arg, ConstValue, Special};
 pub use bounds::{Bounds, floor_div, floor_mod};
 pub use build::IntoOperand;
 pub use dtype::DType;

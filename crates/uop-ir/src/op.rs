@@ -30,7 +30,8 @@ ops! {
     Buffer => "BUFFER",
     /// A bounded integer variable; arg `Var { name, min, max }`.
     DefineVar => "DEFINE_VAR",
-    /// A GPU launch index (`gidx0`, `lidx1`); arg `Name`, src[0] = its size.
+    /// A launch index (`core_id`, `gidx0`, `lidx1`); arg `Special`, src[0] = its count
+    /// (the index runs over `0..count`).
     Special => "SPECIAL",
     /// A mutable scalar of a kernel (an accumulator); arg `Param { slot }` numbers it,
     /// src[0] is its initial value.

@@ -63,7 +63,7 @@ fn render(n: &UOp, s: &[&str]) -> String {
         (Op::Const, Arg::Const(c)) => c.to_string(),
         (Op::Range, Arg::Range { axis, .. }) => format!("r{axis}"),
         (Op::DefineVar, Arg::Var { name, .. }) => name.to_string(),
-        (Op::Special, Arg::Name(name)) => name.to_string(),
+        (Op::Special, Arg::Special(s)) => s.to_string(),
         (Op::Neg, _) => format!("-{}", s[0]),
         (Op::Cast, _) => format!("cast<{}>({})", n.dtype(), s[0]),
         (op, _) if s.len() == 2 && infix(op).is_some() => {

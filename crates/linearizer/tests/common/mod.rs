@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use linearizer::VectorTarget;
+use linearizer::{LinearizeOptions, Opt, VectorTarget};
 use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp};
 
 pub const F32: DType = DType::F32;
@@ -26,6 +26,14 @@ pub fn avx2() -> VectorTarget {
             .iter()
             .flat_map(|&op| [(op, DType::F32), (op, DType::F64)])
             .collect(),
+    }
+}
+
+/// Options that apply `list` instead of the heuristics.
+pub fn with_opts(list: Vec<Opt>) -> LinearizeOptions {
+    LinearizeOptions {
+        opts: Some(list),
+        ..Default::default()
     }
 }
 

@@ -2,8 +2,8 @@
 //! canonical programs both render.
 #![allow(dead_code)]
 
-use renderer::{LinearProgram, ParamInfo};
-use uop_ir::{Arg, ConstValue, DType, Op, UOp, toposort_many};
+use renderer::{LaunchDims, LinearProgram, ParamInfo};
+use uop_ir::{Arg, ConstValue, DType, Op, Special, UOp, toposort_many};
 
 pub fn param(slot: u32, dtype: DType) -> UOp {
     UOp::new(Op::Param, dtype, [], Arg::Param { slot })
@@ -66,12 +66,7 @@ pub fn float(dtype: DType, v: f64) -> UOp {
 }
 
 pub fn core_id(count: i64) -> UOp {
-    UOp::new(
-        Op::Special,
-        DType::Index,
-        [UOp::int(count)],
-        Arg::Name("core_id".into()),
-    )
+    UOp::special(Special::Core, count)
 }
 
 /// `a < b` as a node of any dtype (the builder's `lt` takes literals of `a`'s dtype).
@@ -103,7 +98,7 @@ pub fn program(name: &str, roots: &[UOp]) -> LinearProgram {
         name: name.to_string(),
         uops,
         params,
-        threads: 1,
+        dims: LaunchDims::default(),
         ops: 0,
         bytes: 0,
     }
@@ -197,7 +192,7 @@ pub fn threaded(threads: i64, per: i64) -> LinearProgram {
             end(&i),
         ],
     );
-    p.threads = threads as usize;
+    p.dims = LaunchDims::of(&p.uops).unwrap_or_else(|e| panic!("{e}"));
     p
 }
 pub mod run;

@@ -69,7 +69,7 @@ impl Kernel {
         Kernel {
             lib,
             name: source.function,
-            threads: program.threads,
+            threads: program.dims.global[0] as usize,
             dir,
         }
     }

@@ -2,7 +2,7 @@
 //! against the same ASTs linearized without vectors. Elementwise results and MAX
 //! reductions must agree bit for bit (NaN with NaN); reassociated sums closely.
 
-use linearizer::{LinearProgram, Opts, linearize};
+use linearizer::{LinearProgram, LinearizeOptions, Target, linearize};
 use renderer::Renderer;
 use renderer_c::CRenderer;
 use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp};
@@ -51,13 +51,17 @@ fn sink(stores: &[UOp]) -> UOp {
 }
 
 fn program(ast: &UOp, sizes: &[usize], vector: bool) -> LinearProgram {
-    let target = CRenderer::with_threads(1).target().clone();
-    let opts = Opts {
-        optimize: true,
-        vector: if vector { target.vector } else { None },
-        ..Default::default()
+    let c = CRenderer::with_threads(1).target().clone();
+    let target = Target {
+        vector: if vector { c.vector.clone() } else { None },
+        has_fma: vector && c.has_fma,
+        ..Target::default()
     };
-    linearize(ast, sizes, &opts).unwrap_or_else(|e| panic!("{e}"))
+    let options = LinearizeOptions {
+        optimize: true,
+        opts: None,
+    };
+    linearize(ast, sizes, &target, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs program `p` on `inputs` with an output of `out` (its initial contents).
@@ -212,12 +216,17 @@ fn run_with(
 ) -> Vec<f32> {
     let mut sizes = vec![out_len];
     sizes.extend(inputs.iter().map(Vec::len));
-    let opts = Opts {
-        opts: Some(list),
-        vector: CRenderer::with_threads(2).target().vector.clone(),
-        ..Default::default()
+    let c = CRenderer::with_threads(2).target().clone();
+    let target = Target {
+        vector: c.vector.clone(),
+        has_fma: c.has_fma,
+        ..Target::default()
     };
-    let p = linearize(ast, &sizes, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let options = LinearizeOptions {
+        optimize: false,
+        opts: Some(list),
+    };
+    let p = linearize(ast, &sizes, &target, &options).unwrap_or_else(|e| panic!("{e}"));
     run_program(&p, vec![f32::NAN; out_len], inputs)
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use renderer::{LinearProgram, RenderError, Renderer, Source, Target};
+use renderer::{LaunchDims, LinearProgram, RenderError, Renderer, Source, Target};
 use runtime_cpu::{CCompiler, CpuDevice, DEFAULT_CFLAGS, DiskCache};
 
 /// Renders nothing: the tests compile hand-written `Source`s.
@@ -16,11 +16,8 @@ impl HandWritten {
     pub fn new() -> Self {
         HandWritten(Target {
             name: "C",
-            max_local_size: 0,
-            max_vector_width: 8,
             max_threads: 8,
-            vector: None,
-            scratch_bytes: 0,
+            ..Target::default()
         })
     }
 }
@@ -70,6 +67,14 @@ pub fn cc(dir: Option<&PathBuf>) -> Option<CCompiler> {
 /// A device compiling with `compiler`.
 pub fn device(compiler: CCompiler) -> CpuDevice {
     CpuDevice::with_compiler("CPU", Box::new(HandWritten::new()), compiler)
+}
+
+/// A CPU launch of `n` threads (`core_id` 0..n).
+pub fn threads(n: u32) -> LaunchDims {
+    LaunchDims {
+        global: [n, 1, 1],
+        ..LaunchDims::default()
+    }
 }
 
 pub fn source(function: &str, code: &str) -> Source {

@@ -1,33 +1,50 @@
-//! Kernel opts as data: `Opt` names one split or reorder of a kernel's ranges by axis
-//! number, and `apply_opt` performs it. The CPU heuristics (`opts.rs`) choose opts
-//! themselves; a list given in `Opts::opts` replaces them (for search and for tests).
+//! Kernel opts: each splits or reorders a kernel's ranges, one file per opt. `Opt` names
+//! one by axis number as data, `apply_opt` performs it for a `Target` (or says why it does
+//! not apply), and `apply_opts` is the stage of `linearize` that applies the given list
+//! or, without one, the heuristics' choice (`crate::heuristics`).
 //!
-//! PADTO lives here: a loop of extent `n` runs to the next multiple of `amount`. Trips past
-//! `n` read nothing (their loads are gated to 0) and write nothing (their stores are
-//! gated); a reduction over a padded range folds in its identity there (the value it
-//! reduces is gated to the identity: a gated load takes it as its alternative). It
-//! refuses kernels that divide integers by a computed value, since a padded trip could
-//! divide by a 0 that it loaded.
+//! | opt | file | what it does |
+//! |---|---|---|
+//! | UPCAST | `upcast.rs` | `u` outputs of a loop per trip |
+//! | UNROLL | `unroll.rs` | `u` accumulators of a reduction over one loop |
+//! | VECTOR | `vector.rs` | a range split into the lanes of vectors |
+//! | THREAD | `thread.rs` | an output loop split across host threads (`core_id`) |
+//! | SWAP | `swap.rs` | two loops trade places |
+//! | PADTO | `padto.rs` | a loop runs to a multiple of an amount, the extra trips gated |
+//! | PACK | `pack.rs` | a strided operand copied into scratch once per trip of a loop |
+//! | LOCAL | `local.rs` | an output loop split across the threads of a workgroup (`lidx`) |
+//! | GROUP, GROUPTOP | `group.rs` | a reduction split across the threads of a workgroup |
 //!
-//! PACK copies the loads of one buffer inside an output loop into scratch memory
-//! (`pack.rs`); it needs a target with scratch (`Opts::scratch_bytes`) and goes after
-//! every other opt (one that split a loop after it would have the copies of its lanes
-//! share one scratch). LOCAL, GROUP and
-//! GROUPTOP split loops across the threads of a workgroup (`local.rs`); they need a
-//! target with workgroups (`Opts::max_local_size`).
+//! `workgroup.rs` holds what LOCAL and GROUP share. PACK needs a target with scratch and
+//! goes after every other opt (one that split a loop after it would have the copies of
+//! its lanes share one scratch); LOCAL and GROUP need a target with workgroups.
 
-use std::collections::HashMap;
+pub mod group;
+pub mod local;
+pub mod pack;
+pub mod padto;
+pub mod swap;
+pub mod thread;
+pub mod unroll;
+pub mod upcast;
+pub mod vector;
+mod workgroup;
+
 use std::fmt;
 
-use uop_ir::{Arg, AxisType, ConstValue, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, AxisType, Op, Special, UOp, toposort};
 
-use crate::local::{group, local};
-use crate::opts::{swap, unroll, upcast};
-use crate::pack::pack;
-use crate::reduce::range_of_axis;
-use crate::threads::thread_split;
-use crate::vectorize::vectorize;
-use crate::{LinearizeError, Opts};
+use self::group::group;
+use self::local::local;
+use self::pack::pack;
+use self::padto::padto;
+use self::swap::swap;
+use self::thread::thread_split;
+use self::unroll::unroll;
+use self::upcast::upcast;
+use self::vector::vectorize;
+use crate::ranges::range_of_axis;
+use crate::{LinearizeError, StageContext, Target};
 
 /// One kernel opt. Axes are the `axis` numbers of RANGEs (a split keeps the number for
 /// its outer part).
@@ -81,7 +98,7 @@ fn kind(r: &UOp) -> Option<AxisType> {
 
 /// `ast` with `opt` applied for the target that `opts` describes; an error names the opt
 /// and why it does not apply.
-pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeError> {
+pub fn apply_opt(ast: &UOp, opt: &Opt, target: &Target) -> Result<UOp, LinearizeError> {
     let fail = |why: &str| LinearizeError::Opt {
         opt: opt.to_string(),
         why: why.to_string(),
@@ -118,7 +135,7 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             unroll(ast, &r, amount)
         }
         Opt::Vector { axis, lanes } => {
-            let target = opts
+            let vector = target
                 .vector
                 .as_ref()
                 .ok_or_else(|| fail("the target has no vectors"))?;
@@ -126,12 +143,12 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             if kind(&r) == Some(AxisType::GroupReduce) {
                 return Err(fail("the range is split across a workgroup"));
             }
-            vectorize(ast, &r, lanes, target)?
+            vectorize(ast, &r, lanes, vector)?
         }
         Opt::Thread { axis, amount } => {
-            let split = toposort(ast).iter().any(|u| {
-                u.op() == Op::Special && matches!(u.arg(), Arg::Name(n) if &**n == "core_id")
-            });
+            let split = toposort(ast)
+                .iter()
+                .any(|u| u.special_kind() == Some(Special::Core));
             if split {
                 return Err(fail("the kernel is split across threads already"));
             }
@@ -146,16 +163,16 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
             padto(ast, &r, amount)?
         }
         Opt::Pack { slot, axis } => {
-            if opts.scratch_bytes == 0 {
+            if target.scratch_bytes == 0 {
                 return Err(fail("the target has no scratch memory"));
             }
-            if opts.max_local_size > 0 {
+            if target.has_workgroups() {
                 return Err(fail("the copy is not shared out across a workgroup yet"));
             }
-            pack(ast, slot, &loop_range(axis)?, opts.scratch_bytes)?
+            pack(ast, slot, &loop_range(axis)?, target.scratch_bytes)?
         }
         Opt::Local { axis, amount } => {
-            let split = local(ast, &loop_range(axis)?, amount, opts.max_local_size);
+            let split = local(ast, &loop_range(axis)?, amount, target);
             match split.map_err(|why| fail(&why))? {
                 Some(split) => Some(symbolic::simplify(&split)?),
                 None => None,
@@ -167,80 +184,12 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, opts: &Opts) -> Result<UOp, LinearizeErro
                 return Err(fail("not a reduce range"));
             }
             let top = matches!(opt, Opt::GroupTop { .. });
-            group(ast, &r, amount, top, opts.max_local_size).map_err(|why| fail(&why))?
+            group(ast, &r, amount, top, target).map_err(|why| fail(&why))?
         }
     };
     applied.ok_or_else(|| {
         fail("the amount does not divide the extent, or the kernel has no such split")
     })
-}
-
-/// PADTO (see the module doc); `None` when the loop already has a multiple of `amount`
-/// trips or the kernel divides integers by a computed value.
-pub fn padto(ast: &UOp, r: &UOp, amount: i64) -> Result<Option<UOp>, LinearizeError> {
-    let (Some(n), Arg::Range { axis, kind }) = (r.src()[0].const_int(), r.arg()) else {
-        return Ok(None);
-    };
-    let amount = amount as i128;
-    if amount < 2 || n % amount == 0 {
-        return Ok(None);
-    }
-    let computed_divisor = toposort(ast).iter().any(|u| {
-        matches!(u.op(), Op::CDiv | Op::CMod | Op::FloorDiv | Op::FloorMod)
-            && u.src()[1].op() != Op::Const
-    });
-    if computed_divisor {
-        return Ok(None);
-    }
-    let m = (n + amount - 1) / amount * amount;
-    let padded = UOp::range_of(UOp::int(m as i64), *axis, *kind);
-    let valid = UOp::alu(Op::CmpLt, [padded.clone(), UOp::int(n as i64)]);
-    let ast = substitute(ast, &HashMap::from([(r.clone(), padded.clone())]));
-    let mut done: HashMap<UOp, UOp> = HashMap::new();
-    let mut depends: HashMap<UOp, bool> = HashMap::new();
-    let and = |g: Option<&UOp>| match g {
-        Some(g) => UOp::alu(Op::And, [valid.clone(), g.clone()]),
-        None => valid.clone(),
-    };
-    for u in toposort(&ast) {
-        let dep = u == padded || u.src().iter().any(|s| depends[s]);
-        // what reads a reduction over the padded range does not depend on it
-        let closed = u.op() == Op::Reduce && u.src()[1..].contains(&padded);
-        depends.insert(u.clone(), dep && !closed);
-        let src: Vec<UOp> = u.src().iter().map(|s| done[s].clone()).collect();
-        let new = match u.op() {
-            Op::Load if dep && src[0].op() == Op::Index => {
-                let alt = UOp::const_of(u.dtype(), ConstValue::Int(0));
-                let alt = src.get(2).cloned().unwrap_or(alt);
-                u.with_src([src[0].clone(), and(src.get(1)), alt])
-            }
-            Op::Store if dep && src[0].op() == Op::Index => {
-                u.with_src([src[0].clone(), src[1].clone(), and(src.get(2))])
-            }
-            Op::Reduce if u.src()[1..].contains(&padded) => {
-                // the extra trips fold in the identity
-                let Arg::Reduce { op, .. } = u.arg() else {
-                    return Ok(None);
-                };
-                let id = crate::reduce::identity(*op, u.dtype());
-                let value = &src[0];
-                let gated = match value.src() {
-                    // a load gated by the padded range alone: its alternative becomes the
-                    // identity (a load with a gate of its own keeps its alternative there)
-                    [idx, g, _] if value.op() == Op::Load && *g == valid => {
-                        value.with_src([idx.clone(), g.clone(), id])
-                    }
-                    _ => UOp::alu(Op::Where, [valid.clone(), value.clone(), id]),
-                };
-                let mut rs = src.clone();
-                rs[0] = gated;
-                u.with_src(rs)
-            }
-            _ => u.with_src(src),
-        };
-        done.insert(u, new);
-    }
-    Ok(Some(done[&ast].clone()))
 }
 
 /// Opts that may apply to `ast`, a few amounts of each kind on every range: the moves of a
@@ -288,4 +237,16 @@ pub fn candidate_opts(ast: &UOp) -> Vec<Opt> {
         v.extend(ranges.iter().map(|&(b, _)| Opt::Swap { a: axis, b }));
     }
     v
+}
+
+/// The opts stage of `linearize`: the options' list of opts in order, or the heuristics'
+/// choice when there is no list and `optimize` is on.
+pub fn apply_opts(ast: &UOp, ctx: &StageContext) -> Result<UOp, LinearizeError> {
+    match &ctx.options.opts {
+        Some(list) => list
+            .iter()
+            .try_fold(ast.clone(), |ast, opt| apply_opt(&ast, opt, ctx.target)),
+        None if ctx.options.optimize => crate::heuristics::heuristics(ast, ctx.target),
+        None => Ok(ast.clone()),
+    }
 }

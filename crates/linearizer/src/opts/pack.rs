@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
 
 use crate::LinearizeError;
-use crate::reduce::{RangeKey, next_axis, next_local};
+use crate::ranges::{RangeKey, next_axis, next_local};
 
 /// Whether range `r` loops inside output loop `at`: a later output loop, or any
 /// reduction (reductions run inside the output loops).

@@ -26,32 +26,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
+use uop_ir::{Arg, DType, Op, UOp, substitute, toposort};
 
 use crate::LinearizeError;
-
-/// The vectors a target has: what this pass may emit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VectorTarget {
-    /// The vector register size in bytes (32 for AVX2): lanes = bytes / itemsize.
-    pub bytes: usize,
-    /// Element dtypes that vectors (loads, stores, registers, ALU) may hold.
-    pub dtypes: Vec<DType>,
-    /// ALU ops the target has on vectors of a dtype; the rest are devectorized.
-    pub alu: Vec<(Op, DType)>,
-}
-
-impl VectorTarget {
-    /// The lanes of a full vector of `dtype`, or `None` when it has no vectors.
-    pub fn lanes(&self, dtype: DType) -> Option<u8> {
-        if !self.dtypes.contains(&dtype) || dtype.itemsize() == 0 {
-            return None;
-        }
-        u8::try_from(self.bytes / dtype.itemsize())
-            .ok()
-            .filter(|l| *l > 1)
-    }
-}
+use crate::target::VectorTarget;
 
 /// The marker for the lane index while the graph is rebuilt.
 fn lane_var(axis: u32, lanes: u8) -> UOp {
@@ -433,15 +411,4 @@ impl Vectorizer<'_> {
             .collect();
         stack(n.dtype(), elems)
     }
-}
-
-/// Whether `r` is the range of an output loop.
-pub fn is_loop(r: &UOp) -> bool {
-    matches!(
-        r.arg(),
-        Arg::Range {
-            kind: AxisType::Loop,
-            ..
-        }
-    )
 }

@@ -1,9 +1,6 @@
-//! The workgroup opts, for targets whose kernels run as workgroups of threads that share
-//! scratch memory (`Opts::max_local_size > 0`, a GPU). A workgroup thread is told apart by
-//! its `lidx{n}` SPECIALs, numbered in the order the opts made them.
+//! The GROUP and GROUPTOP opts, for targets with workgroups (`Target::has_workgroups`,
+//! a GPU), and their lowering.
 //!
-//! - LOCAL splits an output loop `r` of extent `n` by `a`: `r -> r' * a + lidx`, so that
-//!   `a` threads of a workgroup take neighbouring outputs.
 //! - GROUP splits a reduction's range `r` across `a` threads: `r = r' * a + g` (GROUPTOP:
 //!   `r = g * (n / a) + r'`, a contiguous part each), with `g` a range of kind GroupReduce.
 //!   Later opts (UPCAST, UNROLL, ...) see an ordinary reduction over `r'` and `g`. After
@@ -15,96 +12,16 @@
 //!   store keeps the next trip from overwriting partials that others still read.
 //!
 //! GROUP refuses a reduction nested inside another (the outer one would run its trips
-//! around a barrier). Both refuse a workgroup over the target's size; `lower_groups`
-//! refuses scratch over the target's limit.
+//! around a barrier), and a workgroup over the target's limits; `lower_groups` refuses
+//! scratch over the target's limit.
 
 use std::collections::HashMap;
 
 use uop_ir::{Arg, AxisType, DType, Op, UOp, substitute, toposort};
 
-use crate::opts::output_ranges;
-use crate::reduce::{next_axis, next_local, ranges_of_kind};
-
-/// The GroupReduce ranges of `ast`, in axis order.
-fn group_ranges(ast: &UOp) -> Vec<UOp> {
-    ranges_of_kind(ast, AxisType::GroupReduce)
-}
-
-/// The `lidx` SPECIALs of `ast`, by number.
-fn workgroup(ast: &UOp) -> Vec<UOp> {
-    let mut l: Vec<(usize, UOp)> = toposort(ast)
-        .into_iter()
-        .filter(|u| u.op() == Op::Special)
-        .filter_map(|u| match u.arg() {
-            Arg::Name(n) => Some((n.strip_prefix("lidx")?.parse().ok()?, u.clone())),
-            _ => None,
-        })
-        .collect();
-    l.sort_by_key(|(n, _)| *n);
-    l.into_iter().map(|(_, u)| u).collect()
-}
-
-fn size(u: &UOp) -> i64 {
-    u.src()
-        .first()
-        .and_then(UOp::const_int)
-        .map_or(1, |s| s as i64)
-}
-
-/// Checks that `amount` more threads per workgroup fit the target.
-fn check_workgroup(ast: &UOp, amount: i64, max_local_size: usize) -> Result<(), String> {
-    if max_local_size == 0 {
-        return Err("the target has no workgroups".into());
-    }
-    let threads = workgroup(ast)
-        .iter()
-        .chain(&group_ranges(ast))
-        .map(size)
-        .product::<i64>()
-        * amount;
-    if threads > max_local_size as i64 {
-        return Err(format!(
-            "a workgroup of {threads} threads is over the target's {max_local_size}"
-        ));
-    }
-    Ok(())
-}
-
-/// The `lidx{n}` SPECIAL of `count` threads.
-fn lidx(n: usize, count: i64) -> UOp {
-    UOp::new(
-        Op::Special,
-        DType::Index,
-        [UOp::int(count)],
-        Arg::Name(format!("lidx{n}").into()),
-    )
-}
-
-/// The constant extent of `r` when `amount` (at least 2) divides it.
-fn divisible(r: &UOp, amount: i64) -> Option<i64> {
-    let n = r.src().first()?.const_int()? as i64;
-    (amount >= 2 && n % amount == 0).then_some(n)
-}
-
-/// LOCAL (see the module doc); `Ok(None)` when `amount` does not divide the extent.
-pub fn local(
-    ast: &UOp,
-    r: &UOp,
-    amount: i64,
-    max_local_size: usize,
-) -> Result<Option<UOp>, String> {
-    let (Some(n), Arg::Range { axis, kind }) = (divisible(r, amount), r.arg()) else {
-        return Ok(None);
-    };
-    check_workgroup(ast, amount, max_local_size)?;
-    let l = lidx(workgroup(ast).len(), amount);
-    let split = if n == amount {
-        l
-    } else {
-        UOp::range_of(UOp::int(n / amount), *axis, *kind) * amount + &l
-    };
-    Ok(Some(substitute(ast, &HashMap::from([(r.clone(), split)]))))
-}
+use super::workgroup::{check_workgroup, divisible, group_ranges, lidx, size, workgroup};
+use crate::ranges::{next_axis, next_local, output_ranges};
+use crate::{LinearizeError, Target};
 
 /// GROUP or GROUPTOP (`top`), see the module doc; `Ok(None)` when `amount` does not
 /// divide the extent or no reduction is over `r`.
@@ -113,7 +30,7 @@ pub fn group(
     r: &UOp,
     amount: i64,
     top: bool,
-    max_local_size: usize,
+    target: &Target,
 ) -> Result<Option<UOp>, String> {
     let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
@@ -135,7 +52,7 @@ pub fn group(
     if nested {
         return Err("the reduction is nested inside another".into());
     }
-    check_workgroup(ast, amount, max_local_size)?;
+    check_workgroup(ast, amount, target)?;
     let next_axis = next_axis(&nodes);
     let g = UOp::range_of(UOp::int(amount), next_axis, AxisType::GroupReduce);
     let rest = (n > amount).then(|| UOp::range_of(UOp::int(n / amount), *axis, AxisType::Reduce));
@@ -166,8 +83,13 @@ fn thread_id(wg: &[UOp], swap: &HashMap<UOp, UOp>) -> UOp {
 
 /// Lowers every GroupReduce range to an `lidx` and every reduction over one to partials
 /// in scratch, a BARRIER and a reduction of the partials (see the module doc); an error
-/// when the scratch is over `scratch_bytes`.
-pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
+/// naming GROUP when the scratch is over the target's, or a workgroup dimension over its
+/// limit.
+pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
+    let refuse = |why: String| LinearizeError::Opt {
+        opt: "GROUP".into(),
+        why,
+    };
     let groups = group_ranges(ast);
     if groups.is_empty() {
         return Ok(ast.clone());
@@ -181,6 +103,15 @@ pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
             (r.clone(), l)
         })
         .collect();
+    for (d, l) in wg.iter().enumerate() {
+        let limit = target.max_local_dims.get(d).copied().unwrap_or(0);
+        if size(l) > i64::from(limit) {
+            return Err(refuse(format!(
+                "{} threads in workgroup dimension {d} is over the target's {limit}",
+                size(l)
+            )));
+        }
+    }
     let threads: i64 = wg.iter().map(size).product();
     let nodes = toposort(ast);
     let mut next_axis = next_axis(&nodes);
@@ -254,10 +185,11 @@ pub fn lower_groups(ast: &UOp, scratch_bytes: usize) -> Result<UOp, String> {
         src.extend(over);
         replace.insert(red.clone(), red.with_src(src));
     }
-    if bytes > scratch_bytes {
-        return Err(format!(
-            "it needs {bytes} bytes of scratch, over the limit of {scratch_bytes}"
-        ));
+    if bytes > target.scratch_bytes {
+        return Err(refuse(format!(
+            "it needs {bytes} bytes of scratch, over the limit of {}",
+            target.scratch_bytes
+        )));
     }
     let mut all = replace;
     all.extend(to_lidx.clone());

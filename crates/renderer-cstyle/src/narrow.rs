@@ -1,12 +1,66 @@
-//! The C text of the helper functions (see `dtypes::Helper`). The narrow-float
-//! conversions follow the `dtype` crate exactly: decoding is exact, encoding rounds to
-//! nearest with ties to even and does not saturate (overflow gives inf for f16, bf16 and
-//! E5M2, NaN for the fp8 formats without infinities). Only integer and bit operations
-//! are used, so the results do not depend on the C compiler's float settings.
+//! Narrow floats (f16, bf16 and the four fp8 formats) stored as their bits: in memory an
+//! element is its raw bits (`uint16_t`, `uint8_t`); a LOAD decodes it into a `float` that
+//! holds its value exactly, and a STORE or a CAST encodes a `float` back. The conversions
+//! follow the `dtype` crate exactly: decoding is exact, encoding rounds to nearest with
+//! ties to even and does not saturate (overflow gives inf for f16, bf16 and E5M2, NaN for
+//! the fp8 formats without infinities). Only integer and bit operations are used, so the
+//! results do not depend on the compiler's float settings. The bit casts between floats
+//! and integers (`f32_bits`, `f64_bits`) live here too.
 
-use uop_ir::DType;
+use dtype::DType;
 
-use crate::dtypes::Helper;
+use crate::helpers::{Helpers, Rank};
+
+/// A float dtype that is stored as bits and computed on as `float`.
+pub fn is_narrow_float(dtype: DType) -> bool {
+    matches!(dtype, DType::F16 | DType::BF16) || dtype.is_fp8()
+}
+
+/// Asks for `f32_bits` and `f32_from_bits`.
+pub fn f32_bits(helpers: &mut Helpers) {
+    helpers.define(Rank::Bits, "f32_bits", || F32_BITS.into());
+}
+
+/// Asks for `f64_bits` and `f64_from_bits`.
+pub fn f64_bits(helpers: &mut Helpers) {
+    helpers.define(Rank::Bits, "f64_bits", || F64_BITS.into());
+}
+
+/// `f64_to_f32_odd(x)`: a double rounded to float with round-to-odd, so that rounding
+/// that once more into a narrow float is the same as one direct rounding.
+pub fn f64_to_f32_odd(helpers: &mut Helpers, x: &str) -> String {
+    f32_bits(helpers);
+    helpers.define(Rank::Support, "f64_to_f32_odd", || F64_TO_F32_ODD.into());
+    format!("f64_to_f32_odd({x})")
+}
+
+/// `DTYPE_to_float(bits)`: the value of the bits of a narrow float.
+pub fn decode(helpers: &mut Helpers, dtype: DType, bits: &str) -> String {
+    f32_bits(helpers);
+    let name = format!("{}_to_float", dtype.name());
+    helpers.define(Rank::Decode, &name, || match dtype {
+        DType::F16 => F16_DECODE.into(),
+        DType::BF16 => BF16_DECODE.into(),
+        d => fp8_decode(d),
+    });
+    format!("{name}({bits})")
+}
+
+/// `float_to_DTYPE(x)`: the bits of the narrow float nearest to the float `x`.
+pub fn encode(helpers: &mut Helpers, dtype: DType, x: &str) -> String {
+    f32_bits(helpers);
+    helpers.define(Rank::Support, "rne_shr", || RNE_SHR.into());
+    if dtype.is_fp8() {
+        helpers.define(Rank::Support, "fp8_mag", || FP8_MAG.into());
+    }
+    let name = format!("float_to_{}", dtype.name());
+    helpers.define(Rank::Encode, &name, || match dtype {
+        DType::F16 => F16_ENCODE.into(),
+        DType::BF16 => BF16_ENCODE.into(),
+        d => fp8_encode(d),
+    });
+    format!("{name}({x})")
+}
 
 const F32_BITS: &str = "\
 static inline uint32_t f32_bits(float x) { union { float f; uint32_t u; } v; v.f = x; return v.u; }
@@ -90,66 +144,6 @@ static inline uint16_t float_to_bf16(float x) {
 }
 ";
 
-/// exp2 by range reduction: `x = n + f` with `f` in [-0.5, 0.5], `2^f` by the Cephes
-/// polynomial (relative error about 2e-7), `2^n` from exponent bits in two factors so
-/// that subnormal results and overflow come out right. No branches and no libm call, so
-/// loops over it vectorize.
-/// The coefficients of `2^f` on [-0.5, 0.5] (Cephes), highest degree first; the scalar
-/// and vector `exp2` evaluate them in the same order.
-pub(crate) const EXP2_POLY: [&str; 7] = [
-    "1.535336188319500e-4f",
-    "1.339887440266574e-3f",
-    "9.618437357674640e-3f",
-    "5.550332471162809e-2f",
-    "2.402264791363012e-1f",
-    "6.931472028550421e-1f",
-    "1.0f",
-];
-
-/// `p = c0; p = p * f + c1; ...` over `EXP2_POLY`, indented by two spaces.
-pub(crate) fn exp2_poly_lines(first: &str) -> String {
-    let mut out = format!("  p = {first};\n");
-    for c in &EXP2_POLY[1..] {
-        out += &format!("  p = p * f + {c};\n");
-    }
-    out
-}
-
-fn exp2_f32() -> String {
-    format!(
-        "static inline float exp2_f32(float x) {{
-  float xc = x < -150.0f ? -150.0f : (x > 128.0f ? 128.0f : x);
-  float n = __builtin_floorf(xc + 0.5f);
-  float f = xc - n;
-  float p;
-{}  int ni = (int)n;
-  int n1 = ni >> 1;
-  int n2 = ni - n1;
-  union {{ unsigned int u; float f; }} a, b;
-  a.u = (unsigned int)(n1 + 127) << 23;
-  b.u = (unsigned int)(n2 + 127) << 23;
-  float r = p * a.f * b.f;
-  return x != x ? x : r;
-}}
-",
-        exp2_poly_lines(EXP2_POLY[0])
-    )
-}
-
-const FLOOR_DIV: &str = "\
-static inline long long floordiv_i64(long long a, long long b) {
-  long long q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-";
-
-const FLOOR_MOD: &str = "\
-static inline long long floormod_i64(long long a, long long b) {
-  long long r = a % b;
-  return (r != 0 && (r < 0) != (b < 0)) ? r + b : r;
-}
-";
-
 /// Which codes of an fp8 format are special.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Specials {
@@ -225,27 +219,26 @@ fn fp8_encode(dtype: DType) -> String {
     )
 }
 
-/// The C definition of `helper`.
-pub(crate) fn text(helper: Helper) -> String {
-    match helper {
-        Helper::F32Bits => F32_BITS.to_string(),
-        Helper::F64Bits => F64_BITS.to_string(),
-        Helper::RneShr => RNE_SHR.to_string(),
-        Helper::F64ToF32Odd => F64_TO_F32_ODD.to_string(),
-        Helper::Fp8Mag => FP8_MAG.to_string(),
-        Helper::FloorDiv => FLOOR_DIV.to_string(),
-        Helper::Exp2F32 => exp2_f32(),
-        Helper::FloorMod => FLOOR_MOD.to_string(),
-        Helper::Decode(DType::F16) => F16_DECODE.to_string(),
-        Helper::Encode(DType::F16) => F16_ENCODE.to_string(),
-        Helper::Decode(DType::BF16) => BF16_DECODE.to_string(),
-        Helper::Encode(DType::BF16) => BF16_ENCODE.to_string(),
-        Helper::Decode(d) => fp8_decode(d),
-        Helper::Encode(d) => fp8_encode(d),
-        Helper::VecType(d, lanes) => crate::vector::typedef(d, lanes),
-        Helper::VecMax(d, lanes) => crate::vector::max_helper(d, lanes),
-        Helper::VecExp2(lanes) => crate::vector::exp2_helper(lanes),
-        Helper::VecFma(d, lanes) => crate::vector::fma_helper(d, lanes),
-        Helper::Intrinsics => "#if defined(__x86_64__)\n#include <immintrin.h>\n#endif\n".into(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoders_pull_in_their_dependencies_once_and_first() {
+        let mut h = Helpers::default();
+        assert_eq!(encode(&mut h, DType::Fp8E4M3, "x"), "float_to_fp8e4m3(x)");
+        encode(&mut h, DType::Fp8E5M2, "y");
+        let text = h.render();
+        let at = |s: &str| text.find(s).unwrap_or(usize::MAX);
+        assert!(at("f32_bits(float") < at("rne_shr(uint32_t"));
+        assert!(at("rne_shr(uint32_t") < at("fp8_mag(uint32_t"));
+        assert!(at("fp8_mag(uint32_t") < at("float_to_fp8e4m3(float"));
+        assert_eq!(text.matches("static inline uint32_t rne_shr").count(), 1);
+    }
+
+    #[test]
+    fn only_the_narrow_floats_are_stored_as_bits() {
+        assert!(is_narrow_float(DType::BF16) && is_narrow_float(DType::Fp8E5M2Fnuz));
+        assert!(!is_narrow_float(DType::F32) && !is_narrow_float(DType::I16));
     }
 }

@@ -1,25 +1,33 @@
-//! C expressions of ALU, CAST and BITCAST nodes. Operands are atoms (names or literals),
-//! so no expression needs parentheses around its operands. Each expression is assigned
-//! to a declared variable of the node's type, which wraps narrow integers as the IR
-//! says (`uop_ir::exec_alu`). Floats follow C with `-ffp-contract=off`: nothing is fused
-//! but MULACC, which is C's `fma` (one rounding). Errors are the reason an op cannot be
-//! rendered.
+//! Expressions of scalar ALU, CAST and BITCAST nodes in C-like languages. Operands are
+//! atoms (names or literals), so no expression needs parentheses around its operands.
+//! Each expression is assigned to a declared variable of the node's type, which wraps
+//! narrow integers as the IR says (`uop_ir::exec_alu`). Floats follow C with
+//! `-ffp-contract=off`: nothing is fused but MULACC, which is `fma` (one rounding).
+//!
+//! Floor division and modulo, MAX of floats and the arithmetic of bools arrive here
+//! already decomposed by the base rules (`rules/`), so every op here is one C operator or
+//! one math function. A language spells an op its own way through `CStyle::alu`.
+//! Errors are the reason an op cannot be written.
 
-use uop_ir::{DType, Op};
+use dtype::DType;
+use uop_ir::Op;
 
-use crate::dtypes::{Helper, Helpers, bits_type, is_narrow_float, math_suffix, value_type};
+use crate::dtypes::{bits_type, math_suffix};
+use crate::helpers::Helpers;
+use crate::language::CStyle;
+use crate::narrow::{decode, encode, f32_bits, f64_bits, f64_to_f32_odd};
 
-/// An operand: its C text and dtype.
-#[derive(Clone, Debug)]
-pub(crate) struct Operand {
+/// An operand: its text (a name or a literal), dtype and lanes (1 for a scalar).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operand {
     pub text: String,
     pub dtype: DType,
-    /// Vector lanes (1 for a scalar).
     pub lanes: u8,
 }
 
 /// The expression of `op` on `src`; `out` is the node's dtype.
-pub(crate) fn expr(
+pub fn expr<L: CStyle + ?Sized>(
+    lang: &L,
     op: Op,
     out: DType,
     src: &[Operand],
@@ -28,6 +36,9 @@ pub(crate) fn expr(
     let arity = op.alu_arity().ok_or("not an ALU op")?;
     if src.len() != arity {
         return Err(format!("takes {arity} operands, got {}", src.len()));
+    }
+    if let Some(own) = lang.alu(op, out, src, helpers) {
+        return own;
     }
     let a = &src[0].text;
     let dt = src[0].dtype;
@@ -51,12 +62,8 @@ pub(crate) fn expr(
         }
     };
     match op {
-        Op::Cast => cast(dt, out, a, helpers),
-        Op::Bitcast => bitcast(dt, out, a, helpers),
-        // On bools ADD is OR and MUL is AND (as `exec_alu` has them).
-        Op::Add if dt.is_bool() => Ok(infix("|")),
-        Op::Mul if dt.is_bool() => Ok(infix("&")),
-        Op::MulAcc if dt.is_bool() => Ok(format!("({a} & {b}) | {c}")),
+        Op::Cast => cast(lang, dt, out, a, helpers),
+        Op::Bitcast => bitcast(lang, dt, out, a, helpers),
         Op::Add => Ok(infix("+")),
         Op::Sub => Ok(infix("-")),
         Op::Mul => Ok(infix("*")),
@@ -67,9 +74,7 @@ pub(crate) fn expr(
         Op::Where => Ok(format!("{a} ? {b} : {c}")),
         Op::MulAcc if float => Ok(format!("fma{f}({a}, {b}, {c})")),
         Op::MulAcc => Ok(format!("{a} * {b} + {c}")),
-        Op::Max if float => Ok(format!(
-            "({a} != {a} || {b} != {b}) ? NAN : ({a} > {b} ? {a} : {b})"
-        )),
+        Op::Max if float => Err("MAX of floats is decomposed by the base rules".into()),
         Op::Max => Ok(format!("{a} > {b} ? {a} : {b}")),
         Op::Trunc if !float => Ok(a.clone()),
         Op::FDiv => float_only(infix("/")),
@@ -77,10 +82,6 @@ pub(crate) fn expr(
             "{} / {a}",
             if dt == DType::F64 { "1.0" } else { "1.0f" }
         )),
-        Op::Exp2 if float && dt != DType::F64 => {
-            helpers.require(Helper::Exp2F32);
-            Ok(format!("exp2_f32({a})"))
-        }
         Op::Exp2 => float_only(format!("exp2{f}({a})")),
         Op::Log2 => float_only(format!("log2{f}({a})")),
         Op::Sin => float_only(format!("sin{f}({a})")),
@@ -94,43 +95,38 @@ pub(crate) fn expr(
         Op::Xor => int_only(infix("^")),
         Op::Shl => int_only(infix("<<")),
         Op::Shr => int_only(infix(">>")),
-        Op::FloorDiv | Op::FloorMod if float => Err(format!("{op} needs integers, got {dt}")),
-        Op::FloorDiv | Op::FloorMod if dt.is_unsigned() || dt.is_bool() => {
-            Ok(infix(if op == Op::FloorDiv { "/" } else { "%" }))
-        }
-        Op::FloorDiv | Op::FloorMod => {
-            let (helper, name) = if op == Op::FloorDiv {
-                (Helper::FloorDiv, "floordiv_i64")
-            } else {
-                (Helper::FloorMod, "floormod_i64")
-            };
-            helpers.require(helper);
-            Ok(format!("{name}({a}, {b})"))
-        }
-        _ => Err("the C renderer has no rule for it".into()),
+        Op::FloorDiv | Op::FloorMod => Err(format!(
+            "{op} on {dt} is decomposed by the base rules (integers only)"
+        )),
+        _ => Err(format!("{} has no rule for it", lang.name())),
     }
 }
 
 /// A value conversion from `from` to `to`, as `exec_alu` defines it.
-fn cast(from: DType, to: DType, x: &str, helpers: &mut Helpers) -> Result<String, String> {
-    let ty = value_type(to).ok_or("cannot cast to void")?;
-    value_type(from).ok_or("cannot cast from void")?;
+fn cast<L: CStyle + ?Sized>(
+    lang: &L,
+    from: DType,
+    to: DType,
+    x: &str,
+    helpers: &mut Helpers,
+) -> Result<String, String> {
+    let ty = lang.value_type(to).ok_or("cannot cast to void")?;
+    lang.value_type(from).ok_or("cannot cast from void")?;
     Ok(if to == from {
         x.to_string()
     } else if to == DType::Bool {
         format!("{x} != 0")
-    } else if is_narrow_float(to) {
+    } else if lang.stores_as_bits(to) {
         // Round once: wide sources go through float rounded to odd.
         let single = if from == DType::F64 || (from.is_int() && from.bitsize() >= 32) {
-            helpers.require(Helper::F64ToF32Odd);
-            format!("f64_to_f32_odd((double){x})")
+            f64_to_f32_odd(helpers, &format!("(double){x}"))
         } else if from.is_float() {
             x.to_string()
         } else {
             format!("(float){x}")
         };
-        let bits = helpers.encode(to, &single);
-        helpers.decode(to, &bits)
+        let bits = encode(helpers, to, &single);
+        decode(helpers, to, &bits)
     } else if to == DType::F32 && from.is_float() && from != DType::F64 {
         x.to_string()
     } else {
@@ -139,35 +135,40 @@ fn cast(from: DType, to: DType, x: &str, helpers: &mut Helpers) -> Result<String
 }
 
 /// A reinterpretation of the bits of `x` as `to`; the sizes must agree.
-fn bitcast(from: DType, to: DType, x: &str, helpers: &mut Helpers) -> Result<String, String> {
-    let ty = value_type(to).ok_or("cannot bitcast to void")?;
+fn bitcast<L: CStyle + ?Sized>(
+    lang: &L,
+    from: DType,
+    to: DType,
+    x: &str,
+    helpers: &mut Helpers,
+) -> Result<String, String> {
+    let ty = lang.value_type(to).ok_or("cannot bitcast to void")?;
     if from.itemsize() != to.itemsize() || from == DType::Void {
         return Err(format!("cannot bitcast {from} to {to}: sizes differ"));
     }
-    let bits_ty = bits_type(from);
     let bits = match from {
         DType::F32 => {
-            helpers.require(Helper::F32Bits);
+            f32_bits(helpers);
             format!("f32_bits({x})")
         }
         DType::F64 => {
-            helpers.require(Helper::F64Bits);
+            f64_bits(helpers);
             format!("f64_bits({x})")
         }
-        d if is_narrow_float(d) => helpers.encode(d, x),
-        _ => format!("({bits_ty}){x}"),
+        d if lang.stores_as_bits(d) => encode(helpers, d, x),
+        _ => format!("({}){x}", bits_type(from)),
     };
     Ok(match to {
         DType::Bool => format!("{bits} != 0"),
         DType::F32 => {
-            helpers.require(Helper::F32Bits);
+            f32_bits(helpers);
             format!("f32_from_bits({bits})")
         }
         DType::F64 => {
-            helpers.require(Helper::F64Bits);
+            f64_bits(helpers);
             format!("f64_from_bits({bits})")
         }
-        d if is_narrow_float(d) => helpers.decode(d, &bits),
+        d if lang.stores_as_bits(d) => decode(helpers, d, &bits),
         _ => format!("({ty}){bits}"),
     })
 }

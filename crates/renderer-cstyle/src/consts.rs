@@ -1,14 +1,21 @@
-//! C literals for constants. Integers carry the suffix of their type (`u`, `LL`, `ULL`)
-//! so that an expression of two literals computes in the right width; the most negative
-//! value of a type is written as a difference, since `-2147483648` is a negated `long`.
-//! Floats are printed as the shortest decimal that reads back as the same value, which C
-//! compilers parse with correct rounding; the narrow floats are first rounded to their
-//! dtype. Negative literals are parenthesized, so every literal is an atom.
+//! Literals for constants in C-like languages. Integers carry the suffix of their type
+//! (`u`, `LL`, `ULL`) so that an expression of two literals computes in the right width;
+//! the most negative value of a type is written as a difference, since `-2147483648` is a
+//! negated `long`. Floats are printed as the shortest decimal that reads back as the same
+//! value, which C compilers parse with correct rounding; the narrow floats are first
+//! rounded to their dtype. Infinities and NaN are the language's (`CStyle::infinity`,
+//! `CStyle::nan`). Negative literals are parenthesized, so every literal is an atom.
 
 use uop_ir::{ConstValue, DType};
 
-/// The literal of `value` as a `dtype` value (see `dtypes::value_type`).
-pub(crate) fn literal(dtype: DType, value: ConstValue) -> Result<String, String> {
+use crate::language::CStyle;
+
+/// The literal of `value` as a `dtype` value in `lang`.
+pub fn literal<L: CStyle + ?Sized>(
+    lang: &L,
+    dtype: DType,
+    value: ConstValue,
+) -> Result<String, String> {
     if matches!(value, ConstValue::Invalid) {
         return Err("an Invalid constant reached the renderer".into());
     }
@@ -17,11 +24,12 @@ pub(crate) fn literal(dtype: DType, value: ConstValue) -> Result<String, String>
     }
     if dtype.is_float() {
         let v = value.as_f64().unwrap_or(0.0);
+        let special = (lang.infinity(dtype), lang.nan(dtype));
         return Ok(if dtype == DType::F64 {
-            float_literal(v, format!("{v:?}"), "")
+            float_literal(v, format!("{v:?}"), "", special)
         } else {
             let x = dtype.round_float(v) as f32;
-            float_literal(f64::from(x), format!("{x:?}"), "f")
+            float_literal(f64::from(x), format!("{x:?}"), "f", special)
         });
     }
     if dtype == DType::Bool {
@@ -39,11 +47,16 @@ pub(crate) fn literal(dtype: DType, value: ConstValue) -> Result<String, String>
     Ok(int_literal(dtype, v))
 }
 
-fn float_literal(v: f64, digits: String, suffix: &str) -> String {
+/// `v` printed as `digits` and `suffix`, or as the language's `(infinity, nan)`.
+fn float_literal(v: f64, digits: String, suffix: &str, (inf, nan): (&str, &str)) -> String {
     if v.is_nan() {
-        "NAN".into()
+        nan.into()
     } else if v.is_infinite() {
-        if v > 0.0 { "INFINITY" } else { "(-INFINITY)" }.into()
+        if v > 0.0 {
+            inf.into()
+        } else {
+            format!("(-{inf})")
+        }
     } else if v.is_sign_negative() {
         format!("({digits}{suffix})")
     } else {
@@ -70,10 +83,11 @@ fn int_literal(dtype: DType, v: i128) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::Plain;
     use ConstValue::{Bool, Float, Int};
 
     fn lit(dtype: DType, v: ConstValue) -> String {
-        literal(dtype, v).unwrap_or_else(|e| e)
+        literal(&Plain, dtype, v).unwrap_or_else(|e| e)
     }
 
     #[test]
@@ -115,7 +129,7 @@ mod tests {
 
     #[test]
     fn invalid_and_void_are_errors() {
-        assert!(literal(DType::Index, ConstValue::Invalid).is_err());
-        assert!(literal(DType::Void, Int(0)).is_err());
+        assert!(literal(&Plain, DType::Index, ConstValue::Invalid).is_err());
+        assert!(literal(&Plain, DType::Void, Int(0)).is_err());
     }
 }
