@@ -5,13 +5,17 @@
 
 mod assign;
 mod autograd;
+mod bytes;
 mod element;
 mod elementwise;
 mod error;
 mod movement;
+pub mod nn;
 mod ops;
+pub mod optim;
 mod rand;
 mod reduce;
+mod state;
 mod tensor;
 
 pub use autograd::{NoGradGuard, no_grad};
@@ -21,4 +25,5 @@ pub use engine::RunStats;
 pub use error::{Result, TensorError};
 pub use movement::broadcast_shape;
 pub use rand::manual_seed;
+pub use state::{load_safetensors, load_safetensors_on, save_safetensors};
 pub use tensor::{DEFAULT_DEVICE, Tensor};
