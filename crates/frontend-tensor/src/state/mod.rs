@@ -3,6 +3,8 @@
 //! the format has, by the format's names (`F32`, `BF16`, `F8_E4M3`, `BOOL`...), data
 //! little-endian. A bad file is an error naming the file (and the tensor), never a panic.
 
+mod header;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -103,7 +105,11 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>>
 pub fn load_safetensors_on(path: impl AsRef<Path>, device: &str) -> Result<Vec<(String, Tensor)>> {
     let path = path.as_ref();
     let file = std::fs::read(path).map_err(|e| error(path, None, format!("cannot read: {e}")))?;
-    let parsed = SafeTensors::deserialize(&file).map_err(|e| error(path, None, e.to_string()))?;
+    let parsed =
+        SafeTensors::deserialize(&file).map_err(|e| match header::tensor_at_fault(&file) {
+            Some((name, why)) => error(path, Some(&name), why),
+            None => error(path, None, e.to_string()),
+        })?;
     let mut names: Vec<&str> = parsed.names();
     names.sort_unstable();
     let mut out = Vec::with_capacity(names.len());
