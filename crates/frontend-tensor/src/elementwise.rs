@@ -128,6 +128,46 @@ impl Tensor {
         ))
     }
 
+    /// `self >= other` (false where either is NaN).
+    pub fn ge(&self, other: &Tensor) -> Result<Tensor> {
+        named("ge", || other.lt(self)?.logical_or(&self.eq(other)?))
+    }
+
+    /// `self <= other` (false where either is NaN).
+    pub fn le(&self, other: &Tensor) -> Result<Tensor> {
+        named("le", || self.lt(other)?.logical_or(&self.eq(other)?))
+    }
+
+    pub fn ge_scalar(&self, v: f64) -> Result<Tensor> {
+        self.ge(&self.scalar_like(v))
+    }
+
+    pub fn lt_scalar(&self, v: f64) -> Result<Tensor> {
+        self.lt(&self.scalar_like(v))
+    }
+
+    pub fn gt_scalar(&self, v: f64) -> Result<Tensor> {
+        self.gt(&self.scalar_like(v))
+    }
+
+    /// Elementwise `or` of truth values (nonzero is true); a bool tensor.
+    pub fn logical_or(&self, other: &Tensor) -> Result<Tensor> {
+        let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
+        a.binary(&b, Op::Or, "logical_or")
+    }
+
+    /// Elementwise `and` of truth values; a bool tensor.
+    pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
+        let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
+        a.binary(&b, Op::And, "logical_and")
+    }
+
+    /// Elementwise `not` of truth values; a bool tensor.
+    pub fn logical_not(&self) -> Result<Tensor> {
+        let a = self.cast(DType::Bool)?;
+        a.eq(&a.scalar_like(0.0))
+    }
+
     pub fn eq(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(other, Op::CmpEq, "eq")
     }
@@ -212,6 +252,54 @@ impl Tensor {
                     .sigmoid()?
                     .mul_scalar(2.0)?
                     .add_scalar(-1.0)
+            })
+        })
+    }
+
+    /// The error function, to about 1e-7 (a Taylor series below 0.5 in magnitude, a
+    /// Chebyshev fit of erfc above).
+    pub fn erf(&self) -> Result<Tensor> {
+        named("erf", || {
+            self.via_f32(|x| {
+                let a = x.abs()?;
+                let x2 = x.square()?;
+                // 2/sqrt(pi) (x - x^3/3 + x^5/10 - x^7/42 + x^9/216 - x^11/1320)
+                let series = [
+                    -1.0 / 1320.0,
+                    1.0 / 216.0,
+                    -1.0 / 42.0,
+                    1.0 / 10.0,
+                    -1.0 / 3.0,
+                    1.0,
+                ]
+                .iter()
+                .try_fold(x.mul_scalar(0.0)?, |acc, &c| acc.mul(&x2)?.add_scalar(c))?
+                .mul(x)?
+                .mul_scalar(std::f64::consts::FRAC_2_SQRT_PI)?;
+                // erfc(a) = t exp(-a^2 + p(t)), t = 1 / (1 + a/2)
+                let t = a.mul_scalar(0.5)?.add_scalar(1.0)?.recip()?;
+                let coeffs = [
+                    0.17087277,
+                    -0.82215223,
+                    1.48851587,
+                    -1.13520398,
+                    0.27886807,
+                    -0.18628806,
+                    0.09678418,
+                    0.37409196,
+                    1.00002368,
+                    -1.26551223,
+                ];
+                let p = coeffs
+                    .iter()
+                    .try_fold(t.mul_scalar(0.0)?, |acc, &c| acc.mul(&t)?.add_scalar(c))?;
+                let erfc = t.mul(&x2.neg().add(&p)?.exp()?)?;
+                let sign = x.lt_scalar(0.0)?.where_(
+                    &x.scalar_like(-1.0).broadcast_to(x.shape())?,
+                    &x.scalar_like(1.0).broadcast_to(x.shape())?,
+                )?;
+                let tail = erfc.neg().add_scalar(1.0)?.mul(&sign)?;
+                a.lt_scalar(0.5)?.where_(&series, &tail)
             })
         })
     }

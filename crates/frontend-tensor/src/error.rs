@@ -74,6 +74,23 @@ pub enum TensorError {
         got: Vec<i64>,
         got_dtype: DType,
     },
+    #[error(
+        "windows of {kernel} (stride {stride}, dilation {dilation}) do not fit the last dim of shape {shape:?}"
+    )]
+    Window {
+        shape: Vec<i64>,
+        kernel: i64,
+        stride: i64,
+        dilation: i64,
+    },
+    #[error("conv2d of input {input:?} with weight {weight:?}: {why}")]
+    Conv {
+        input: Vec<i64>,
+        weight: Vec<i64>,
+        why: String,
+    },
+    #[error("{op}: {why}")]
+    Invalid { op: &'static str, why: String },
     #[error("{op}: {len} bytes do not hold shape {shape:?} of {dtype} ({want} bytes)")]
     ByteLength {
         op: &'static str,

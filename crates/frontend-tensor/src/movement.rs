@@ -20,13 +20,125 @@ impl Tensor {
         Ok(self.derive(UOp::new(op, self.dtype(), [self.node()], arg), shape))
     }
 
+    /// A new shape with the same elements (row-major); one dim may be -1, inferred from
+    /// the others.
     pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
+        let shape = self.infer_reshape(shape)?;
         self.movement(
             Op::Reshape,
             "reshape",
-            Movement::Reshape(shape.to_vec()),
+            Movement::Reshape(shape.clone()),
             Arg::Shape(shape.into()),
         )
+    }
+
+    /// `shape` with its -1 (if any) replaced by what makes it hold this tensor's elements.
+    fn infer_reshape(&self, shape: &[i64]) -> Result<Vec<i64>> {
+        let unknown: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] == -1).collect();
+        let bad = || TensorError::Shape {
+            op: "reshape",
+            error: uop_ir::ShapeError::ReshapeSize {
+                from: self.shape().to_vec(),
+                to: shape.to_vec(),
+            },
+        };
+        match unknown[..] {
+            [] => Ok(shape.to_vec()),
+            [i] => {
+                let known: i64 = shape.iter().filter(|&&d| d != -1).product();
+                if known <= 0 || self.numel() % known != 0 {
+                    return Err(bad());
+                }
+                let mut out = shape.to_vec();
+                out[i] = self.numel() / known;
+                Ok(out)
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The axis `axis` (negative counts from the end) of a tensor of rank `rank`.
+    pub(crate) fn axis_of(&self, op: &'static str, axis: isize, rank: usize) -> Result<usize> {
+        let a = if axis < 0 { axis + rank as isize } else { axis };
+        if a < 0 || a >= rank as isize {
+            return Err(TensorError::Axis {
+                op,
+                axis,
+                shape: self.shape().to_vec(),
+            });
+        }
+        Ok(a as usize)
+    }
+
+    /// Removes the size-1 dims `axes` (negative counts from the end); other dims listed
+    /// are an error.
+    pub fn squeeze_axes(&self, axes: &[isize]) -> Result<Tensor> {
+        let rank = self.shape().len();
+        let mut drop = Vec::new();
+        for &a in axes {
+            let a = self.axis_of("squeeze", a, rank)?;
+            if self.shape()[a] != 1 {
+                return Err(TensorError::Axis {
+                    op: "squeeze (a dim of size other than 1)",
+                    axis: a as isize,
+                    shape: self.shape().to_vec(),
+                });
+            }
+            drop.push(a);
+        }
+        let shape: Vec<i64> = (0..rank)
+            .filter(|i| !drop.contains(i))
+            .map(|i| self.shape()[i])
+            .collect();
+        named("squeeze", || self.reshape(&shape))
+    }
+
+    /// Removes every size-1 dim.
+    pub fn squeeze(&self) -> Result<Tensor> {
+        let shape: Vec<i64> = self.shape().iter().copied().filter(|&d| d != 1).collect();
+        named("squeeze", || self.reshape(&shape))
+    }
+
+    /// Merges dims `start..=end` (negative counts from the end) into one.
+    pub fn flatten(&self, start: isize, end: isize) -> Result<Tensor> {
+        let rank = self.shape().len().max(1);
+        let (s, e) = (
+            self.axis_of("flatten", start, rank)?,
+            self.axis_of("flatten", end, rank)?,
+        );
+        if self.shape().is_empty() {
+            return named("flatten", || self.reshape(&[1]));
+        }
+        let mut shape = self.shape()[..s].to_vec();
+        shape.push(self.shape()[s..=e.max(s)].iter().product());
+        shape.extend_from_slice(&self.shape()[e.max(s) + 1..]);
+        named("flatten", || self.reshape(&shape))
+    }
+
+    /// Tiles the tensor `repeats[i]` times along dim `i` (PyTorch's `repeat`; extra
+    /// leading repeats add dims).
+    pub fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
+        if repeats.len() < self.shape().len() || repeats.iter().any(|&r| r < 1) {
+            return Err(TensorError::Axis {
+                op: "repeat (needs one count >= 1 per dim)",
+                axis: repeats.len() as isize,
+                shape: self.shape().to_vec(),
+            });
+        }
+        named("repeat", || {
+            let mut base = vec![1i64; repeats.len() - self.shape().len()];
+            base.extend_from_slice(self.shape());
+            // [.., 1, d, ..] expanded to [.., r, d, ..], then merged
+            let mut spread = Vec::new();
+            let mut tiled = Vec::new();
+            let mut out = Vec::new();
+            for (&d, &r) in base.iter().zip(repeats) {
+                spread.extend([1, d]);
+                tiled.extend([r, d]);
+                out.push(r * d);
+            }
+            self.reshape(&spread)?.expand(&tiled)?.reshape(&out)
+        })
     }
 
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::Rng;
-use frontend_tensor::{DType, Result, Tensor};
+use frontend_tensor::{Conv2dOpts, CrossEntropyOpts, DType, Pool2dOpts, Reduction, Result, Tensor};
 use proptest::prelude::*;
 
 /// Where an input's values come from.
@@ -315,6 +315,125 @@ const CASES: &[Case] = &[
         domains: &[Signed],
         shapes: one,
         f: |x| x[0].contiguous().square(),
+    },
+    Case {
+        name: "batched matmul",
+        domains: &[Signed, Signed],
+        shapes: |r| {
+            let (b, m, k, n) = (dim(r), dim(r), dim(r), dim(r));
+            vec![vec![b, 1, m, k], vec![2, k, n]]
+        },
+        f: |x| x[0].matmul(&x[1]),
+    },
+    Case {
+        name: "conv2d",
+        domains: &[Signed, Signed, Signed],
+        shapes: |r| {
+            vec![
+                vec![2, 4, 4 + dim(r), 3 + dim(r)],
+                vec![4, 2, 3, 2],
+                vec![4],
+            ]
+        },
+        f: |x| {
+            let opts = Conv2dOpts {
+                stride: (2, 1),
+                padding: (1, 1),
+                dilation: (1, 2),
+                groups: 2,
+            };
+            x[0].conv2d(&x[1], Some(&x[2]), &opts)
+        },
+    },
+    Case {
+        name: "max_pool2d",
+        domains: &[Signed],
+        shapes: |r| vec![vec![1, 2, 3 + dim(r), 3 + dim(r)]],
+        f: |x| {
+            x[0].max_pool2d(&Pool2dOpts {
+                kernel: (2, 3),
+                stride: Some((1, 2)),
+                padding: (1, 1),
+                dilation: (1, 1),
+            })
+        },
+    },
+    Case {
+        name: "avg_pool2d",
+        domains: &[Signed],
+        shapes: |r| vec![vec![2, 1, 3 + dim(r), 4 + dim(r)]],
+        f: |x| x[0].avg_pool2d(&Pool2dOpts::square(2)),
+    },
+    Case {
+        name: "log_softmax",
+        domains: &[Signed],
+        shapes: one,
+        f: |x| x[0].log_softmax(-1),
+    },
+    Case {
+        name: "logsumexp",
+        domains: &[Signed],
+        shapes: one,
+        f: |x| x[0].logsumexp(&[0], false),
+    },
+    Case {
+        name: "cross_entropy",
+        domains: &[Signed],
+        shapes: |r| vec![vec![4, 2 + dim(r)]],
+        f: |x| {
+            let target = Tensor::from_slice(&[0i64, 1, 0, 1], &[4])?;
+            let opts = CrossEntropyOpts {
+                ignore_index: Some(0),
+                label_smoothing: 0.1,
+                reduction: Reduction::Mean,
+            };
+            x[0].cross_entropy(&target, &opts)
+        },
+    },
+    Case {
+        name: "gelu",
+        domains: &[Signed],
+        shapes: one,
+        f: |x| x[0].gelu(),
+    },
+    Case {
+        name: "gelu_tanh",
+        domains: &[Signed],
+        shapes: one,
+        f: |x| x[0].gelu_tanh(),
+    },
+    Case {
+        name: "silu",
+        domains: &[Signed],
+        shapes: one,
+        f: |x| x[0].silu(),
+    },
+    Case {
+        name: "embedding",
+        domains: &[Signed],
+        shapes: |r| vec![vec![3, dim(r)]],
+        f: |x| Tensor::from_slice(&[2i64, 0, 2, 1, 1], &[5])?.embedding(&x[0]),
+    },
+    Case {
+        name: "cat",
+        domains: &[Signed, Signed],
+        shapes: |r| {
+            let (a, b, c) = (dim(r), dim(r), dim(r));
+            vec![vec![a, b], vec![a, c]]
+        },
+        f: |x| Tensor::cat(&[&x[0], &x[1], &x[0]], 1),
+    },
+    Case {
+        name: "stack",
+        domains: &[Signed, Signed],
+        shapes: same_pair,
+        f: |x| Tensor::stack(&[&x[0], &x[1]], -1),
+    },
+    Case {
+        name: "repeat",
+        domains: &[Signed],
+        shapes: |r| vec![vec![dim(r), 2]],
+        f: |x| x[0].repeat(&[2, 1, 3]),
     },
     Case {
         name: "used twice",

@@ -1,4 +1,7 @@
-//! Matrix products (matmul + bias + relu is one kernel), softmax and layernorm.
+//! Matrix products with PyTorch's `matmul` rules: 1-D operands are vectors, leading dims
+//! broadcast, `[.., m, k] @ [.., k, n] -> [.., m, n]`. A product is a broadcast multiply
+//! reduced over `k`, so `(a @ b + bias).relu()` is one kernel. Narrow floats multiply
+//! and accumulate in f32 and round once, as PyTorch does.
 
 use dtype::DType;
 
@@ -6,52 +9,74 @@ use crate::error::{Result, TensorError, named};
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// `[m, k] @ [k, n] -> [m, n]`, as a broadcast multiply reduced over `k`.
+    /// The matrix product (PyTorch's `matmul`): vector-vector is a dot product, a vector
+    /// on the left is a row and on the right a column (the added dim is removed again),
+    /// and dims before the last two broadcast.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        let (a, b) = (self.shape().to_vec(), other.shape().to_vec());
+        let bad = || TensorError::Matmul {
+            a: a.clone(),
+            b: b.clone(),
+        };
+        if a.is_empty() || b.is_empty() {
+            return Err(bad());
+        }
+        let x = if a.len() == 1 {
+            self.reshape(&[1, a[0]])?
+        } else {
+            self.clone()
+        };
+        let w = if b.len() == 1 {
+            other.reshape(&[b[0], 1])?
+        } else {
+            other.clone()
+        };
+        let (xs, ws) = (x.shape(), w.shape());
+        let k = xs[xs.len() - 1];
+        if ws[ws.len() - 2] != k {
+            return Err(bad());
+        }
+        let out = named("matmul", || {
+            // [.., m, 1, k] * [.., 1, n, k] summed over k
+            let lhs = x.unsqueeze(xs.len() - 1)?;
+            let rhs = w
+                .transpose(ws.len() - 2, ws.len() - 1)?
+                .unsqueeze(ws.len() - 2)?;
+            let dtype = dtype::least_upper_dtype(&[self.dtype(), other.dtype()])?;
+            let wide = if dtype.is_narrow_float() {
+                DType::F32
+            } else {
+                dtype
+            };
+            lhs.cast(wide)?
+                .mul(&rhs.cast(wide)?)?
+                .sum(&[-1], false)?
+                .cast(dtype)
+        })
+        .map_err(|e| match e {
+            TensorError::Broadcast { .. } => bad(),
+            e => e,
+        })?;
+        // drop the dims a vector operand was given
+        let mut shape = out.shape().to_vec();
+        if b.len() == 1 {
+            shape.pop();
+        }
+        if a.len() == 1 {
+            shape.remove(shape.len() - 1 - usize::from(b.len() != 1));
+        }
+        out.reshape(&shape)
+    }
+
+    /// Batched matrix product of 3-D tensors of one batch size (PyTorch's `bmm`).
+    pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
         let (a, b) = (self.shape(), other.shape());
-        if a.len() != 2 || b.len() != 2 || a[1] != b[0] {
+        if a.len() != 3 || b.len() != 3 || a[0] != b[0] {
             return Err(TensorError::Matmul {
                 a: a.to_vec(),
                 b: b.to_vec(),
             });
         }
-        let (m, k, n) = (a[0], a[1], b[1]);
-        let lhs = self.reshape(&[m, 1, k])?.expand(&[m, n, k])?;
-        let rhs = other
-            .transpose(0, 1)?
-            .reshape(&[1, n, k])?
-            .expand(&[m, n, k])?;
-        // products and sums of narrow floats in f32, rounded once (as PyTorch)
-        let dtype = dtype::least_upper_dtype(&[self.dtype(), other.dtype()])?;
-        let wide = if dtype.is_narrow_float() {
-            DType::F32
-        } else {
-            dtype
-        };
-        lhs.cast(wide)?
-            .mul(&rhs.cast(wide)?)?
-            .sum(&[2], false)?
-            .cast(dtype)
-    }
-
-    /// `exp(x - max) / sum(exp(x - max))` along `axis`.
-    pub fn softmax(&self, axis: isize) -> Result<Tensor> {
-        named("softmax", || {
-            self.via_f32(|x| {
-                let e = x.sub(&x.max(&[axis], true)?)?.exp()?;
-                e.div(&e.sum(&[axis], true)?)
-            })
-        })
-    }
-
-    /// `(x - mean) / sqrt(var + eps)` along `axis` (no affine).
-    pub fn layernorm(&self, axis: isize, eps: f64) -> Result<Tensor> {
-        named("layernorm", || {
-            self.via_f32(|x| {
-                let centered = x.sub(&x.mean(&[axis], true)?)?;
-                let var = centered.square()?.mean(&[axis], true)?;
-                centered.mul(&var.add_scalar(eps)?.sqrt()?.recip()?)
-            })
-        })
+        self.matmul(other)
     }
 }

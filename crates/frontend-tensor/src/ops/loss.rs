@@ -1,0 +1,154 @@
+//! Losses with PyTorch's conventions: class-index targets along dim 1, `ignore_index`,
+//! label smoothing, and a `Reduction` (mean over the counted elements, sum, or none).
+
+use dtype::DType;
+
+use crate::error::{Result, TensorError, named};
+use crate::tensor::Tensor;
+
+/// How a loss combines per-element values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// The mean over counted elements (targets equal to `ignore_index` are not counted).
+    #[default]
+    Mean,
+    Sum,
+    /// Per-element losses, the targets' shape.
+    None,
+}
+
+/// Options of `cross_entropy` (PyTorch's defaults: nothing ignored, no smoothing, mean).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CrossEntropyOpts {
+    pub ignore_index: Option<i64>,
+    pub label_smoothing: f64,
+    pub reduction: Reduction,
+}
+
+impl Tensor {
+    /// Cross entropy of logits `(n, c)` (or `(n, c, d..)`) against class indices `(n)`
+    /// (or `(n, d..)`): `-log softmax(logits)[target]`, mixed with the mean over classes
+    /// by `label_smoothing`. Indices outside `0..c` other than `ignore_index` count as
+    /// no class (they add only the smoothing term): check them first when unsure.
+    pub fn cross_entropy(&self, target: &Tensor, opts: &CrossEntropyOpts) -> Result<Tensor> {
+        if !(0.0..=1.0).contains(&opts.label_smoothing) {
+            return Err(TensorError::Invalid {
+                op: "cross_entropy",
+                why: format!("label_smoothing {} is not in [0, 1]", opts.label_smoothing),
+            });
+        }
+        let logp = self.class_log_probs("cross_entropy", target)?;
+        named("cross_entropy", || {
+            let picked = pick_class(&logp, target)?;
+            let eps = opts.label_smoothing;
+            let per = if eps > 0.0 {
+                let uniform = logp.mean(&[1], false)?;
+                picked
+                    .mul_scalar(1.0 - eps)?
+                    .add(&uniform.mul_scalar(eps)?)?
+            } else {
+                picked
+            };
+            reduce_loss(&per.neg(), target, opts.ignore_index, opts.reduction)
+        })
+    }
+
+    /// Negative log likelihood of log-probabilities `(n, c, ..)` at class indices.
+    pub fn nll_loss(
+        &self,
+        target: &Tensor,
+        ignore_index: Option<i64>,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        self.check_class_target("nll_loss", target)?;
+        named("nll_loss", || {
+            let picked = pick_class(self, target)?;
+            reduce_loss(&picked.neg(), target, ignore_index, reduction)
+        })
+    }
+
+    /// Mean (or sum, or none) of squared differences.
+    pub fn mse_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        named("mse_loss", || {
+            let d = self.sub(target)?.square()?;
+            match reduction {
+                Reduction::Mean => d.mean(&[], false),
+                Reduction::Sum => d.sum(&[], false),
+                Reduction::None => Ok(d),
+            }
+        })
+    }
+
+    fn check_class_target(&self, op: &'static str, target: &Tensor) -> Result<()> {
+        let (s, t) = (self.shape(), target.shape());
+        let fits = s.len() >= 2
+            && t.len() == s.len() - 1
+            && t[0] == s[0]
+            && t[1..] == s[2..]
+            && target.dtype().is_int();
+        if fits {
+            Ok(())
+        } else {
+            Err(TensorError::Invalid {
+                op,
+                why: format!(
+                    "input {s:?} needs integer class indices of shape {:?}, got {t:?} {}",
+                    s.iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != 1)
+                        .map(|(_, d)| *d)
+                        .collect::<Vec<_>>(),
+                    target.dtype()
+                ),
+            })
+        }
+    }
+
+    fn class_log_probs(&self, op: &'static str, target: &Tensor) -> Result<Tensor> {
+        self.check_class_target(op, target)?;
+        named(op, || self.log_softmax(1))
+    }
+}
+
+/// `values[:, target]` along dim 1: the value at each target's class.
+fn pick_class(values: &Tensor, target: &Tensor) -> Result<Tensor> {
+    let classes = values.shape()[1];
+    // (n, d..) -> (n, 1, d..) compared with (1, c, 1..)
+    let mut tshape = target.shape().to_vec();
+    tshape.insert(1, 1);
+    let mut cshape = vec![1; values.shape().len()];
+    cshape[1] = classes;
+    let hit = target
+        .cast(DType::I64)?
+        .reshape(&tshape)?
+        .eq(&Tensor::arange(classes, DType::I64)?.reshape(&cshape)?)?;
+    let zero = values.mul_scalar(0.0)?;
+    hit.where_(values, &zero)?.sum(&[1], false)
+}
+
+/// Per-element losses zeroed where the target is `ignore`, then reduced.
+fn reduce_loss(
+    per: &Tensor,
+    target: &Tensor,
+    ignore: Option<i64>,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let (per, counted) = match ignore {
+        Some(i) => {
+            let keep = target.ne(&target.scalar_like(i as f64))?;
+            let zero = per.mul_scalar(0.0)?;
+            (keep.where_(per, &zero)?, Some(keep))
+        }
+        None => (per.clone(), None),
+    };
+    match reduction {
+        Reduction::None => Ok(per),
+        Reduction::Sum => per.sum(&[], false),
+        Reduction::Mean => match counted {
+            None => per.mean(&[], false),
+            Some(keep) => per
+                .sum(&[], false)?
+                .div(&keep.cast(per.dtype())?.sum(&[], false)?),
+        },
+    }
+}
