@@ -24,6 +24,12 @@ pub(crate) fn uniform(shape: &[i64], bound: f64) -> Result<Tensor> {
     parameter(&values, shape)
 }
 
+/// Standard normal (PyTorch's `normal_()`, as `Embedding` initializes its weight).
+pub(crate) fn normal(shape: &[i64]) -> Result<Tensor> {
+    let values = Tensor::randn(shape)?.to_vec::<f32>()?;
+    parameter(&values, shape)
+}
+
 /// A trainable leaf filled with `value` (ones for a norm's weight, zeros for its bias).
 pub(crate) fn constant(shape: &[i64], value: f32) -> Result<Tensor> {
     let n: i64 = shape.iter().product();
