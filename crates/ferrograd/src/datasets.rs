@@ -13,7 +13,7 @@
 
 use std::io::Read;
 
-use frontend_tensor::{Result, Tensor};
+use frontend_tensor::{Result, Tensor, TensorError};
 use thiserror::Error;
 
 /// The gzipped CSV: one image per line, 64 pixel values then the label.
@@ -62,8 +62,20 @@ impl Split {
         self.labels.is_empty()
     }
 
+    /// An error naming `op` when an index is out of range.
+    fn check(&self, op: &'static str, indices: &[usize]) -> Result<()> {
+        match indices.iter().find(|&&i| i >= self.len()) {
+            Some(i) => Err(TensorError::Invalid {
+                op,
+                why: format!("index {i} is out of range for {} examples", self.len()),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The images at `indices` as an f32 tensor `(indices.len(), 1, 8, 8)`.
     pub fn images(&self, indices: &[usize]) -> Result<Tensor> {
+        self.check("Split::images", indices)?;
         let mut pixels = Vec::with_capacity(indices.len() * PIXELS);
         for &i in indices {
             pixels.extend_from_slice(&self.images[i * PIXELS..(i + 1) * PIXELS]);
@@ -73,6 +85,7 @@ impl Split {
 
     /// The labels at `indices` as an i64 tensor `(indices.len(),)`.
     pub fn labels(&self, indices: &[usize]) -> Result<Tensor> {
+        self.check("Split::labels", indices)?;
         let labels: Vec<i64> = indices.iter().map(|&i| self.labels[i]).collect();
         Tensor::from_slice(&labels, &[indices.len() as i64])
     }
@@ -217,6 +230,14 @@ mod tests {
         let mut sorted = a.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (0..1437).collect::<Vec<_>>());
+        // out-of-range indices are errors
+        let d = digits().expect("digits");
+        let e = d.test.images(&[0, 360]).unwrap_err().to_string();
+        assert!(
+            e.contains("Split::images") && e.contains("index 360"),
+            "{e}"
+        );
+        assert!(d.test.labels(&[400]).is_err());
         // the same indices as the Python peers' shuffle (benches/train_digits_*.py)
         assert_eq!(a[..6], [730, 109, 1273, 1079, 553, 219]);
     }
