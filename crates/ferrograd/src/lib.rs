@@ -11,10 +11,16 @@
 //! This facade is the only crate that names concrete runtimes: `init` registers them with
 //! the device registry, and everything else reaches devices by name.
 
+pub mod datasets;
+
 use std::sync::{Arc, Once};
 
 pub use dtype::DType;
-pub use frontend_tensor::{Element, Result, RunStats, Tensor, TensorError, manual_seed};
+pub use frontend_tensor::{
+    Conv2dOpts, CrossEntropyOpts, Element, NoGradGuard, Pool2dOpts, Reduction, Result, RunStats,
+    Tensor, TensorError, load_safetensors, load_safetensors_on, manual_seed, nn, no_grad, optim,
+    save_safetensors,
+};
 
 /// Registers the built-in devices (`"CPU"`: C kernels compiled by the system compiler).
 /// Idempotent; call it before creating tensors.

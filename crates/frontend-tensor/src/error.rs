@@ -82,6 +82,36 @@ pub enum TensorError {
     },
     #[error("{op}: {why}")]
     Invalid { op: &'static str, why: String },
+    #[error("{op}: {len} bytes do not hold shape {shape:?} of {dtype} ({want} bytes)")]
+    ByteLength {
+        op: &'static str,
+        len: usize,
+        shape: Vec<i64>,
+        dtype: DType,
+        want: usize,
+    },
+    #[error("{module}: {why}")]
+    Module { module: &'static str, why: String },
+    #[error("load_state_dict: {}", state_dict_problems(.missing, .unexpected, .mismatched))]
+    StateDict {
+        /// Names the module has and the state did not give.
+        missing: Vec<String>,
+        /// Names the state gave that the module does not have.
+        unexpected: Vec<String>,
+        /// `name: what is wrong` for names both have whose shape, dtype or device differ.
+        mismatched: Vec<String>,
+    },
+    #[error("{optimizer}: {why}")]
+    Optimizer {
+        optimizer: &'static str,
+        why: String,
+    },
+    #[error("safetensors file {path}{}: {why}", .tensor.as_ref().map(|t| format!(", tensor '{t}'")).unwrap_or_default())]
+    Safetensors {
+        path: String,
+        tensor: Option<String>,
+        why: String,
+    },
     #[error("{0}")]
     Promote(#[from] dtype::DTypeError),
     #[error("{0}")]
@@ -91,6 +121,20 @@ pub enum TensorError {
 }
 
 pub type Result<T> = std::result::Result<T, TensorError>;
+
+/// The message of [`TensorError::StateDict`]: each non-empty list, named.
+fn state_dict_problems(missing: &[String], unexpected: &[String], mismatched: &[String]) -> String {
+    let parts: Vec<String> = [
+        ("missing", missing),
+        ("unexpected", unexpected),
+        ("mismatched", mismatched),
+    ]
+    .iter()
+    .filter(|(_, names)| !names.is_empty())
+    .map(|(what, names)| format!("{what}: {}", names.join(", ")))
+    .collect();
+    parts.join("; ")
+}
 
 impl TensorError {
     /// This error as reported by the method `op`, which failed in an op it is built from.

@@ -5,15 +5,19 @@
 
 mod assign;
 mod autograd;
+mod bytes;
 mod display;
 mod element;
 mod elementwise;
 mod error;
 mod movement;
+pub mod nn;
 mod operators;
 mod ops;
+pub mod optim;
 mod rand;
 mod reduce;
+mod state;
 mod tensor;
 
 pub use autograd::{NoGradGuard, no_grad};
@@ -24,4 +28,5 @@ pub use error::{Result, TensorError};
 pub use movement::broadcast_shape;
 pub use ops::{Conv2dOpts, CrossEntropyOpts, Pool2dOpts, Reduction};
 pub use rand::manual_seed;
+pub use state::{load_safetensors, load_safetensors_on, save_safetensors};
 pub use tensor::{DEFAULT_DEVICE, Tensor};

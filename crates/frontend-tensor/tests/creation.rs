@@ -167,7 +167,10 @@ fn rand_and_randn() {
     for shape in SHAPES {
         let t = Tensor::rand(&dims(shape)).unwrap();
         assert_eq!(t.shape(), dims(shape).as_slice());
-        assert_eq!(t.to_vec::<f32>().unwrap().len(), shape.iter().product());
+        assert_eq!(
+            t.to_vec::<f32>().unwrap().len(),
+            shape.iter().product::<usize>()
+        );
     }
     let n = Tensor::randn(&[101, 41]).unwrap();
     let nv = n.to_vec::<f32>().unwrap();

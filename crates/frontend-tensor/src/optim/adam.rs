@@ -1,0 +1,217 @@
+//! `Adam` and `AdamW`, as `torch.optim.Adam` and `AdamW` (bias correction, eps added
+//! to the corrected root, optional AMSGrad); they differ only in weight decay: Adam adds
+//! `weight_decay * p` to the gradient (coupled), AdamW shrinks `p` by `lr * weight_decay`
+//! before the update (decoupled). For step `t` of a parameter:
+//!
+//! ```text
+//! m = lerp(m, grad, 1 - beta1)                 v = beta2 * v + (1 - beta2) * grad^2
+//! v_max = max(v_max, v)  (AMSGrad: used for v below)
+//! p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+//! ```
+
+use super::optimizer::{Optimizer, Step, check_ranges, lerp};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// Adam's hyperparameters besides the learning rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    pub betas: (f64, f64),
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub amsgrad: bool,
+}
+
+impl Default for AdamConfig {
+    /// PyTorch's `Adam` defaults: betas (0.9, 0.999), eps 1e-8, no weight decay.
+    fn default() -> AdamConfig {
+        AdamConfig {
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+        }
+    }
+}
+
+/// The moments of one parameter.
+#[derive(Debug, Clone, Default)]
+struct Moments {
+    steps: u64,
+    exp_avg: Option<Tensor>,
+    exp_avg_sq: Option<Tensor>,
+    max_exp_avg_sq: Option<Tensor>,
+}
+
+/// Adam with coupled weight decay (`AdamW` is the decoupled one).
+#[derive(Debug)]
+pub struct Adam {
+    params: Vec<Tensor>,
+    lr: f64,
+    config: AdamConfig,
+    decoupled: bool,
+    state: Vec<Moments>,
+}
+
+impl Adam {
+    /// Adam with PyTorch's defaults.
+    pub fn new(params: Vec<Tensor>, lr: f64) -> Result<Adam> {
+        Adam::with_config(params, lr, AdamConfig::default())
+    }
+
+    pub fn with_config(params: Vec<Tensor>, lr: f64, config: AdamConfig) -> Result<Adam> {
+        Adam::build("Adam", params, lr, config, false)
+    }
+
+    fn build(
+        name: &'static str,
+        params: Vec<Tensor>,
+        lr: f64,
+        config: AdamConfig,
+        decoupled: bool,
+    ) -> Result<Adam> {
+        let (b1, b2) = config.betas;
+        check_ranges(
+            name,
+            &[
+                ("learning rate", lr, lr >= 0.0),
+                ("epsilon", config.eps, config.eps >= 0.0),
+                ("beta1", b1, (0.0..1.0).contains(&b1)),
+                ("beta2", b2, (0.0..1.0).contains(&b2)),
+                (
+                    "weight_decay",
+                    config.weight_decay,
+                    config.weight_decay >= 0.0,
+                ),
+            ],
+        )?;
+        let state = vec![Moments::default(); params.len()];
+        Ok(Adam {
+            params,
+            lr,
+            config,
+            decoupled,
+            state,
+        })
+    }
+
+    /// The first and second moments of parameter `index` (exp_avg, exp_avg_sq), once a
+    /// step has made them.
+    pub fn moments(&self, index: usize) -> Option<(&Tensor, &Tensor)> {
+        let m = self.state.get(index)?;
+        Some((m.exp_avg.as_ref()?, m.exp_avg_sq.as_ref()?))
+    }
+
+    /// How many steps updated parameter `index`.
+    pub fn steps(&self, index: usize) -> u64 {
+        self.state.get(index).map_or(0, |m| m.steps)
+    }
+
+    fn update(&mut self, also: &[&Tensor]) -> Result<()> {
+        let c = self.config;
+        let (b1, b2) = c.betas;
+        let mut step = Step::new();
+        for (p, m) in self.params.iter().zip(&mut self.state) {
+            let Some(g) = step.grad(p) else { continue };
+            m.steps += 1;
+            let t = m.steps as f64;
+            let mut g = g;
+            let mut base = p.clone();
+            if c.weight_decay != 0.0 {
+                if self.decoupled {
+                    let shrink = step.scalar(1.0 - self.lr * c.weight_decay, p)?;
+                    base = p.mul(&shrink)?;
+                } else {
+                    g = g.add(&p.mul_scalar(c.weight_decay)?)?;
+                }
+            }
+            let avg = lerp(m.exp_avg.as_ref(), &g, 1.0 - b1)?;
+            let avg = step.write_state(&mut m.exp_avg, &avg)?;
+            let g2 = g.mul(&g)?.mul_scalar(1.0 - b2)?;
+            let sq = match &m.exp_avg_sq {
+                Some(v) => v.mul_scalar(b2)?.add(&g2)?,
+                None => g2,
+            };
+            let mut sq = step.write_state(&mut m.exp_avg_sq, &sq)?;
+            if c.amsgrad {
+                let max = match &m.max_exp_avg_sq {
+                    Some(v) => v.maximum(&sq)?,
+                    None => sq,
+                };
+                sq = step.write_state(&mut m.max_exp_avg_sq, &max)?;
+            }
+            let step_size = step.scalar(self.lr / (1.0 - b1.powf(t)), p)?;
+            let root_correction = step.scalar((1.0 - b2.powf(t)).sqrt(), p)?;
+            let denom = sq.sqrt()?.div(&root_correction)?.add_scalar(c.eps)?;
+            let value = base.sub(&step_size.mul(&avg.div(&denom)?)?)?;
+            step.write(p, &value)?;
+        }
+        step.finish(also)
+    }
+}
+
+impl Optimizer for Adam {
+    fn params(&self) -> &[Tensor] {
+        &self.params
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn step_with(&mut self, also: &[&Tensor]) -> Result<()> {
+        self.update(also)
+    }
+}
+
+/// Adam with decoupled weight decay (`torch.optim.AdamW`; its default weight decay is
+/// 0.01).
+#[derive(Debug)]
+pub struct AdamW(Adam);
+
+impl AdamW {
+    /// AdamW with PyTorch's defaults (weight decay 0.01).
+    pub fn new(params: Vec<Tensor>, lr: f64) -> Result<AdamW> {
+        let config = AdamConfig {
+            weight_decay: 0.01,
+            ..AdamConfig::default()
+        };
+        AdamW::with_config(params, lr, config)
+    }
+
+    pub fn with_config(params: Vec<Tensor>, lr: f64, config: AdamConfig) -> Result<AdamW> {
+        Adam::build("AdamW", params, lr, config, true).map(AdamW)
+    }
+
+    /// See [`Adam::moments`].
+    pub fn moments(&self, index: usize) -> Option<(&Tensor, &Tensor)> {
+        self.0.moments(index)
+    }
+
+    /// See [`Adam::steps`].
+    pub fn steps(&self, index: usize) -> u64 {
+        self.0.steps(index)
+    }
+}
+
+impl Optimizer for AdamW {
+    fn params(&self) -> &[Tensor] {
+        &self.0.params
+    }
+
+    fn lr(&self) -> f64 {
+        self.0.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.0.lr = lr;
+    }
+
+    fn step_with(&mut self, also: &[&Tensor]) -> Result<()> {
+        self.0.update(also)
+    }
+}

@@ -1,0 +1,120 @@
+//! `SGD`: stochastic gradient descent as `torch.optim.SGD`, with momentum, dampening,
+//! Nesterov momentum and (L2) weight decay:
+//!
+//! ```text
+//! d = grad + weight_decay * p
+//! buf = d                                        (first step)
+//! buf = momentum * buf + (1 - dampening) * d     (later steps)
+//! d = d + momentum * buf  (Nesterov)   or   d = buf   (when momentum != 0)
+//! p = p - lr * d
+//! ```
+
+use super::optimizer::{Optimizer, Step, check_ranges};
+use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
+
+/// SGD's hyperparameters besides the learning rate (PyTorch's defaults: all zero, no
+/// Nesterov).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SgdConfig {
+    pub momentum: f64,
+    pub dampening: f64,
+    pub weight_decay: f64,
+    pub nesterov: bool,
+}
+
+#[derive(Debug)]
+pub struct SGD {
+    params: Vec<Tensor>,
+    lr: f64,
+    config: SgdConfig,
+    /// The momentum buffer of each parameter, made at its first step.
+    momentum_buffers: Vec<Option<Tensor>>,
+}
+
+impl SGD {
+    /// Plain SGD: `p = p - lr * grad`.
+    pub fn new(params: Vec<Tensor>, lr: f64) -> Result<SGD> {
+        SGD::with_config(params, lr, SgdConfig::default())
+    }
+
+    pub fn with_config(params: Vec<Tensor>, lr: f64, config: SgdConfig) -> Result<SGD> {
+        check_ranges(
+            "SGD",
+            &[
+                ("learning rate", lr, lr >= 0.0),
+                ("momentum", config.momentum, config.momentum >= 0.0),
+                (
+                    "weight_decay",
+                    config.weight_decay,
+                    config.weight_decay >= 0.0,
+                ),
+            ],
+        )?;
+        if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
+            return Err(TensorError::Optimizer {
+                optimizer: "SGD",
+                why: format!(
+                    "Nesterov momentum requires a momentum and zero dampening (momentum {}, dampening {})",
+                    config.momentum, config.dampening
+                ),
+            });
+        }
+        let momentum_buffers = vec![None; params.len()];
+        Ok(SGD {
+            params,
+            lr,
+            config,
+            momentum_buffers,
+        })
+    }
+
+    /// The momentum buffer of parameter `index`, once a step has made it.
+    pub fn momentum_buffer(&self, index: usize) -> Option<&Tensor> {
+        self.momentum_buffers.get(index)?.as_ref()
+    }
+}
+
+impl Optimizer for SGD {
+    fn params(&self) -> &[Tensor] {
+        &self.params
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn step_with(&mut self, also: &[&Tensor]) -> Result<()> {
+        let c = self.config;
+        let mut step = Step::new();
+        for (p, buf) in self.params.iter().zip(&mut self.momentum_buffers) {
+            let Some(g) = step.grad(p) else { continue };
+            let mut d = if c.weight_decay != 0.0 {
+                g.add(&p.mul_scalar(c.weight_decay)?)?
+            } else {
+                g
+            };
+            if c.momentum != 0.0 {
+                let value = match buf.as_ref() {
+                    Some(b) => b
+                        .mul_scalar(c.momentum)?
+                        .add(&d.mul_scalar(1.0 - c.dampening)?)?,
+                    None => d.clone(),
+                };
+                let b = step.write_state(buf, &value)?;
+                d = if c.nesterov {
+                    d.add(&b.mul_scalar(c.momentum)?)?
+                } else {
+                    b
+                };
+            }
+            let lr = step.scalar(self.lr, p)?;
+            step.write(p, &p.sub(&lr.mul(&d)?)?)?;
+        }
+        step.finish(also)
+    }
+}
