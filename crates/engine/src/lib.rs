@@ -6,6 +6,7 @@
 
 mod debug;
 mod planner;
+mod profile;
 pub mod store;
 mod written;
 
@@ -19,6 +20,7 @@ use uop_ir::{Key, UOp};
 
 pub use debug::{kernel_line, level as debug_level, noopt};
 pub use planner::{Plan, bytes_of, plan};
+pub use profile::{KernelStat, kernel_profile, profile_table, profiling, reset_profile, set_profiling};
 pub use rangeify::{Kernel, Schedule};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -168,7 +170,7 @@ fn launch_all(
     arena: &[Buffer],
     dev: &Arc<dyn Device>,
 ) -> Result<(), EngineError> {
-    let wait = debug::level() >= 2;
+    let wait = debug::level() >= 2 || profile::profiling();
     for (i, (kernel, ((program, exe), _))) in kernels.iter().zip(programs).enumerate() {
         let memory: Vec<Buffer> = kernel
             .buffers
@@ -192,8 +194,14 @@ fn launch_all(
                 .zip(kernel.buffer_sizes())
                 .map(|(b, n)| n * b.dtype().itemsize())
                 .sum();
-            let line = kernel_line(i, program, bytes as u64, took, dev.roofline());
-            eprintln!("{line}");
+            if profile::profiling() {
+                let dims = &program.dims;
+                profile::record(&program.name, dims.global_size() as usize, dims.local_size() as usize, took, program.ops, bytes as u64);
+            }
+            if debug::level() >= 2 {
+                let line = kernel_line(i, program, bytes as u64, took, dev.roofline());
+                eprintln!("{line}");
+            }
         }
     }
     Ok(())
