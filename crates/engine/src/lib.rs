@@ -20,7 +20,9 @@ use uop_ir::{Key, UOp};
 
 pub use debug::{kernel_line, level as debug_level, noopt};
 pub use planner::{Plan, bytes_of, plan};
-pub use profile::{KernelStat, kernel_profile, profile_table, profiling, reset_profile, set_profiling};
+pub use profile::{
+    KernelStat, kernel_profile, profile_table, profiling, reset_profile, set_profiling,
+};
 pub use rangeify::{Kernel, Schedule};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -196,7 +198,14 @@ fn launch_all(
                 .sum();
             if profile::profiling() {
                 let dims = &program.dims;
-                profile::record(&program.name, dims.global_size() as usize, dims.local_size() as usize, took, program.ops, bytes as u64);
+                profile::record(
+                    &program.name,
+                    dims.global_size() as usize,
+                    dims.local_size() as usize,
+                    took,
+                    program.ops,
+                    bytes as u64,
+                );
             }
             if debug::level() >= 2 {
                 let line = kernel_line(i, program, bytes as u64, took, dev.roofline());

@@ -24,8 +24,10 @@ pub struct KernelStat {
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
-static ROWS: LazyLock<Mutex<HashMap<(String, usize, usize), KernelStat>>> =
-    LazyLock::new(Default::default);
+/// A row's key: kernel name, global size, local size.
+type RowKey = (String, usize, usize);
+
+static ROWS: LazyLock<Mutex<HashMap<RowKey, KernelStat>>> = LazyLock::new(Default::default);
 
 /// Turns the profile on or off (on: launches wait for their kernels).
 pub fn set_profiling(on: bool) {
@@ -37,7 +39,14 @@ pub fn profiling() -> bool {
 }
 
 /// Adds one launch.
-pub(crate) fn record(name: &str, global: usize, local: usize, time: Duration, ops: u64, bytes: u64) {
+pub(crate) fn record(
+    name: &str,
+    global: usize,
+    local: usize,
+    time: Duration,
+    ops: u64,
+    bytes: u64,
+) {
     let mut rows = ROWS.lock();
     let row = rows
         .entry((name.to_string(), global, local))
@@ -72,31 +81,49 @@ pub fn profile_table(rows: &[KernelStat], limit: usize) -> String {
         "{:<28} {:>8} {:>6} {:>8} {:>11} {:>9} {:>8} {:>6}\n",
         "kernel", "global", "local", "launches", "total ms", "us/launch", "GFLOP/s", "share"
     );
-    let line = |name: &str, global: String, local: String, launches: u64, time: Duration, ops: u64| {
-        let secs = time.as_secs_f64();
-        format!(
-            "{:<28} {:>8} {:>6} {:>8} {:>11.2} {:>9.1} {:>8.2} {:>5.1}%\n",
-            name,
-            global,
-            local,
-            launches,
-            secs * 1e3,
-            secs * 1e6 / launches.max(1) as f64,
-            ops as f64 / secs.max(1e-12) / 1e9,
-            100.0 * secs / total.as_secs_f64().max(1e-12)
-        )
-    };
+    let line =
+        |name: &str, global: String, local: String, launches: u64, time: Duration, ops: u64| {
+            let secs = time.as_secs_f64();
+            format!(
+                "{:<28} {:>8} {:>6} {:>8} {:>11.2} {:>9.1} {:>8.2} {:>5.1}%\n",
+                name,
+                global,
+                local,
+                launches,
+                secs * 1e3,
+                secs * 1e6 / launches.max(1) as f64,
+                ops as f64 / secs.max(1e-12) / 1e9,
+                100.0 * secs / total.as_secs_f64().max(1e-12)
+            )
+        };
     for r in rows.iter().take(limit) {
-        out.push_str(&line(&r.name, r.global.to_string(), r.local.to_string(), r.launches, r.time, r.ops));
+        out.push_str(&line(
+            &r.name,
+            r.global.to_string(),
+            r.local.to_string(),
+            r.launches,
+            r.time,
+            r.ops,
+        ));
     }
     let rest = &rows[limit.min(rows.len())..];
     if !rest.is_empty() {
         let launches = rest.iter().map(|r| r.launches).sum();
         let time = rest.iter().map(|r| r.time).sum();
         let ops = rest.iter().map(|r| r.ops).sum();
-        out.push_str(&line(&format!("({} others)", rest.len()), String::new(), String::new(), launches, time, ops));
+        out.push_str(&line(
+            &format!("({} others)", rest.len()),
+            String::new(),
+            String::new(),
+            launches,
+            time,
+            ops,
+        ));
     }
-    out.push_str(&format!("total kernel time {:.2} ms\n", total.as_secs_f64() * 1e3));
+    out.push_str(&format!(
+        "total kernel time {:.2} ms\n",
+        total.as_secs_f64() * 1e3
+    ));
     out
 }
 
@@ -112,9 +139,15 @@ mod tests {
         record("r_4", 2, 1, Duration::from_micros(10), 100, 40);
         let rows = kernel_profile();
         assert_eq!(rows[0].name, "E_8");
-        assert_eq!((rows[1].launches, rows[1].ops, rows[1].time), (2, 200, Duration::from_micros(20)));
+        assert_eq!(
+            (rows[1].launches, rows[1].ops, rows[1].time),
+            (2, 200, Duration::from_micros(20))
+        );
         let table = profile_table(&rows, 1);
-        assert!(table.contains("(1 others)") && table.contains("total kernel time 0.05 ms"), "{table}");
+        assert!(
+            table.contains("(1 others)") && table.contains("total kernel time 0.05 ms"),
+            "{table}"
+        );
         reset_profile();
     }
 }

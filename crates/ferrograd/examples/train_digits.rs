@@ -41,11 +41,17 @@ fn args() -> Result<Args, String> {
         match flag.as_str() {
             "--epochs" => {
                 let v = it.next().ok_or("--epochs needs a number")?;
-                a.epochs = v.parse().map_err(|_| format!("--epochs {v}: not a number"))?;
+                a.epochs = v
+                    .parse()
+                    .map_err(|_| format!("--epochs {v}: not a number"))?;
             }
             "--out" => a.out = it.next().ok_or("--out needs a file name")?.into(),
             "--quiet" => a.quiet = true,
-            other => return Err(format!("unknown argument {other} (known: --epochs N, --out FILE, --quiet)")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (known: --epochs N, --out FILE, --quiet)"
+                ));
+            }
         }
     }
     Ok(a)
@@ -53,10 +59,22 @@ fn args() -> Result<Args, String> {
 
 fn model() -> ferrograd::Result<Sequential> {
     Ok(Sequential::new()
-        .with(Conv2d::with_options(1, 16, (3, 3), Conv2dOpts::padded(1), true)?)
+        .with(Conv2d::with_options(
+            1,
+            16,
+            (3, 3),
+            Conv2dOpts::padded(1),
+            true,
+        )?)
         .with(ReLU)
         .with(MaxPool2d::new(2))
-        .with(Conv2d::with_options(16, 32, (3, 3), Conv2dOpts::padded(1), true)?)
+        .with(Conv2d::with_options(
+            16,
+            32,
+            (3, 3),
+            Conv2dOpts::padded(1),
+            true,
+        )?)
         .with(ReLU)
         .with(MaxPool2d::new(2))
         .with(Flatten::default())
@@ -70,7 +88,11 @@ fn accuracy(model: &Sequential, split: &Split) -> ferrograd::Result<f64> {
     let predicted = ferrograd::no_grad(|| model.forward(&split.images(&all)?)?.argmax(1, false))?
         .to_vec::<i64>()?;
     model.train();
-    let right = predicted.iter().zip(&split.labels).filter(|(p, l)| p == l).count();
+    let right = predicted
+        .iter()
+        .zip(&split.labels)
+        .filter(|(p, l)| p == l)
+        .count();
     Ok(right as f64 / split.len() as f64)
 }
 
@@ -113,7 +135,9 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         for batch in order.chunks_exact(BATCH) {
             let (x, y) = (data.train.images(batch)?, data.train.labels(batch)?);
             opt.zero_grad()?;
-            let loss = net.forward(&x)?.cross_entropy(&y, &CrossEntropyOpts::default())?;
+            let loss = net
+                .forward(&x)?
+                .cross_entropy(&y, &CrossEntropyOpts::default())?;
             loss.backward()?;
             opt.step_with(&[&loss])?;
             last_loss = loss.to_vec::<f32>()?[0];
@@ -147,8 +171,15 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         print!("{}", engine::profile_table(&profile, 12));
     }
     net.save(&a.out)?;
-    println!("saved {} tensors to {}", net.state_dict().len(), a.out.display());
-    println!("final loss {last_loss:.4}; train accuracy {:.2}%", train * 100.0);
+    println!(
+        "saved {} tensors to {}",
+        net.state_dict().len(),
+        a.out.display()
+    );
+    println!(
+        "final loss {last_loss:.4}; train accuracy {:.2}%",
+        train * 100.0
+    );
     println!("test accuracy: {:.2}%", test * 100.0);
     Ok(())
 }

@@ -170,7 +170,10 @@ fn simplify_gated(v: &UOp, idx: &UOp) -> Option<UOp> {
                 let c = lin.constant;
                 lin.constant = 0;
                 let shifted = stand_in(e, lo.checked_sub(c)?, hi.checked_sub(c)?)?;
-                back.insert(shifted.clone(), UOp::alu(Op::Sub, [e.clone(), e.const_like(c)]));
+                back.insert(
+                    shifted.clone(),
+                    UOp::alu(Op::Sub, [e.clone(), e.const_like(c)]),
+                );
                 sums.push((lin, shifted));
             }
         }
