@@ -3,8 +3,13 @@
 //! ```no_run
 //! use ferrograd::{Tensor, init};
 //! init();
-//! let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
-//! println!("{:?}", a.matmul(&a)?.relu()?.sum(&[1], false)?.to_vec::<f32>()?);
+//! let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?.requires_grad_(true)?;
+//! let y = a.matmul(&a)?.relu()?.sum(&[1], false)?;
+//! println!("{y}"); // tensor([17., 37.])
+//! y.sum(&[], false)?.backward()?;
+//! if let Some(g) = a.grad() {
+//!     println!("{g}"); // the gradient of the sum with respect to a
+//! }
 //! # Ok::<(), ferrograd::TensorError>(())
 //! ```
 //!
