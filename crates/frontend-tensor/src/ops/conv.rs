@@ -100,6 +100,14 @@ impl Tensor {
         let (Some(oh), Some(ow)) = (win[0].outputs(padded.0), win[1].outputs(padded.1)) else {
             return Err(bad("the kernel is larger than the padded input"));
         };
+        if self.dtype().is_narrow_float() || weight.dtype().is_narrow_float() {
+            // products and sums in f32, rounded once (as matmul, and PyTorch)
+            let dtype = dtype::least_upper_dtype(&[self.dtype(), weight.dtype()])?;
+            let wide = |t: &Tensor| t.cast(dtype::DType::F32);
+            let b = bias.map(wide).transpose()?;
+            let out = wide(self)?.conv2d(&wide(weight)?, b.as_ref(), opts)?;
+            return named("conv2d", || out.cast(dtype));
+        }
         named("conv2d", || {
             let (cg, og) = (c / g, o / g);
             // (n, c, oh, ow, kh, kw) -> (n, g, 1, cg, oh, ow, kh, kw)

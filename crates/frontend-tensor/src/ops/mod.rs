@@ -5,12 +5,18 @@
 mod activation;
 mod conv;
 mod index;
+mod integer;
 mod join;
 mod linalg;
 mod loss;
+mod math;
 mod normalize;
+mod order;
 pub(crate) mod pool;
+mod select;
 
 pub use conv::Conv2dOpts;
+pub use integer::Rounding;
 pub use loss::{CrossEntropyOpts, Reduction};
 pub use pool::Pool2dOpts;
+pub use select::PadMode;

@@ -113,6 +113,15 @@ impl Tensor {
         windows.transpose(rank - 1, rank)
     }
 
+    /// The last dim as `(.., o, k)` windows of `kernel` with stride 1 (for scans).
+    pub(crate) fn window_last_pub(&self, kernel: i64) -> Result<Tensor> {
+        self.window_last(Window {
+            kernel,
+            stride: 1,
+            dilation: 1,
+        })
+    }
+
     fn window_error(&self, w: Window) -> TensorError {
         TensorError::Window {
             shape: self.shape().to_vec(),
