@@ -27,7 +27,10 @@ pub use element::Element;
 pub use engine::RunStats;
 pub use error::{Result, TensorError};
 pub use movement::broadcast_shape;
-pub use ops::{Conv2dOpts, CrossEntropyOpts, PadMode, Pool2dOpts, Reduction, Rounding};
+pub use ops::{
+    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, Interpolation, PadMode, Pool2dOpts,
+    Reduction, Rounding,
+};
 pub use rand::manual_seed;
 pub use state::{load_safetensors, load_safetensors_on, save_safetensors};
 pub use tensor::{DEFAULT_DEVICE, Tensor};

@@ -10,7 +10,8 @@ mod common;
 use std::io::Read;
 
 use frontend_tensor::{
-    Conv2dOpts, CrossEntropyOpts, DType, PadMode, Pool2dOpts, Reduction, Result, Rounding, Tensor,
+    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, DType, Interpolation, PadMode,
+    Pool2dOpts, Reduction, Result, Rounding, Tensor,
 };
 use serde_json::Value;
 
@@ -86,6 +87,15 @@ fn ints(args: &Value, key: &str) -> Vec<i64> {
 fn pair(args: &Value, key: &str) -> (i64, i64) {
     let v = ints(args, key);
     (v[0], v[1])
+}
+
+fn conv_opts(args: &Value) -> ConvOpts {
+    ConvOpts {
+        stride: ints(args, "stride"),
+        padding: ints(args, "padding"),
+        dilation: ints(args, "dilation"),
+        groups: i(args, "groups"),
+    }
 }
 
 fn axes(args: &Value) -> Vec<isize> {
@@ -292,6 +302,77 @@ fn run(name: &str, x: &[Tensor], args: &Value) -> Result<Vec<Tensor>> {
         "embedding" => one(x[0].embedding(&x[1])),
         "mse_loss" => one(x[0].mse_loss(&x[1], Reduction::Mean)),
         "cast" => one(x[0].cast(dtype(args["dtype"].as_str().unwrap_or("")))),
+        "conv1d" | "conv3d" => {
+            let opts = conv_opts(args);
+            if name == "conv1d" {
+                one(x[0].conv1d(&x[1], Some(&x[2]), &opts))
+            } else {
+                one(x[0].conv3d(&x[1], Some(&x[2]), &opts))
+            }
+        }
+        "conv_transpose2d" => {
+            let o = conv_opts(args);
+            let opts = Conv2dOpts {
+                stride: (o.stride[0], o.stride[1]),
+                padding: (o.padding[0], o.padding[1]),
+                dilation: (o.dilation[0], o.dilation[1]),
+                groups: o.groups,
+            };
+            one(x[0].conv_transpose2d(&x[1], Some(&x[2]), &opts, pair(args, "output_padding")))
+        }
+        "conv_transpose1d" => {
+            let op = ints(args, "output_padding")[0];
+            one(x[0].conv_transpose1d(&x[1], Some(&x[2]), &conv_opts(args), op))
+        }
+        "avg_pool2d_exclude_pad" => {
+            let opts = Pool2dOpts {
+                kernel: pair(args, "kernel"),
+                stride: Some(pair(args, "stride")),
+                padding: pair(args, "padding"),
+                dilation: (1, 1),
+            };
+            one(x[0].avg_pool2d_count(&opts, false))
+        }
+        "adaptive_avg_pool2d" => one(x[0].adaptive_avg_pool2d(pair(args, "size"))),
+        "adaptive_max_pool2d" => one(x[0].adaptive_max_pool2d(pair(args, "size"))),
+        "interpolate_nearest" => one(x[0].interpolate(&ints(args, "size"), Interpolation::Nearest)),
+        "interpolate_bilinear" | "interpolate_linear" => {
+            let align_corners = args["align_corners"].as_bool().unwrap_or(false);
+            one(x[0].interpolate(&ints(args, "size"), Interpolation::Linear { align_corners }))
+        }
+        "sdpa" => one(x[0].scaled_dot_product_attention(&x[1], &x[2], &AttentionOpts::default())),
+        "sdpa_causal" => {
+            let opts = AttentionOpts {
+                causal: true,
+                ..Default::default()
+            };
+            one(x[0].scaled_dot_product_attention(&x[1], &x[2], &opts))
+        }
+        "sdpa_mask" => {
+            let opts = AttentionOpts {
+                mask: Some(&x[3]),
+                ..Default::default()
+            };
+            one(x[0].scaled_dot_product_attention(&x[1], &x[2], &opts))
+        }
+        "batch_norm" => one(x[0].batch_norm(None, Some(&x[1]), Some(&x[2]), 1e-5)),
+        "batch_norm_running" => one(x[0].batch_norm(Some((&x[1], &x[2])), None, None, 1e-5)),
+        "group_norm" => one(x[0].group_norm(i(args, "groups"), Some(&x[1]), Some(&x[2]), 1e-5)),
+        "instance_norm" => one(x[0].instance_norm(None, None, 1e-5)),
+        "dot" => one(x[0].dot(&x[1])),
+        "outer" => one(x[0].outer(&x[1])),
+        "einsum_matmul" | "einsum_batch" | "einsum_trace" | "einsum_implicit" => {
+            let refs: Vec<&Tensor> = x.iter().collect();
+            one(Tensor::einsum(args["spec"].as_str().unwrap_or(""), &refs))
+        }
+        "cosine_similarity" => one(x[0].cosine_similarity(&x[1], a(), 1e-8)),
+        "bce" => one(x[0].binary_cross_entropy(&x[1], Reduction::Mean)),
+        "bce_with_logits" => one(x[0].binary_cross_entropy_with_logits(&x[1], Reduction::Mean)),
+        "l1_loss" => one(x[0].l1_loss(&x[1], Reduction::Mean)),
+        "smooth_l1_loss" => one(x[0].smooth_l1_loss(&x[1], f(args, "beta"), Reduction::Mean)),
+        "huber_loss" => one(x[0].huber_loss(&x[1], f(args, "delta"), Reduction::Mean)),
+        "kl_div" => one(x[0].kl_div(&x[1], false, Reduction::Sum)),
+        "nll_loss" => one(x[0].nll_loss(&x[1], None, Reduction::Mean)),
         other => panic!("no ferrograd op for the oracle's case {other:?}"),
     }
 }
@@ -338,6 +419,26 @@ const APPROXIMATE: &[&str] = &[
     "std",
     "rsqrt",
     "cumprod",
+    "sdpa",
+    "sdpa_causal",
+    "sdpa_mask",
+    "batch_norm",
+    "batch_norm_running",
+    "group_norm",
+    "instance_norm",
+    "bce",
+    "bce_with_logits",
+    "kl_div",
+    "cosine_similarity",
+    "nll_loss",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "matmul",
+    "einsum_batch",
+    "einsum_matmul",
 ];
 
 /// (relative, absolute) tolerance of `op` on `dtype`.

@@ -233,7 +233,10 @@ impl DiskCache {
     pub fn publish(&self, temp: &Path, key: u128) -> io::Result<PathBuf> {
         let path = self.path_for(key);
         fs::rename(temp, &path)?;
-        if PUBLISHED.fetch_add(1, Ordering::Relaxed).is_multiple_of(TRIM_EVERY) {
+        if PUBLISHED
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(TRIM_EVERY)
+        {
             self.trim();
         }
         Ok(path)

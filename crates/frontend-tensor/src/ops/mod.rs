@@ -3,6 +3,7 @@
 //! pooling, losses, indexing, joining.
 
 mod activation;
+mod attention;
 mod conv;
 mod index;
 mod integer;
@@ -10,13 +11,17 @@ mod join;
 mod linalg;
 mod loss;
 mod math;
+mod norm;
 mod normalize;
 mod order;
 pub(crate) mod pool;
+mod resize;
 mod select;
 
-pub use conv::Conv2dOpts;
+pub use attention::AttentionOpts;
+pub use conv::{Conv2dOpts, ConvOpts};
 pub use integer::Rounding;
 pub use loss::{CrossEntropyOpts, Reduction};
 pub use pool::Pool2dOpts;
+pub use resize::Interpolation;
 pub use select::PadMode;

@@ -52,6 +52,8 @@ def data(shape, dtype, domain):
     else:
         if domain == "positive":
             v = rng.uniform(0.25, 3.0, n)
+        elif domain == "positive01":
+            v = rng.uniform(0.05, 0.95, n)
         elif domain == "unit":
             v = rng.uniform(-0.95, 0.95, n)
         elif domain == "gt-1":
@@ -261,6 +263,41 @@ for dt in ["f32", "f64", "f16"]:
     case("cross_entropy", [([5, 4], dt), ([5], "i64", "index")], lambda x, y: F.cross_entropy(x, y, ignore_index=1, label_smoothing=0.1), args={"ignore_index": 1, "label_smoothing": 0.1})
     case("embedding", [([6], "i64", "index"), ([4, 3], dt)], lambda i, w: F.embedding(i, w), args={})
     case("mse_loss", [([3, 4], dt), ([3, 4], dt)], F.mse_loss)
+
+# more of nn.functional
+for dt in ["f32", "f64"]:
+    case("conv1d", [([2, 3, 9], dt), ([4, 3, 3], dt), ([4], dt)], lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), args={"stride": [2], "padding": [1], "dilation": [1], "groups": 1})
+    case("conv3d", [([1, 2, 5, 4, 4], dt), ([3, 2, 2, 3, 2], dt), ([3], dt)], lambda x, w, b: F.conv3d(x, w, b, padding=1), args={"stride": [1, 1, 1], "padding": [1, 1, 1], "dilation": [1, 1, 1], "groups": 1})
+    case("conv_transpose2d", [([2, 4, 5, 4], dt), ([4, 3, 3, 3], dt), ([6], dt)], lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1, groups=2), args={"stride": [2, 2], "padding": [1, 1], "dilation": [1, 1], "groups": 2, "output_padding": [1, 1]})
+    case("conv_transpose1d", [([1, 3, 6], dt), ([3, 2, 4], dt), ([2], dt)], lambda x, w, b: F.conv_transpose1d(x, w, b, stride=3), args={"stride": [3], "padding": [0], "dilation": [1], "groups": 1, "output_padding": [0]})
+    case("avg_pool2d_exclude_pad", [([1, 2, 7, 6], dt)], lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), args={"kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]})
+    case("adaptive_avg_pool2d", [([2, 3, 7, 5], dt)], lambda x: F.adaptive_avg_pool2d(x, (3, 2)), args={"size": [3, 2]})
+    case("adaptive_max_pool2d", [([1, 2, 7, 5], dt)], lambda x: F.adaptive_max_pool2d(x, (3, 4)), args={"size": [3, 4]})
+    case("interpolate_nearest", [([1, 2, 3, 4], dt)], lambda x: F.interpolate(x, size=(5, 7), mode="nearest"), args={"size": [5, 7]})
+    case("interpolate_bilinear", [([1, 2, 3, 4], dt)], lambda x: F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False), args={"size": [5, 7], "align_corners": False})
+    case("interpolate_bilinear", [([1, 1, 4, 3], dt)], lambda x: F.interpolate(x, size=(2, 6), mode="bilinear", align_corners=True), args={"size": [2, 6], "align_corners": True})
+    case("interpolate_linear", [([2, 3, 5], dt)], lambda x: F.interpolate(x, size=8, mode="linear", align_corners=False), args={"size": [8], "align_corners": False})
+    case("sdpa", [([2, 3, 4, 8], dt), ([2, 3, 5, 8], dt), ([2, 3, 5, 6], dt)], lambda q, k, v: F.scaled_dot_product_attention(q, k, v), args={})
+    case("sdpa_causal", [([1, 2, 5, 4], dt), ([1, 2, 5, 4], dt), ([1, 2, 5, 4], dt)], lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), args={})
+    case("sdpa_mask", [([1, 2, 3, 4], dt), ([1, 2, 5, 4], dt), ([1, 2, 5, 4], dt), ([3, 5], dt)], lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m), args={})
+    case("batch_norm", [([4, 3, 2, 2], dt), ([3], dt), ([3], dt)], lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, eps=1e-5), args={})
+    case("batch_norm_running", [([4, 3, 2], dt), ([3], dt), ([3], dt, "positive")], lambda x, m, v: F.batch_norm(x, m, v, training=False, eps=1e-5), args={}, grad=False)
+    case("group_norm", [([2, 6, 3, 2], dt), ([6], dt), ([6], dt)], lambda x, w, b: F.group_norm(x, 3, w, b, eps=1e-5), args={"groups": 3})
+    case("instance_norm", [([2, 3, 4, 2], dt)], lambda x: F.instance_norm(x, eps=1e-5), args={})
+    case("dot", [([5], dt), ([5], dt)], torch.dot)
+    case("outer", [([3], dt), ([4], dt)], torch.outer)
+    case("einsum_matmul", [([3, 4], dt), ([4, 5], dt)], lambda a, b: torch.einsum("ij,jk->ik", a, b), args={"spec": "ij,jk->ik"})
+    case("einsum_batch", [([2, 3, 4], dt), ([2, 4, 5], dt)], lambda a, b: torch.einsum("bij,bjk->bik", a, b), args={"spec": "bij,bjk->bik"})
+    case("einsum_trace", [([4, 4], dt)], lambda a: torch.einsum("ii", a), args={"spec": "ii"})
+    case("einsum_implicit", [([3, 4], dt), ([4], dt)], lambda a, b: torch.einsum("ij,j", a, b), args={"spec": "ij,j"})
+    case("cosine_similarity", [([3, 5], dt), ([3, 5], dt)], lambda a, b: F.cosine_similarity(a, b, dim=1), args={"axis": 1})
+    case("bce", [([3, 4], dt, "positive01"), ([3, 4], dt, "positive01")], lambda p, y: F.binary_cross_entropy(p, y), args={})
+    case("bce_with_logits", [([3, 4], dt, "wide"), ([3, 4], dt, "positive01")], lambda x, y: F.binary_cross_entropy_with_logits(x, y), args={})
+    case("l1_loss", [([3, 4], dt), ([3, 4], dt)], F.l1_loss)
+    case("smooth_l1_loss", [([3, 4], dt, "wide"), ([3, 4], dt)], lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), args={"beta": 0.5})
+    case("huber_loss", [([3, 4], dt, "wide"), ([3, 4], dt)], lambda a, b: F.huber_loss(a, b, delta=1.5), args={"delta": 1.5})
+    case("kl_div", [([3, 4], dt), ([3, 4], dt, "positive01")], lambda a, b: F.kl_div(a, b, reduction="sum"), args={})
+    case("nll_loss", [([5, 4], dt), ([5], "i64", "index")], lambda x, y: F.nll_loss(x, y), args={})
 
 # casts between dtypes
 CAST_FROM = {"f32": "specials", "f64": "wide", "i32": "small", "u8": "small", "bool": None, "f16": "wide", "bf16": "wide"}
