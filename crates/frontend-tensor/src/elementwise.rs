@@ -54,6 +54,10 @@ impl Tensor {
         // a scalar constant is a weak literal: it adopts the other side's dtype, unless it
         // is a float next to an integer tensor
         let weak = |c: &Tensor, strong: &Tensor| -> Result<DType> {
+            if c.dtype().is_bool() {
+                // a bool literal takes the other side's dtype (bool + True is bool)
+                return Ok(strong.dtype());
+            }
             let lit = if c.dtype().is_float() {
                 Operand::WeakFloat
             } else {

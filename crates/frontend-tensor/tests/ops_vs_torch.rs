@@ -576,3 +576,49 @@ fn every_op_matches_pytorch() {
         cases.len()
     );
 }
+
+/// Type promotion as PyTorch does it: every pair of tensor dtypes, and every dtype with a
+/// Python int, float or bool (weak literals), gives PyTorch's result dtype.
+#[test]
+fn type_promotion_matches_pytorch() {
+    if !common::cpu() {
+        return;
+    }
+    let oracle = load();
+    let rows = oracle["promotion"].as_array().cloned().unwrap_or_default();
+    assert!(rows.len() >= 100, "{} promotion rows", rows.len());
+    let mut failed = Vec::new();
+    for row in &rows {
+        let a = dtype(row["a"].as_str().unwrap_or(""));
+        let want = dtype(row["result"].as_str().unwrap_or(""));
+        let x = Tensor::zeros(&[2], a).expect("a");
+        let (got, what) = match row.get("scalar").and_then(Value::as_str) {
+            Some(kind) => {
+                let got = match kind {
+                    "int" => x.add_scalar(3.0),
+                    "float" => x.add_scalar(2.5),
+                    _ => x.add(&Tensor::full(&[], 1.0, DType::Bool).expect("true")),
+                };
+                (got, format!("{a} with a Python {kind}"))
+            }
+            None => {
+                let b = dtype(row["b"].as_str().unwrap_or(""));
+                (
+                    x.add(&Tensor::zeros(&[2], b).expect("b")),
+                    format!("{a} with {b}"),
+                )
+            }
+        };
+        match got {
+            Ok(t) if t.dtype() == want => {}
+            Ok(t) => failed.push(format!("{what}: {}, want {want}", t.dtype())),
+            Err(e) => failed.push(format!("{what}: {e}")),
+        }
+    }
+    println!(
+        "type promotion vs PyTorch: {} passed, {} failed",
+        rows.len() - failed.len(),
+        failed.len()
+    );
+    assert!(failed.is_empty(), "{failed:#?}");
+}

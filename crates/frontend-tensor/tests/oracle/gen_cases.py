@@ -307,6 +307,17 @@ for src, dom in CAST_FROM.items():
             continue
         case("cast", [([9], src, dom)], lambda x: x.to(TORCH_DTYPE[dst]), args={"dtype": dst}, grad=False)
 
+# type promotion: tensor with tensor, and tensor with a Python scalar (a weak literal)
+PROMO_DTYPES = ["bool", "u8", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"]
+PROMOTION = []
+for a in PROMO_DTYPES:
+    ta = torch.zeros(2, dtype=TORCH_DTYPE[a])
+    for b in PROMO_DTYPES:
+        tb = torch.zeros(2, dtype=TORCH_DTYPE[b])
+        PROMOTION.append({"a": a, "b": b, "result": NAME_OF[torch.result_type(ta, tb)]})
+    for kind, value in [("int", 3), ("float", 2.5), ("bool", True)]:
+        PROMOTION.append({"a": a, "scalar": kind, "result": NAME_OF[torch.result_type(ta, value)]})
+
 with gzip.open(OUT, "wt") as f:
-    json.dump({"torch": torch.__version__, "seed": SEED, "cases": CASES}, f, separators=(",", ":"))
+    json.dump({"torch": torch.__version__, "seed": SEED, "cases": CASES, "promotion": PROMOTION}, f, separators=(",", ":"))
 print(f"{len(CASES)} cases -> {OUT} ({os.path.getsize(OUT)} bytes)")
