@@ -28,7 +28,7 @@ pub use engine::RunStats;
 pub use error::{Result, TensorError};
 pub use movement::broadcast_shape;
 pub use ops::{
-    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, Interpolation, PadMode, Pool2dOpts,
+    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, Idx, Interpolation, PadMode, Pool2dOpts,
     Reduction, Rounding,
 };
 pub use rand::manual_seed;

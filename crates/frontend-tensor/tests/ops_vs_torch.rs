@@ -10,7 +10,7 @@ mod common;
 use std::io::Read;
 
 use frontend_tensor::{
-    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, DType, Interpolation, PadMode,
+    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, DType, Idx, Interpolation, PadMode,
     Pool2dOpts, Reduction, Result, Rounding, Tensor,
 };
 use serde_json::Value;
@@ -373,6 +373,35 @@ fn run(name: &str, x: &[Tensor], args: &Value) -> Result<Vec<Tensor>> {
         "huber_loss" => one(x[0].huber_loss(&x[1], f(args, "delta"), Reduction::Mean)),
         "kl_div" => one(x[0].kl_div(&x[1], false, Reduction::Sum)),
         "nll_loss" => one(x[0].nll_loss(&x[1], None, Reduction::Mean)),
+        "index" => {
+            let entries: Vec<Idx> = args["index"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|e| {
+                            if let Some(p) = e.get("at").and_then(Value::as_i64) {
+                                Idx::At(p)
+                            } else if let Some(r) = e.get("range").and_then(Value::as_array) {
+                                Idx::Range {
+                                    start: r[0].as_i64(),
+                                    end: r[1].as_i64(),
+                                    step: r[2].as_i64().unwrap_or(1),
+                                }
+                            } else if e.get("new").is_some() {
+                                Idx::NewAxis
+                            } else if e.get("ellipsis").is_some() {
+                                Idx::Ellipsis
+                            } else if let Some(k) = e.get("tensor").and_then(Value::as_u64) {
+                                Idx::Tensor(x[k as usize].clone())
+                            } else {
+                                Idx::All
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            one(x[0].index(&entries))
+        }
         other => panic!("no ferrograd op for the oracle's case {other:?}"),
     }
 }

@@ -6,6 +6,7 @@ mod activation;
 mod attention;
 mod conv;
 mod index;
+mod indexing;
 mod integer;
 mod join;
 mod linalg;
@@ -20,6 +21,7 @@ mod select;
 
 pub use attention::AttentionOpts;
 pub use conv::{Conv2dOpts, ConvOpts};
+pub use indexing::Idx;
 pub use integer::Rounding;
 pub use loss::{CrossEntropyOpts, Reduction};
 pub use pool::Pool2dOpts;

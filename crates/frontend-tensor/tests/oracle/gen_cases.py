@@ -45,7 +45,7 @@ def data(shape, dtype, domain):
     if dtype == "bool":
         v = rng.integers(0, 2, n).astype(bool)
     elif dtype in ("i8", "i16", "i32", "i64", "u8"):
-        lo, hi = {"small": (-9, 10), "positive": (1, 10), "shift": (0, 12), "index": (0, 4)}.get(domain, (-50, 51))
+        lo, hi = {"small": (-9, 10), "positive": (1, 10), "shift": (0, 12), "index": (0, 4), "index3": (0, 3), "negindex": (-4, 0)}.get(domain, (-50, 51))
         if dtype == "u8":
             lo = max(lo, 0)
         v = rng.integers(lo, hi, n)
@@ -306,6 +306,39 @@ for src, dom in CAST_FROM.items():
         if src == dst or (dom == "specials" and dst not in FLOATS + ["bool"]):
             continue
         case("cast", [([9], src, dom)], lambda x: x.to(TORCH_DTYPE[dst]), args={"dtype": dst}, grad=False)
+
+# indexing: args["index"] lists entries: {"at": i}, {"range": [start, end, step]} (None as
+# null), {"all": 1}, {"new": 1}, {"ellipsis": 1}, {"tensor": k} (input k)
+def index_case(shape, index, tensors=(), dt="f32"):
+    def torch_index(x, *ts):
+        key = []
+        for e in index:
+            if "at" in e:
+                key.append(e["at"])
+            elif "range" in e:
+                key.append(slice(*e["range"]))
+            elif "all" in e:
+                key.append(slice(None))
+            elif "new" in e:
+                key.append(None)
+            elif "ellipsis" in e:
+                key.append(Ellipsis)
+            else:
+                key.append(ts[e["tensor"] - 1])
+        return x[tuple(key)]
+    case("index", [(shape, dt)] + [(s, "i64", d) for s, d in tensors], torch_index, args={"index": index})
+
+for dt in ["f32", "f64", "i32"]:
+    index_case([4, 5], [{"at": 1}], dt=dt)
+    index_case([4, 5], [{"at": -1}, {"range": [1, None, 2]}], dt=dt)
+    index_case([3, 4, 5], [{"new": 1}, {"ellipsis": 1}, {"at": 0}], dt=dt)
+    index_case([4, 6], [{"all": 1}, {"range": [-4, -1, 1]}], dt=dt)
+    index_case([5, 3], [{"tensor": 1}], tensors=[([2, 3], "index")], dt=dt)
+    index_case([3, 5], [{"all": 1}, {"tensor": 1}], tensors=[([4], "index")], dt=dt)
+    index_case([4, 5, 3], [{"tensor": 1}, {"tensor": 2}], tensors=[([2, 1], "index"), ([3], "index")], dt=dt)
+    index_case([4, 5, 3], [{"tensor": 1}, {"all": 1}, {"tensor": 2}], tensors=[([2], "index"), ([2], "index3")], dt=dt)
+    index_case([2, 4, 5], [{"at": 1}, {"tensor": 1}, {"range": [0, 4, 3]}], tensors=[([3], "index")], dt=dt)
+    index_case([4, 5], [{"tensor": 1}], tensors=[([3], "negindex")], dt=dt)
 
 # type promotion: tensor with tensor, and tensor with a Python scalar (a weak literal)
 PROMO_DTYPES = ["bool", "u8", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"]
