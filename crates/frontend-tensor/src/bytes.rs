@@ -12,6 +12,13 @@ use crate::tensor::Tensor;
 impl Tensor {
     /// A tensor of `dtype` and `shape` on `device` holding `bytes`: its elements row-major,
     /// each in the dtype's encoding, in the host's byte order. A bool is one byte, 0 or 1.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let bytes = 1.5f32.to_le_bytes();
+    /// let x = Tensor::from_bytes(&bytes, DType::F32, &[1], "CPU")?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8], dtype: DType, shape: &[i64], device: &str) -> Result<Tensor> {
         const OP: &str = "from_bytes";
         if matches!(dtype, DType::Void | DType::Index) {
@@ -39,6 +46,13 @@ impl Tensor {
 
     /// The elements, row-major, each in the dtype's encoding in the host's byte order.
     /// Realizes the tensor first.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let bytes = x.to_bytes()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         self.realize()?;
         let n = self.node();

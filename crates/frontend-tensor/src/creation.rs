@@ -11,16 +11,35 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     /// A tensor from owned data (as `from_slice`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_vec(vec![1i64, 2, 3], &[3])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[i64]) -> Result<Tensor> {
         Tensor::from_slice(&data, shape)
     }
 
     /// Zeros of `shape` (PyTorch's `empty` leaves memory unset; here it is zeroed).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::empty(&[2, 3], DType::F32)?; // zeros
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn empty(shape: &[i64], dtype: DType) -> Result<Tensor> {
         named("empty", || Tensor::zeros(shape, dtype))
     }
 
     /// `value` in this tensor's shape, dtype and device.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.full_like(3.0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn full_like(&self, value: f64) -> Result<Tensor> {
         named("full_like", || {
             let t = Tensor::full(self.shape(), value, self.dtype())?;
@@ -32,19 +51,50 @@ impl Tensor {
         })
     }
 
+    /// `zeros_like`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.zeros_like()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn zeros_like(&self) -> Result<Tensor> {
         named("zeros_like", || self.full_like(0.0))
     }
 
+    /// `ones_like`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.ones_like()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn ones_like(&self) -> Result<Tensor> {
         named("ones_like", || self.full_like(1.0))
     }
 
+    /// `empty_like`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.empty_like()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn empty_like(&self) -> Result<Tensor> {
         named("empty_like", || self.full_like(0.0))
     }
 
     /// Uniform in [0, 1) of this tensor's shape (f32, cast to its dtype when a float).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.rand_like()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn rand_like(&self) -> Result<Tensor> {
         named("rand_like", || {
             Tensor::rand(self.shape())?.cast(self.float_dtype())
@@ -52,6 +102,13 @@ impl Tensor {
     }
 
     /// Standard normal of this tensor's shape.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.randn_like()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn randn_like(&self) -> Result<Tensor> {
         named("randn_like", || {
             Tensor::randn(self.shape())?.cast(self.float_dtype())
@@ -68,6 +125,12 @@ impl Tensor {
 
     /// `start, start + step, ..` below `end` (above it for a negative step), as
     /// `torch.arange(start, end, step)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::arange_step(1.0, 2.0, 0.25, DType::F32)?; // 1, 1.25, 1.5, 1.75
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn arange_step(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
             return Err(TensorError::Invalid {
@@ -83,6 +146,12 @@ impl Tensor {
     }
 
     /// `steps` values from `start` to `end` inclusive, evenly spaced.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::linspace(0.0, 1.0, 5, DType::F32)?; // 0, 0.25, .., 1
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn linspace(start: f64, end: f64, steps: i64, dtype: DType) -> Result<Tensor> {
         if steps < 0 {
             return Err(TensorError::Invalid {
@@ -111,6 +180,12 @@ impl Tensor {
     }
 
     /// The `n x m` identity (ones on the diagonal).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let i = Tensor::eye(3, 3, DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn eye(n: i64, m: i64, dtype: DType) -> Result<Tensor> {
         named("eye", || {
             let rows = Tensor::arange(n, DType::I64)?.reshape(&[n, 1])?;
@@ -120,6 +195,12 @@ impl Tensor {
     }
 
     /// Integers uniform in `low..high` (i64), from the seeded generator.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::randint(0, 10, &[5])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn randint(low: i64, high: i64, shape: &[i64]) -> Result<Tensor> {
         if high <= low {
             return Err(TensorError::Invalid {
@@ -137,6 +218,12 @@ impl Tensor {
     }
 
     /// Uniform in `[low, high)` (f32).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::uniform(&[3], -1.0, 1.0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn uniform(shape: &[i64], low: f64, high: f64) -> Result<Tensor> {
         named("uniform", || {
             Tensor::rand(shape)?.mul_scalar(high - low)?.add_scalar(low)
@@ -144,6 +231,12 @@ impl Tensor {
     }
 
     /// Normal with `mean` and `std` (f32).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::normal(&[3], 0.0, 2.0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn normal(shape: &[i64], mean: f64, std: f64) -> Result<Tensor> {
         named("normal", || {
             Tensor::randn(shape)?.mul_scalar(std)?.add_scalar(mean)

@@ -76,23 +76,62 @@ impl Tensor {
         Tensor::with_device(node, shape, self.inner.device.clone())
     }
 
+    /// `shape`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.shape(), &[2, 2]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn shape(&self) -> &[i64] {
         &self.inner.shape
     }
 
+    /// `dtype`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.dtype(), DType::F32);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn dtype(&self) -> DType {
         self.inner.dtype
     }
 
+    /// `device`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.device(), "CPU");
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn device(&self) -> &str {
         &self.inner.device
     }
 
+    /// `numel`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.numel(), 4);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn numel(&self) -> i64 {
         self.inner.shape.iter().product()
     }
 
     /// The current graph node.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let n = x.node(); // the graph node behind x
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn node(&self) -> UOp {
         self.inner.node.read().clone()
     }
@@ -111,6 +150,14 @@ impl Tensor {
     }
 
     /// Whether two handles are the same tensor (clones of one another).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.clone();
+    /// assert!(x.same(&y));
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn same(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
@@ -120,10 +167,23 @@ impl Tensor {
     }
 
     /// A tensor with `data` (row-major) of `shape` on the default device.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn from_slice<T: Element>(data: &[T], shape: &[i64]) -> Result<Tensor> {
         Tensor::from_slice_on(data, shape, DEFAULT_DEVICE)
     }
 
+    /// `from_slice_on`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice_on(&[1.0f32, 2.0], &[2], "CPU")?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn from_slice_on<T: Element>(data: &[T], shape: &[i64], device: &str) -> Result<Tensor> {
         let numel = checked_numel(shape).map_err(|error| TensorError::Shape {
             op: "from_slice",
@@ -146,6 +206,12 @@ impl Tensor {
     }
 
     /// A tensor of `shape` filled with `value` (lazy: no memory until realized).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::full(&[2, 2], 7.0, DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn full(shape: &[i64], value: f64, dtype: DType) -> Result<Tensor> {
         checked_numel(shape).map_err(|error| TensorError::Shape { op: "full", error })?;
         let c = UOp::const_of(dtype, ConstValue::Float(value));
@@ -157,10 +223,24 @@ impl Tensor {
         Tensor::from_node(c, Vec::new(), DEFAULT_DEVICE).broadcast_to(shape)
     }
 
+    /// `zeros`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::zeros(&[2, 3], DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn zeros(shape: &[i64], dtype: DType) -> Result<Tensor> {
         named("zeros", || Tensor::full(shape, 0.0, dtype))
     }
 
+    /// `ones`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::ones(&[2, 3], DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn ones(shape: &[i64], dtype: DType) -> Result<Tensor> {
         named("ones", || Tensor::full(shape, 1.0, dtype))
     }
@@ -184,6 +264,12 @@ impl Tensor {
     }
 
     /// `0, 1, .., n-1` as f32... or any dtype.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::arange(5, DType::I64)?; // tensor([0, 1, 2, 3, 4])
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn arange(n: i64, dtype: DType) -> Result<Tensor> {
         named("arange", || {
             checked_numel(&[n]).map_err(|error| TensorError::Shape {
@@ -230,18 +316,43 @@ impl Tensor {
     }
 
     /// Computes this tensor.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.exp()?;
+    /// y.realize()?; // runs its kernel
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn realize(&self) -> Result<&Tensor> {
         Tensor::realize_all(&[self])?;
         Ok(self)
     }
 
     /// Computes several tensors in one schedule.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let (a, b) = (x.exp()?, x.sin()?);
+    /// Tensor::realize_all(&[&a, &b])?; // one schedule
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn realize_all(tensors: &[&Tensor]) -> Result<()> {
         Tensor::realize_all_stats(tensors).map(|_| ())
     }
 
     /// Like [`Tensor::realize_all`], and says what it did: kernels, and the time spent
     /// scheduling, compiling and running (all zero when everything was realized already).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.exp()?;
+    /// let stats = Tensor::realize_all_stats(&[&y])?;
+    /// println!("{} kernels", stats.kernels);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn realize_all_stats(tensors: &[&Tensor]) -> Result<RunStats> {
         let pending: Vec<&Tensor> = tensors
             .iter()
@@ -294,6 +405,13 @@ impl Tensor {
     }
 
     /// The values, row-major. Realizes the tensor first.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let v: Vec<f32> = x.to_vec()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if T::DTYPE != self.dtype() {
             return Err(TensorError::WrongType {
@@ -312,6 +430,15 @@ impl Tensor {
     }
 
     /// The kernels realizing these tensors would run, without running them.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.exp()?;
+    /// let s = Tensor::schedule(&[&y])?;
+    /// println!("{} kernels", s.kernels.len());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn schedule(tensors: &[&Tensor]) -> Result<engine::Schedule> {
         let nodes: Vec<UOp> = tensors.iter().map(|t| t.node()).collect();
         let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);

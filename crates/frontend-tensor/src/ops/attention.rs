@@ -22,6 +22,14 @@ pub struct AttentionOpts<'a> {
 
 impl Tensor {
     /// Attention of queries `(.., l, d)` over keys `(.., s, d)` and values `(.., s, dv)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let q = Tensor::randn(&[1, 2, 4, 8])?;
+    /// let (k, v) = (Tensor::randn(&[1, 2, 6, 8])?, Tensor::randn(&[1, 2, 6, 8])?);
+    /// let out = q.scaled_dot_product_attention(&k, &v, &AttentionOpts { causal: false, ..Default::default() })?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn scaled_dot_product_attention(
         &self,
         key: &Tensor,

@@ -33,6 +33,12 @@ impl Default for Conv2dOpts {
 
 impl Conv2dOpts {
     /// Stride 1, the same zero padding on every side, dilation 1, one group.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let opts = Conv2dOpts::padded(1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn padded(p: i64) -> Conv2dOpts {
         Conv2dOpts {
             padding: (p, p),
@@ -52,6 +58,12 @@ pub struct ConvOpts {
 
 impl ConvOpts {
     /// Stride 1, padding `p`, dilation 1, one group, over `dims` spatial dims.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let opts = ConvOpts::padded(3, 1); // a 3-d convolution padded by 1
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn padded(dims: usize, p: i64) -> ConvOpts {
         ConvOpts {
             stride: vec![1; dims],
@@ -76,6 +88,14 @@ impl From<&Conv2dOpts> for ConvOpts {
 impl Tensor {
     /// Convolves `(n, c, h, w)` input with `(o, c / groups, kh, kw)` weights (plus an
     /// `(o,)` bias): `(n, o, oh, ow)`. A 3-D input `(c, h, w)` is one image.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[2, 3, 8, 8])?;
+    /// let w = Tensor::rand(&[4, 3, 3, 3])?;
+    /// let y = x.conv2d(&w, None, &Conv2dOpts::padded(1))?; // (2, 4, 8, 8)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv2d(
         &self,
         weight: &Tensor,
@@ -86,6 +106,14 @@ impl Tensor {
     }
 
     /// `(n, c, l)` with `(o, c / groups, k)` weights: `(n, o, ol)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[2, 3, 9])?;
+    /// let w = Tensor::rand(&[4, 3, 3])?;
+    /// let y = x.conv1d(&w, None, &ConvOpts::padded(1, 1))?; // (2, 4, 9)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv1d(
         &self,
         weight: &Tensor,
@@ -96,6 +124,14 @@ impl Tensor {
     }
 
     /// `(n, c, d, h, w)` with `(o, c / groups, kd, kh, kw)` weights.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 2, 4, 4, 4])?;
+    /// let w = Tensor::rand(&[3, 2, 3, 3, 3])?;
+    /// let y = x.conv3d(&w, None, &ConvOpts::padded(3, 1))?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv3d(
         &self,
         weight: &Tensor,
@@ -207,6 +243,15 @@ impl Tensor {
     /// The transposed convolution (the gradient of `conv2d` with respect to its input):
     /// `(n, c, h, w)` with `(c, o / groups, kh, kw)` weights; `output_padding` adds to
     /// the far side of the output.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 4, 5, 5])?;
+    /// let w = Tensor::rand(&[4, 2, 3, 3])?;
+    /// let opts = Conv2dOpts { stride: (2, 2), ..Conv2dOpts::default() };
+    /// let y = x.conv_transpose2d(&w, None, &opts, (0, 0))?; // (1, 2, 11, 11)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv_transpose2d(
         &self,
         weight: &Tensor,
@@ -224,6 +269,15 @@ impl Tensor {
     }
 
     /// `(n, c, l)` with `(c, o / groups, k)` weights.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 3, 6])?;
+    /// let w = Tensor::rand(&[3, 2, 4])?;
+    /// let opts = ConvOpts { stride: vec![2], padding: vec![0], dilation: vec![1], groups: 1 };
+    /// let y = x.conv_transpose1d(&w, None, &opts, 0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv_transpose1d(
         &self,
         weight: &Tensor,

@@ -34,6 +34,12 @@ pub enum Idx {
 
 impl Idx {
     /// `start..end` with step 1.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let i = Idx::range(1, 3); // 1:3
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn range(start: i64, end: i64) -> Idx {
         Idx::Range {
             start: Some(start),
@@ -49,6 +55,14 @@ fn bad(why: String) -> TensorError {
 
 impl Tensor {
     /// The tensor indexed as `t[idx...]` (see the module doc).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[4, 5])?;
+    /// let idx = Tensor::from_slice(&[3i64, 0], &[2])?;
+    /// let y = x.index(&[Idx::Tensor(idx), Idx::range(1, 4)])?; // x[[3, 0], 1:4]
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn index(&self, idx: &[Idx]) -> Result<Tensor> {
         let rank = self.shape().len();
         let named_dims = idx

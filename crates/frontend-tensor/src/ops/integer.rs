@@ -39,6 +39,14 @@ impl Tensor {
     }
 
     /// Division rounded as `mode` says (PyTorch's `div(rounding_mode=...)`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[7i32, -7], &[2])?;
+    /// let b = Tensor::from_slice(&[2i32, 2], &[2])?;
+    /// let q = a.div_mode(&b, Rounding::Floor)?; // tensor([3, -4])
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn div_mode(&self, other: &Tensor, mode: Rounding) -> Result<Tensor> {
         let (a, b) = self.broadcast_pair(other, "div")?;
         if mode == Rounding::None || a.dtype().is_float() {
@@ -61,6 +69,14 @@ impl Tensor {
     }
 
     /// The remainder with the divisor's sign (Python's `%`, PyTorch's `remainder`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[7i32, -7], &[2])?;
+    /// let b = Tensor::from_slice(&[3i32, 3], &[2])?;
+    /// let r = a.remainder(&b)?; // tensor([1, 2])
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn remainder(&self, other: &Tensor) -> Result<Tensor> {
         let (a, b) = self.broadcast_pair(other, "remainder")?;
         named("remainder", || {
@@ -72,6 +88,14 @@ impl Tensor {
     }
 
     /// The remainder with the dividend's sign (C's `fmod`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[7i32, -7], &[2])?;
+    /// let b = Tensor::from_slice(&[3i32, 3], &[2])?;
+    /// let r = a.fmod(&b)?; // tensor([1, -1])
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn fmod(&self, other: &Tensor) -> Result<Tensor> {
         let (a, b) = self.broadcast_pair(other, "fmod")?;
         named("fmod", || {
@@ -82,18 +106,42 @@ impl Tensor {
         })
     }
 
+    /// `bitwise_and`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[3i32, -7, 12, 5], &[2, 2])?;
+    /// let y = x.bitwise_and(&x)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn bitwise_and(&self, other: &Tensor) -> Result<Tensor> {
         self.require_int("bitwise_and")?;
         other.require_int("bitwise_and")?;
         self.int_binary(other, Op::And, "bitwise_and")
     }
 
+    /// `bitwise_or`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[3i32, -7, 12, 5], &[2, 2])?;
+    /// let y = x.bitwise_or(&x)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn bitwise_or(&self, other: &Tensor) -> Result<Tensor> {
         self.require_int("bitwise_or")?;
         other.require_int("bitwise_or")?;
         self.int_binary(other, Op::Or, "bitwise_or")
     }
 
+    /// `bitwise_xor`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[3i32, -7, 12, 5], &[2, 2])?;
+    /// let y = x.bitwise_xor(&x)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn bitwise_xor(&self, other: &Tensor) -> Result<Tensor> {
         self.require_int("bitwise_xor")?;
         other.require_int("bitwise_xor")?;
@@ -101,6 +149,13 @@ impl Tensor {
     }
 
     /// Every bit flipped (`!x` for bools).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[3i32, -7, 12, 5], &[2, 2])?;
+    /// let y = x.bitwise_not()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn bitwise_not(&self) -> Result<Tensor> {
         self.require_int("bitwise_not")?;
         if self.dtype().is_bool() {
@@ -110,11 +165,27 @@ impl Tensor {
     }
 
     /// `x << s`; 0 when `s` is the width or more (or negative).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[3i32, -7, 12, 5], &[2, 2])?;
+    /// let s = Tensor::from_slice(&[1i32, 2, 0, 3], &[2, 2])?;
+    /// let y = x.shl(&s)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn shl(&self, shift: &Tensor) -> Result<Tensor> {
         self.shift(shift, Op::Shl, "shl")
     }
 
     /// `x >> s` (arithmetic for signed dtypes); beyond the width: 0, or -1 for negative x.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[3i32, -7, 12, 5], &[2, 2])?;
+    /// let s = Tensor::from_slice(&[1i32, 2, 0, 3], &[2, 2])?;
+    /// let y = x.shr(&s)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn shr(&self, shift: &Tensor) -> Result<Tensor> {
         self.shift(shift, Op::Shr, "shr")
     }

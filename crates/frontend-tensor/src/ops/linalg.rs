@@ -12,6 +12,15 @@ impl Tensor {
     /// The matrix product (PyTorch's `matmul`): vector-vector is a dot product, a vector
     /// on the left is a row and on the right a column (the added dim is removed again),
     /// and dims before the last two broadcast.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let c = a.matmul(&a)?; // (2, 2)
+    /// let v = a.matmul(&b)?; // (2,)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         let (a, b) = (self.shape().to_vec(), other.shape().to_vec());
         let bad = || TensorError::Matmul {
@@ -69,6 +78,13 @@ impl Tensor {
     }
 
     /// The dot product of two vectors.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0], &[3])?;
+    /// let d = a.dot(&a)?; // 14
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
         if self.shape().len() != 1 || other.shape() != self.shape() {
             return Err(TensorError::Matmul {
@@ -80,6 +96,13 @@ impl Tensor {
     }
 
     /// The outer product of two vectors: `(n, m)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+    /// let o = a.outer(&a)?; // (2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn outer(&self, other: &Tensor) -> Result<Tensor> {
         if self.shape().len() != 1 || other.shape().len() != 1 {
             return Err(TensorError::Matmul {
@@ -91,6 +114,14 @@ impl Tensor {
     }
 
     /// Cosine similarity along `axis`: `a.b / max(|a| |b|, eps)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let s = a.cosine_similarity(&a.flip(&[0])?, 1, 1e-8)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cosine_similarity(&self, other: &Tensor, axis: isize, eps: f64) -> Result<Tensor> {
         named("cosine_similarity", || {
             let dotp = self.mul(other)?.sum(&[axis], false)?;
@@ -104,6 +135,14 @@ impl Tensor {
     /// Einstein summation: `"ij,jk->ik"` (the output after `->`; without one, the letters
     /// that appear once, in alphabetical order). Each operand is broadcast to every letter,
     /// the product summed over the letters not in the output.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::rand(&[3, 4])?;
+    /// let b = Tensor::rand(&[4, 5])?;
+    /// let c = Tensor::einsum("ij,jk->ik", &[&a, &b])?; // a @ b
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn einsum(spec: &str, operands: &[&Tensor]) -> Result<Tensor> {
         let bad = |why: String| TensorError::Invalid { op: "einsum", why };
         let spec: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
@@ -213,6 +252,14 @@ impl Tensor {
     }
 
     /// Batched matrix product of 3-D tensors of one batch size (PyTorch's `bmm`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::rand(&[2, 3, 4])?;
+    /// let b = Tensor::rand(&[2, 4, 5])?;
+    /// let c = a.bmm(&b)?; // (2, 3, 5)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
         let (a, b) = (self.shape(), other.shape());
         if a.len() != 3 || b.len() != 3 || a[0] != b[0] {

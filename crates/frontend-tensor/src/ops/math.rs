@@ -20,11 +20,26 @@ impl Tensor {
             .broadcast_to(self.shape())
     }
 
+    /// `tan`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.tan()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn tan(&self) -> Result<Tensor> {
         named("tan", || self.via_f32(|x| x.sin()?.div(&x.cos()?)))
     }
 
     /// Arctangent (Cephes' reduction to |x| <= tan(pi/8) and its polynomial: about 1e-7).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.atan()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn atan(&self) -> Result<Tensor> {
         named("atan", || {
             self.via_f32(|x| {
@@ -58,6 +73,13 @@ impl Tensor {
     }
 
     /// Arcsine: `atan(x / sqrt(1 - x^2))` (NaN outside [-1, 1]).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.asin()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn asin(&self) -> Result<Tensor> {
         named("asin", || {
             self.via_f32(|x| {
@@ -69,18 +91,41 @@ impl Tensor {
     }
 
     /// Arccosine: `pi/2 - asin(x)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.acos()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn acos(&self) -> Result<Tensor> {
         named("acos", || {
             self.via_f32(|x| x.asin()?.neg().add_scalar(FRAC_PI_2))
         })
     }
 
+    /// `sinh`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.sinh()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn sinh(&self) -> Result<Tensor> {
         named("sinh", || {
             self.via_f32(|x| x.exp()?.sub(&x.neg().exp()?)?.mul_scalar(0.5))
         })
     }
 
+    /// `cosh`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.cosh()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cosh(&self) -> Result<Tensor> {
         named("cosh", || {
             self.via_f32(|x| x.exp()?.add(&x.neg().exp()?)?.mul_scalar(0.5))
@@ -88,6 +133,13 @@ impl Tensor {
     }
 
     /// `log(1 + x)`, accurate for small x: `log(u) * x / (u - 1)` with `u = 1 + x`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.log1p()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn log1p(&self) -> Result<Tensor> {
         named("log1p", || {
             self.via_f32(|x| {
@@ -103,6 +155,13 @@ impl Tensor {
     }
 
     /// `exp(x) - 1`, accurate for small x: `(u - 1) * x / log(u)` with `u = exp(x)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.expm1()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn expm1(&self) -> Result<Tensor> {
         named("expm1", || {
             self.via_f32(|x| {
@@ -122,16 +181,37 @@ impl Tensor {
     }
 
     /// `1 / sqrt(x)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.rsqrt()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn rsqrt(&self) -> Result<Tensor> {
         named("rsqrt", || self.sqrt()?.recip())
     }
 
     /// `1 / x` (PyTorch's name).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.reciprocal()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn reciprocal(&self) -> Result<Tensor> {
         self.recip()
     }
 
     /// Rounds toward zero (integers are unchanged).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.trunc()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn trunc(&self) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return Ok(self.clone());
@@ -143,6 +223,13 @@ impl Tensor {
     }
 
     /// The largest integer not above x.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.floor()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn floor(&self) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return Ok(self.clone());
@@ -154,6 +241,13 @@ impl Tensor {
     }
 
     /// The smallest integer not below x.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.ceil()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn ceil(&self) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return Ok(self.clone());
@@ -165,6 +259,13 @@ impl Tensor {
     }
 
     /// Rounds to the nearest integer, ties to even (as PyTorch's `round`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.round()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn round(&self) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return Ok(self.clone());
@@ -183,6 +284,13 @@ impl Tensor {
     }
 
     /// -1, 0 or 1 by the sign of x (0 for NaN, as PyTorch).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.sign()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn sign(&self) -> Result<Tensor> {
         named("sign", || {
             let zero = self.full_like_value(0.0)?;
@@ -194,6 +302,13 @@ impl Tensor {
     }
 
     /// `min(max(x, lo), hi)` with either bound optional (PyTorch's `clamp`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.clip(Some(0.0), Some(1.0))?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn clip(&self, lo: Option<f64>, hi: Option<f64>) -> Result<Tensor> {
         named("clip", || {
             let mut x = self.clone();
@@ -208,11 +323,25 @@ impl Tensor {
     }
 
     /// Where x is NaN.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.isnan()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn isnan(&self) -> Result<Tensor> {
         self.ne(self)
     }
 
     /// Where x is +-inf.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.isinf()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn isinf(&self) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return self.ne(self);
@@ -221,6 +350,13 @@ impl Tensor {
     }
 
     /// Where x is neither NaN nor infinite.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.isfinite()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn isfinite(&self) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return self.eq(self);
@@ -233,6 +369,13 @@ impl Tensor {
 
     /// NaN to `nan`, +inf to `posinf`, -inf to `neginf` (defaults: 0 and the dtype's
     /// largest and smallest finite values, as PyTorch).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[f32::NAN, f32::INFINITY, 1.0], &[3])?;
+    /// let y = x.nan_to_num(0.0, None, None)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn nan_to_num(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
         if !self.dtype().is_float() {
             return Ok(self.clone());
@@ -249,11 +392,26 @@ impl Tensor {
     }
 
     /// `self + weight * (end - self)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let c = a.lerp(&a.flip(&[1])?, &a.full_like(0.25)?)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn lerp(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
         named("lerp", || self.add(&weight.mul(&end.sub(self)?)?))
     }
 
     /// `x ^ e` for a scalar exponent.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.pow_scalar(3.0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn pow_scalar(&self, e: f64) -> Result<Tensor> {
         named("pow", || {
             let x = self.to_float()?;
@@ -262,6 +420,13 @@ impl Tensor {
     }
 
     /// Converts to `dtype` (PyTorch's `to(dtype)`): as `cast`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.to_dtype(DType::F64)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
         self.cast(dtype)
     }

@@ -9,6 +9,13 @@ impl Tensor {
     /// `(x - mean) / sqrt(var + eps) * weight + bias` per channel. With `running` the
     /// given statistics are used (evaluation); without, the batch's own (over every dim
     /// but 1, population variance).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::randn(&[4, 3, 2, 2])?;
+    /// let y = x.batch_norm(None, None, None, 1e-5)?; // batch statistics
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn batch_norm(
         &self,
         running: Option<(&Tensor, &Tensor)>,
@@ -44,6 +51,13 @@ impl Tensor {
     }
 
     /// Normalizes each group of `groups` channels (and the dims after them) per sample.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::randn(&[2, 6, 4, 4])?;
+    /// let y = x.group_norm(3, None, None, 1e-5)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn group_norm(
         &self,
         groups: i64,
@@ -77,6 +91,13 @@ impl Tensor {
     }
 
     /// Normalizes every channel of every sample over its spatial dims.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::randn(&[2, 3, 4, 4])?;
+    /// let y = x.instance_norm(None, None, 1e-5)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn instance_norm(
         &self,
         weight: Option<&Tensor>,

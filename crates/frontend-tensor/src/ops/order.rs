@@ -48,6 +48,13 @@ impl Tensor {
     }
 
     /// Values sorted along `axis` (stable), and the indices they came from (i64).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let (values, indices) = x.sort(1, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn sort(&self, axis: isize, descending: bool) -> Result<(Tensor, Tensor)> {
         let rank = self.shape().len().max(1);
         let a = self.axis_of("sort", axis, rank)?;
@@ -76,11 +83,25 @@ impl Tensor {
     }
 
     /// The indices that sort `axis` (stable).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let order = x.argsort(1, true)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn argsort(&self, axis: isize, descending: bool) -> Result<Tensor> {
         Ok(self.sort(axis, descending)?.1)
     }
 
     /// The `k` largest (or smallest) values along `axis`, in order, and their indices.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let (values, indices) = x.topk(1, 1, true)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn topk(&self, k: i64, axis: isize, largest: bool) -> Result<(Tensor, Tensor)> {
         let rank = self.shape().len().max(1);
         let a = self.axis_of("topk", axis, rank)?;
@@ -99,6 +120,13 @@ impl Tensor {
 
     /// The lower median along `axis` (PyTorch's `median`: the element at (n-1)/2 of the
     /// sorted values).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let m = x.median(1, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn median(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let rank = self.shape().len().max(1);
         let a = self.axis_of("median", axis, rank)?;
@@ -161,21 +189,49 @@ impl Tensor {
     }
 
     /// Running sum along `axis` (integers and bools sum to i64, as `sum`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.cumsum(1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cumsum(&self, axis: isize) -> Result<Tensor> {
         self.scan("cumsum", axis, 0.0, |w| w.sum(&[-1], false))
     }
 
     /// Running product along `axis`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.cumprod(1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cumprod(&self, axis: isize) -> Result<Tensor> {
         self.scan("cumprod", axis, 1.0, |w| w.prod(&[-1], false))
     }
 
     /// Running maximum along `axis` (values).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.cummax(1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cummax(&self, axis: isize) -> Result<Tensor> {
         self.scan("cummax", axis, f64::NEG_INFINITY, |w| w.max(&[-1], false))
     }
 
     /// Running minimum along `axis` (values).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.cummin(1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cummin(&self, axis: isize) -> Result<Tensor> {
         self.scan("cummin", axis, f64::INFINITY, |w| w.min(&[-1], false))
     }

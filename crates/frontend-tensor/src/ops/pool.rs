@@ -40,6 +40,13 @@ pub struct Pool2dOpts {
 
 impl Pool2dOpts {
     /// A `k x k` pool with stride `k` (PyTorch's default stride), no padding.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 4, 4])?;
+    /// let y = x.max_pool2d(&Pool2dOpts::square(2))?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn square(k: i64) -> Pool2dOpts {
         Pool2dOpts {
             kernel: (k, k),
@@ -189,6 +196,13 @@ impl Tensor {
     }
 
     /// Max over `k x k` windows of the last two dims (NCHW or CHW), padding with -inf.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 4, 4])?;
+    /// let y = x.max_pool2d(&Pool2dOpts::square(2))?; // (1, 1, 2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn max_pool2d(&self, opts: &Pool2dOpts) -> Result<Tensor> {
         let w = self.pool_2d("max_pool2d", opts, f64::NEG_INFINITY)?;
         named("max_pool2d", || w.max(&[-2, -1], false))
@@ -196,12 +210,27 @@ impl Tensor {
 
     /// Mean over windows of the last two dims; padding counts as zeros in the mean (as
     /// PyTorch's default `count_include_pad=True`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 4, 4])?;
+    /// let y = x.avg_pool2d(&Pool2dOpts::square(2))?; // (1, 1, 2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn avg_pool2d(&self, opts: &Pool2dOpts) -> Result<Tensor> {
         self.avg_pool2d_count(opts, true)
     }
 
     /// `avg_pool2d`, dividing by the window's elements that are not padding when
     /// `count_include_pad` is false.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 5, 5])?;
+    /// let opts = Pool2dOpts { kernel: (3, 3), stride: Some((2, 2)), padding: (1, 1), dilation: (1, 1) };
+    /// let y = x.avg_pool2d_count(&opts, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn avg_pool2d_count(&self, opts: &Pool2dOpts, count_include_pad: bool) -> Result<Tensor> {
         let w = self.pool_2d("avg_pool2d", opts, 0.0)?;
         if count_include_pad || opts.padding == (0, 0) {

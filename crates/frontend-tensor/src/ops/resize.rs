@@ -60,6 +60,13 @@ impl Tensor {
     }
 
     /// Averages over adaptive windows of the last two dims, to `size`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 3, 7, 5])?;
+    /// let y = x.adaptive_avg_pool2d((3, 2))?; // (1, 3, 3, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn adaptive_avg_pool2d(&self, size: (i64, i64)) -> Result<Tensor> {
         self.check_spatial("adaptive_avg_pool2d", &[size.0, size.1])?;
         let rank = self.shape().len();
@@ -82,6 +89,13 @@ impl Tensor {
     }
 
     /// The maximum over adaptive windows of the last two dims, to `size`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 3, 7, 5])?;
+    /// let y = x.adaptive_max_pool2d((3, 2))?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn adaptive_max_pool2d(&self, size: (i64, i64)) -> Result<Tensor> {
         self.check_spatial("adaptive_max_pool2d", &[size.0, size.1])?;
         let rank = self.shape().len();
@@ -106,6 +120,13 @@ impl Tensor {
     }
 
     /// Resizes the last `size.len()` dims (1, 2 or 3) to `size`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 2, 2])?;
+    /// let y = x.interpolate(&[4, 4], Interpolation::Linear { align_corners: false })?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn interpolate(&self, size: &[i64], mode: Interpolation) -> Result<Tensor> {
         self.check_spatial("interpolate", size)?;
         let rank = self.shape().len();

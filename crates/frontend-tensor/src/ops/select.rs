@@ -28,6 +28,13 @@ impl Tensor {
     }
 
     /// `self` cut along `axis` into pieces of the given sizes (they must add up to it).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::arange(5, DType::F32)?;
+    /// let parts = x.split_sizes(&[1, 4], 0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn split_sizes(&self, sizes: &[i64], axis: isize) -> Result<Vec<Tensor>> {
         let a = self.axis_of("split", axis, self.shape().len())?;
         if sizes.iter().any(|&s| s < 0) || sizes.iter().sum::<i64>() != self.shape()[a] {
@@ -52,6 +59,13 @@ impl Tensor {
     }
 
     /// Pieces of `size` along `axis` (the last may be smaller).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::arange(5, DType::F32)?;
+    /// let parts = x.split(2, 0)?; // sizes 2, 2, 1
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn split(&self, size: i64, axis: isize) -> Result<Vec<Tensor>> {
         let a = self.axis_of("split", axis, self.shape().len())?;
         if size < 1 {
@@ -69,6 +83,13 @@ impl Tensor {
     }
 
     /// `chunks` pieces along `axis`, as PyTorch's `chunk` (pieces of `ceil(n / chunks)`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::arange(7, DType::F32)?;
+    /// let parts = x.chunk(3, 0)?; // sizes 3, 3, 1
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn chunk(&self, chunks: i64, axis: isize) -> Result<Vec<Tensor>> {
         let a = self.axis_of("chunk", axis, self.shape().len())?;
         if chunks < 1 {
@@ -82,6 +103,13 @@ impl Tensor {
     }
 
     /// The slices along `axis`, each without that dim.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let rows = x.unbind(0)?; // two tensors of 2
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn unbind(&self, axis: isize) -> Result<Vec<Tensor>> {
         let a = self.axis_of("unbind", axis, self.shape().len())?;
         self.split(1, a as isize)?
@@ -91,6 +119,13 @@ impl Tensor {
     }
 
     /// Rotates `axis` by `shift` (elements leaving the end come back at the start).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.roll(1, 1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn roll(&self, shift: i64, axis: isize) -> Result<Tensor> {
         let a = self.axis_of("roll", axis, self.shape().len())?;
         let n = self.shape()[a];
@@ -108,6 +143,13 @@ impl Tensor {
     }
 
     /// PyTorch's `tile`: `repeat` with fewer counts than dims counting from the last dim.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.tile(&[2])?; // (2, 4)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn tile(&self, reps: &[i64]) -> Result<Tensor> {
         let rank = self.shape().len();
         let mut counts = vec![1; rank.saturating_sub(reps.len())];
@@ -116,6 +158,13 @@ impl Tensor {
     }
 
     /// Dim `axis` split into `sizes` (one may be -1).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[2, 12])?;
+    /// let y = x.unflatten(1, &[3, -1])?; // (2, 3, 4)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn unflatten(&self, axis: isize, sizes: &[i64]) -> Result<Tensor> {
         let a = self.axis_of("unflatten", axis, self.shape().len())?;
         let mut shape = self.shape()[..a].to_vec();
@@ -125,6 +174,13 @@ impl Tensor {
     }
 
     /// Each element repeated `repeats` times along `axis`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.repeat_interleave(2, 1)?; // (2, 4)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn repeat_interleave(&self, repeats: i64, axis: isize) -> Result<Tensor> {
         let a = self.axis_of("repeat_interleave", axis, self.shape().len())?;
         if repeats < 0 {
@@ -145,6 +201,13 @@ impl Tensor {
 
     /// Pads every dim by `(before, after)` with `mode` (reflect needs pads smaller than the
     /// dim, circular at most the dim).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.pad_mode(&[(0, 0), (1, 1)], PadMode::Reflect)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn pad_mode(&self, pads: &[(i64, i64)], mode: PadMode) -> Result<Tensor> {
         if pads.len() != self.shape().len() || pads.iter().any(|&(b, e)| b < 0 || e < 0) {
             return Err(TensorError::Invalid {
@@ -209,11 +272,25 @@ impl Tensor {
     }
 
     /// The lower triangle of the last two dims: `j - i <= diagonal` kept, the rest 0.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.tril(0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn tril(&self, diagonal: i64) -> Result<Tensor> {
         self.triangle("tril", diagonal, true)
     }
 
     /// The upper triangle of the last two dims: `j - i >= diagonal` kept.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.triu(1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn triu(&self, diagonal: i64) -> Result<Tensor> {
         self.triangle("triu", diagonal, false)
     }
@@ -242,6 +319,14 @@ impl Tensor {
     }
 
     /// Coordinate grids of 1-D tensors (`ij` indexing; `xy` swaps the first two dims).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::arange(3, DType::F32)?;
+    /// let b = Tensor::arange(2, DType::F32)?;
+    /// let grids = Tensor::meshgrid(&[&a, &b], false)?; // two (3, 2) grids
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn meshgrid(tensors: &[&Tensor], xy: bool) -> Result<Vec<Tensor>> {
         if tensors.iter().any(|t| t.shape().len() != 1) {
             return Err(TensorError::Invalid {
@@ -266,6 +351,14 @@ impl Tensor {
     }
 
     /// `value` where `mask` is true, this tensor elsewhere.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let mask = x.lt_scalar(0.0)?;
+    /// let y = x.masked_fill(&mask, 0.0)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
         named("masked_fill", || {
             mask.where_(&self.scalar_like(value).cast(self.dtype())?, self)
@@ -283,6 +376,14 @@ impl Tensor {
     }
 
     /// Slices of `axis` at a 1-D integer `index` (out of range: zeros).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[4, 5])?;
+    /// let idx = Tensor::from_slice(&[3i64, 0], &[2])?;
+    /// let y = x.index_select(0, &idx)?; // rows 3 and 0
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn index_select(&self, axis: isize, index: &Tensor) -> Result<Tensor> {
         let a = self.axis_of("index_select", axis, self.shape().len())?;
         if index.shape().len() != 1 || !index.dtype().is_int() {
@@ -313,6 +414,14 @@ impl Tensor {
 
     /// `out[.., j, ..] = self[.., index[.., j, ..], ..]` along `axis` (PyTorch's
     /// `gather`; `index` has this tensor's rank and no larger dims elsewhere).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let idx = Tensor::from_slice(&[1i64, 0, 0, 0], &[2, 2])?;
+    /// let y = x.gather(1, &idx)?; // x[i][idx[i][j]]
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn gather(&self, axis: isize, index: &Tensor) -> Result<Tensor> {
         let rank = self.shape().len();
         let a = self.axis_of("gather", axis, rank)?;
@@ -353,11 +462,29 @@ impl Tensor {
 
     /// A copy with `src` written at `index` along `axis` (PyTorch's `scatter`; an index
     /// written twice gets the sum of what was written there).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let idx = Tensor::from_slice(&[1i64, 0], &[1, 2])?;
+    /// let src = Tensor::from_slice(&[9.0f32, 8.0], &[1, 2])?;
+    /// let y = x.scatter(0, &idx, &src)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn scatter(&self, axis: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         self.scatter_impl("scatter", axis, index, src, false)
     }
 
     /// A copy with `src` added at `index` along `axis`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let idx = Tensor::from_slice(&[1i64, 0], &[1, 2])?;
+    /// let src = Tensor::from_slice(&[9.0f32, 8.0], &[1, 2])?;
+    /// let y = x.scatter_add(0, &idx, &src)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn scatter_add(&self, axis: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         self.scatter_impl("scatter_add", axis, index, src, true)
     }
