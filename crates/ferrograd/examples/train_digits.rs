@@ -58,23 +58,12 @@ fn args() -> Result<Args, String> {
 }
 
 fn model() -> ferrograd::Result<Sequential> {
+    let conv = |cin, cout| Conv2d::with_options(cin, cout, (3, 3), Conv2dOpts::padded(1), true);
     Ok(Sequential::new()
-        .with(Conv2d::with_options(
-            1,
-            16,
-            (3, 3),
-            Conv2dOpts::padded(1),
-            true,
-        )?)
+        .with(conv(1, 16)?)
         .with(ReLU)
         .with(MaxPool2d::new(2))
-        .with(Conv2d::with_options(
-            16,
-            32,
-            (3, 3),
-            Conv2dOpts::padded(1),
-            true,
-        )?)
+        .with(conv(16, 32)?)
         .with(ReLU)
         .with(MaxPool2d::new(2))
         .with(Flatten::default())

@@ -91,12 +91,7 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        let acc = sum_acc_dtype(self.dtype())?;
-        let out = if self.dtype().is_float() {
-            self.dtype()
-        } else {
-            acc
-        };
+        let (acc, out) = self.accumulation()?;
         self.sum_as(acc, axes, keepdim)?.cast(out)
     }
 
@@ -119,6 +114,18 @@ impl Tensor {
         })
     }
 
+    /// The dtype a sum or product of this tensor accumulates in, and the dtype of its
+    /// result: floats keep theirs, integers and bools give their accumulator (i64).
+    fn accumulation(&self) -> Result<(DType, DType)> {
+        let acc = sum_acc_dtype(self.dtype())?;
+        let out = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            acc
+        };
+        Ok((acc, out))
+    }
+
     fn sum_as(&self, acc: DType, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         self.cast(acc)?.reduce(Op::Add, "sum", axes, keepdim)
     }
@@ -133,12 +140,7 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn prod(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        let acc = sum_acc_dtype(self.dtype())?;
-        let out = if self.dtype().is_float() {
-            self.dtype()
-        } else {
-            acc
-        };
+        let (acc, out) = self.accumulation()?;
         named("prod", || {
             self.cast(acc)?
                 .reduce(Op::Mul, "prod", axes, keepdim)?

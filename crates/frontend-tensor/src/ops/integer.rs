@@ -27,6 +27,12 @@ impl Tensor {
         Ok(a.derive(UOp::alu(op, [a.node(), b.node()]), a.shape().to_vec()))
     }
 
+    fn bitwise(&self, other: &Tensor, op: Op, name: &'static str) -> Result<Tensor> {
+        self.require_int(name)?;
+        other.require_int(name)?;
+        self.int_binary(other, op, name)
+    }
+
     fn require_int(&self, op: &'static str) -> Result<()> {
         if self.dtype().is_int() || self.dtype().is_bool() {
             Ok(())
@@ -115,9 +121,7 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn bitwise_and(&self, other: &Tensor) -> Result<Tensor> {
-        self.require_int("bitwise_and")?;
-        other.require_int("bitwise_and")?;
-        self.int_binary(other, Op::And, "bitwise_and")
+        self.bitwise(other, Op::And, "bitwise_and")
     }
 
     /// `bitwise_or`.
@@ -129,9 +133,7 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn bitwise_or(&self, other: &Tensor) -> Result<Tensor> {
-        self.require_int("bitwise_or")?;
-        other.require_int("bitwise_or")?;
-        self.int_binary(other, Op::Or, "bitwise_or")
+        self.bitwise(other, Op::Or, "bitwise_or")
     }
 
     /// `bitwise_xor`.
@@ -143,9 +145,7 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn bitwise_xor(&self, other: &Tensor) -> Result<Tensor> {
-        self.require_int("bitwise_xor")?;
-        other.require_int("bitwise_xor")?;
-        self.int_binary(other, Op::Xor, "bitwise_xor")
+        self.bitwise(other, Op::Xor, "bitwise_xor")
     }
 
     /// Every bit flipped (`!x` for bools).
