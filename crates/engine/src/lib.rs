@@ -7,6 +7,8 @@
 mod debug;
 mod planner;
 pub mod store;
+#[cfg(test)]
+mod testing;
 mod written;
 
 use std::sync::{Arc, LazyLock};
@@ -20,6 +22,7 @@ use uop_ir::{Key, UOp};
 pub use debug::{kernel_line, level as debug_level, noopt};
 pub use planner::{Plan, bytes_of, plan};
 pub use rangeify::{Kernel, Schedule};
+pub use store::{MemoryStats, device_memory_stats, memory_stats, reset_peak_memory};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EngineError {
@@ -199,6 +202,20 @@ fn launch_all(
     Ok(())
 }
 
+/// A schedule's temporaries: back to the store when dropped, also when a step failed.
+struct Arena<'a> {
+    dev: &'a Arc<dyn Device>,
+    memory: Vec<Buffer>,
+}
+
+impl Drop for Arena<'_> {
+    fn drop(&mut self) {
+        for memory in self.memory.drain(..) {
+            store::release(self.dev, memory);
+        }
+    }
+}
+
 /// Schedules the tensors under `sink` (a SINK) without running anything. An ASSIGN whose
 /// write already ran is read from its target rather than written again; the schedule's
 /// buffers are also filed under `sink`'s own sources.
@@ -248,14 +265,14 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     let plan = planner::plan(&sched.kernels, &temporaries);
     stats.temporary_bytes = plan.planned_bytes();
     stats.unshared_temporary_bytes = plan.unshared_bytes;
-    let arena: Vec<Buffer> = plan
-        .sizes
-        .iter()
-        .map(|s| store::alloc(&dev, *s))
-        .collect::<Result<_, _>>()?;
+    let arena = store::alloc_all(&dev, &plan.sizes)?;
+    let arena = Arena {
+        dev: &dev,
+        memory: arena,
+    };
     for out in &outputs {
         if store::get(out).is_none() {
-            store::insert(out, dev.name(), store::alloc(&dev, bytes_of(out))?);
+            store::alloc_for(out, &dev, bytes_of(out))?;
         }
     }
     let tc = Instant::now();
@@ -263,15 +280,13 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
     stats.compile_time = tc.elapsed();
     stats.compiled = programs.iter().filter(|(_, fresh)| *fresh).count();
     let tr = Instant::now();
-    let launched = launch_all(&sched.kernels, &programs, &plan, &arena, &dev);
+    let launched = launch_all(&sched.kernels, &programs, &plan, &arena.memory, &dev);
     // the buffers must outlive every queued kernel, also when a launch failed
     let synchronized = dev.synchronize();
     launched?;
     synchronized?;
     stats.run_time = tr.elapsed();
-    for memory in arena {
-        store::release(&dev, memory);
-    }
+    drop(arena);
     written::record(sched.buffers.keys());
     if debug::level() >= 1 {
         eprintln!(

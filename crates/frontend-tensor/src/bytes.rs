@@ -29,10 +29,10 @@ impl Tensor {
             });
         }
         let dev = device::open(device)?;
+        crate::autograd::forget_dead_origins();
         let buffer = UOp::new_buffer(dtype, numel as usize, dev.name());
-        let memory = engine::store::alloc(&dev, bytes.len())?;
+        let memory = engine::store::alloc_for(&buffer, &dev, bytes.len())?;
         memory.copy_in(0, bytes)?;
-        engine::store::insert(&buffer, dev.name(), memory);
         let node = UOp::new(Op::Reshape, dtype, [buffer], Arg::Shape(shape.into()));
         Ok(Tensor::from_node(node, shape.to_vec(), dev.name()))
     }

@@ -84,7 +84,9 @@ pub type Stage = fn(&UOp, &StageContext) -> Result<UOp, LinearizeError>;
 
 /// The stages of `linearize`, in order, by name (see the module doc).
 pub const STAGES: [(&str, Stage); 6] = [
-    ("round narrow floats", |ast, _| Ok(narrow::round_narrow_floats(ast)?)),
+    ("round narrow floats", |ast, _| {
+        Ok(narrow::round_narrow_floats(ast)?)
+    }),
     ("lower gated loads", |ast, _| Ok(gate::lower_gates(ast)?)),
     ("apply opts", opts::apply_opts),
     ("lower workgroup reductions", |ast, ctx| {

@@ -2,9 +2,8 @@
 //!
 //! A step builds each parameter's update as a lazy graph inside `no_grad`, writes the
 //! parameters and the optimizer's state in place with `Tensor::assign`, then realizes
-//! everything in one `Tensor::realize_all`: the gradients (lazy until then: the backward
-//! graph), the updates, and what the caller adds (the loss, a model's buffers) are one
-//! schedule. Values that change from step to step (the learning rate, Adam's bias
+//! everything in one `Tensor::realize_all`: the updates and what the caller adds (a
+//! model's buffers) are one schedule, reading the gradients `backward` computed. Values that change from step to step (the learning rate, Adam's bias
 //! corrections) enter as one-element tensors made on the host for that step, not as
 //! constants, so every step runs the same kernels (compiled once).
 
@@ -28,9 +27,9 @@ pub trait Optimizer {
     fn set_lr(&mut self, lr: f64);
 
     /// One update of every parameter that has a gradient (the others are skipped), with
-    /// `also` realized in the same schedule: pass the loss (realized with the step, it has
-    /// the value computed before the update) and the model's buffers (batch norm's
-    /// running statistics) to keep a training step one schedule.
+    /// `also` realized in the same schedule: pass the model's buffers (batch norm's
+    /// running statistics) to write them with the update. A lazy tensor in `also` that
+    /// reads the parameters sees their values before the update.
     fn step_with(&mut self, also: &[&Tensor]) -> Result<()>;
 
     /// One update, realizing nothing else.
