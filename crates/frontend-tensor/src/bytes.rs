@@ -57,4 +57,27 @@ impl Tensor {
         memory.copy_out(0, &mut bytes)?;
         Ok(bytes)
     }
+
+    /// Writes `bytes` (the elements, as `to_bytes` gives them) into this tensor's buffer
+    /// at once, realizing it first. Every tensor reading the buffer sees the new values
+    /// from its next realize on. The length must be the tensor's.
+    pub(crate) fn overwrite_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let want = self.numel() as usize * self.dtype().itemsize();
+        if bytes.len() != want {
+            return Err(TensorError::ByteLength {
+                op: "overwrite_bytes",
+                len: bytes.len(),
+                shape: self.shape().to_vec(),
+                dtype: self.dtype(),
+                want,
+            });
+        }
+        self.realize()?;
+        let n = self.node();
+        let buffer = &n.src()[0];
+        let memory = engine::store::get(buffer)
+            .ok_or_else(|| engine::EngineError::MissingBuffer(buffer.arg().to_string()))?;
+        memory.copy_in(0, bytes)?;
+        Ok(())
+    }
 }

@@ -25,6 +25,11 @@ pub(crate) fn forget_dead() {
     ORIGINS.lock().retain(|_, (w, _)| w.is_alive());
 }
 
+/// Forgets the graph `view` was realized from: no gradient flows back through it.
+pub(crate) fn forget(view: &UOp) {
+    ORIGINS.lock().remove(&view.id());
+}
+
 /// The graph `u` was realized from, if it was a tracked tensor's.
 pub(crate) fn origin_of(u: &UOp) -> Option<UOp> {
     let origins = ORIGINS.lock();

@@ -5,6 +5,7 @@
 
 mod adam;
 mod optimizer;
+mod rate;
 mod schedule;
 mod sgd;
 
