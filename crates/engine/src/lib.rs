@@ -11,6 +11,8 @@
 mod capture;
 mod compile;
 mod debug;
+mod exact;
+mod fast_hash;
 mod planner;
 mod realize;
 mod schedule_cache;
@@ -29,7 +31,7 @@ pub use compile::{Compiled, cached_programs, compile, set_program_cache_capacity
 pub use debug::{kernel_line, level as debug_level, noopt};
 pub use planner::{Lifetime, Plan, Shared, bytes_of, plan, share};
 pub use rangeify::{Kernel, Schedule};
-pub use realize::{kernels_launched, realize, schedule};
+pub use realize::{kernels_launched, realize, realize_outputs, schedule};
 pub use schedule_cache::{
     SCHEDULE_CACHE, ScheduleCacheStats, clear_schedule_cache, schedule_cache_stats,
 };

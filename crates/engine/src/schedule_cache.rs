@@ -6,21 +6,23 @@
 //! every schedule still writes new buffers, exactly as rangeify would have.
 //!
 //! The template also keeps what follows from the structure alone, made on first use:
-//! which made buffers are outputs, and the memory plan of the others (`MadePlan`).
+//! which buffer holds each root, which made buffers are outputs, the memory plan of the
+//! others (`MadePlan`), and (weakly) the compiled kernels.
 //!
-//! The cache is a bounded LRU ([`SCHEDULE_CACHE`] templates), keyed by the structure and
+//! The cache keeps the [`SCHEDULE_CACHE`] templates used last, keyed by the structure and
 //! the device; `SCACHE=0` turns it off (tinygrad's name). A template holds no BUFFER node
 //! (a node keeps its memory alive), only kernel ASTs.
 
-use std::hash::Hash;
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, LazyLock, OnceLock, Weak};
 
-use device::Lru;
 use parking_lot::Mutex;
 use rangeify::{Kernel, RangeifyError, Schedule};
-use uop_ir::DType;
-use uop_ir::{Arg, Key, StableHasher, UOp, UOpMap};
+use uop_ir::{Arg, DType, Key, UOp, UOpMap};
 
+use crate::compile::Compiled;
+use crate::fast_hash::{FastBuild, FastHasher};
 use crate::planner::{Lifetime, share};
 use crate::structure::Structure;
 
@@ -42,9 +44,11 @@ struct Made {
     device: Arc<str>,
 }
 
-/// Where the made buffers live when the schedule runs.
+/// Where the made buffers live when the schedule runs, and which buffer holds each root.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct MadePlan {
+    /// The buffer holding each source of the root (None: it has none).
+    pub roots: Vec<Option<Slot>>,
     /// Made buffers that are outputs (they outlive the schedule).
     pub outputs: Vec<u32>,
     /// For each made buffer, its allocation among the temporaries (None: an output, or
@@ -65,6 +69,9 @@ pub(crate) struct Template {
     realized: Vec<(u32, Slot)>,
     made: Vec<Made>,
     plan: OnceLock<MadePlan>,
+    /// The compiled kernels, once compiled: weak, so that the compile cache's eviction
+    /// still unloads them.
+    programs: Mutex<Vec<Weak<Compiled>>>,
 }
 
 impl Template {
@@ -112,17 +119,21 @@ impl Template {
             realized,
             made,
             plan: OnceLock::new(),
+            programs: Mutex::new(Vec::new()),
         };
         (template, made_nodes)
     }
 
-    /// The schedule of the graph `s`: its own buffers, and fresh ones for the made slots.
-    fn bind(&self, s: &Structure) -> (Schedule, Vec<UOp>) {
-        let made: Vec<UOp> = self
-            .made
+    /// Fresh BUFFER nodes for the made slots.
+    fn make_buffers(&self) -> Vec<UOp> {
+        self.made
             .iter()
             .map(|m| UOp::new_buffer(m.dtype, m.size, &m.device))
-            .collect();
+            .collect()
+    }
+
+    /// The schedule of the graph `s`, with `made` for the made slots.
+    fn schedule_of(&self, s: &Structure, made: &[UOp]) -> Schedule {
         let resolve = |slot: &Slot| match *slot {
             Slot::Graph(i) => s.buffers[i as usize].clone(),
             Slot::Made(i) => made[i as usize].clone(),
@@ -140,7 +151,21 @@ impl Template {
             .iter()
             .map(|(at, slot)| (s.nodes[*at as usize].clone(), resolve(slot)))
             .collect();
-        (Schedule { kernels, buffers }, made)
+        Schedule { kernels, buffers }
+    }
+
+    /// The compiled kernels, if every one is still loaded.
+    pub fn programs(&self) -> Option<Vec<Arc<Compiled>>> {
+        let weak = self.programs.lock();
+        if weak.len() != self.kernels.len() {
+            return None;
+        }
+        weak.iter().map(Weak::upgrade).collect()
+    }
+
+    /// Remembers the compiled kernels.
+    pub fn set_programs(&self, programs: &[Arc<Compiled>]) {
+        *self.programs.lock() = programs.iter().map(Arc::downgrade).collect();
     }
 
     /// The graph nodes given a buffer: their positions in the walk.
@@ -148,17 +173,35 @@ impl Template {
         self.realized.iter().map(|(at, _)| *at)
     }
 
-    /// Where the made buffers live, for the graph whose roots are at `roots` (positions in
-    /// the walk); made once per template.
-    pub fn plan(&self, roots: &[u32]) -> &MadePlan {
-        self.plan.get_or_init(|| self.make_plan(roots))
+    /// The plan, if a graph made it already.
+    pub fn made_plan(&self) -> Option<&MadePlan> {
+        self.plan.get()
     }
 
-    fn make_plan(&self, roots: &[u32]) -> MadePlan {
+    /// Where the made buffers live and which buffer holds each root, for the graph `s`;
+    /// made once per template.
+    pub fn plan(&self, s: &Structure) -> &MadePlan {
+        self.plan.get_or_init(|| self.make_plan(s))
+    }
+
+    fn make_plan(&self, s: &Structure) -> MadePlan {
+        let roots: Vec<Option<Slot>> = s
+            .roots
+            .iter()
+            .map(|&at| {
+                if let Some(i) = s.buffers.iter().position(|b| *b == s.nodes[at as usize]) {
+                    return Some(Slot::Graph(i as u32));
+                }
+                self.realized
+                    .iter()
+                    .find(|(r, _)| *r == at)
+                    .map(|(_, slot)| *slot)
+            })
+            .collect();
         let mut is_output = vec![false; self.made.len()];
-        for (at, slot) in &self.realized {
-            if let (true, Slot::Made(i)) = (roots.contains(at), slot) {
-                is_output[*i as usize] = true;
+        for slot in roots.iter().flatten() {
+            if let Slot::Made(i) = *slot {
+                is_output[i as usize] = true;
             }
         }
         let mut first: Vec<Option<usize>> = vec![None; self.made.len()];
@@ -188,6 +231,7 @@ impl Template {
             arena_of[i] = Some(a);
         }
         MadePlan {
+            roots,
             outputs: (0..self.made.len() as u32)
                 .filter(|&i| is_output[i as usize])
                 .collect(),
@@ -198,15 +242,46 @@ impl Template {
     }
 }
 
-/// A schedule with the template it came from (or was made into).
+/// A graph's schedule: the template it came from (or was made into), and the buffers
+/// made for this graph.
 #[derive(Debug)]
 pub(crate) struct Scheduled {
-    pub schedule: Schedule,
+    pub template: Arc<Template>,
     /// The buffers the schedule made, by their `Slot::Made` number.
     pub made: Vec<UOp>,
-    pub template: Arc<Template>,
+    /// Rangeify's own schedule, when it ran.
+    fresh: Option<Schedule>,
     /// Whether the schedule came from the cache.
     pub cached: bool,
+}
+
+impl Scheduled {
+    /// The schedule of a graph whose template is known, with fresh made buffers.
+    pub fn known(template: Arc<Template>) -> Scheduled {
+        let made = template.make_buffers();
+        Scheduled {
+            template,
+            made,
+            fresh: None,
+            cached: true,
+        }
+    }
+
+    /// The schedule, with the graph's buffers and the made ones.
+    pub fn schedule(&self, s: &Structure) -> Schedule {
+        match &self.fresh {
+            Some(fresh) => fresh.clone(),
+            None => self.template.schedule_of(s, &self.made),
+        }
+    }
+
+    /// The schedule, consumed.
+    pub fn into_schedule(self, s: &Structure) -> Schedule {
+        match self.fresh {
+            Some(fresh) => fresh,
+            None => self.template.schedule_of(s, &self.made),
+        }
+    }
 }
 
 /// Hits and misses of the schedule cache, and how many schedules it holds.
@@ -217,21 +292,52 @@ pub struct ScheduleCacheStats {
     pub entries: usize,
 }
 
+/// Templates by key, each with the tick of its last use. A hit costs one hash lookup; a
+/// full cache forgets its least recently used template when a new one comes (a scan, next
+/// to the rangeify that made the new one).
 struct Cache {
-    templates: Lru<Key, Arc<Template>>,
+    templates: HashMap<Key, (Arc<Template>, u64), FastBuild>,
+    capacity: usize,
+    tick: u64,
     hits: u64,
     misses: u64,
 }
 
+impl Cache {
+    fn get(&mut self, key: &Key) -> Option<Arc<Template>> {
+        self.tick += 1;
+        let (template, used) = self.templates.get_mut(key)?;
+        *used = self.tick;
+        Some(template.clone())
+    }
+
+    fn insert(&mut self, key: Key, template: Arc<Template>) {
+        self.tick += 1;
+        if self.templates.len() >= self.capacity && !self.templates.contains_key(&key) {
+            let oldest = self
+                .templates
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                self.templates.remove(&oldest);
+            }
+        }
+        self.templates.insert(key, (template, self.tick));
+    }
+}
+
 static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| {
     Mutex::new(Cache {
-        templates: Lru::new(SCHEDULE_CACHE),
+        templates: HashMap::default(),
+        capacity: SCHEDULE_CACHE,
+        tick: 0,
         hits: 0,
         misses: 0,
     })
 });
 
-fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     static ON: LazyLock<bool> =
         LazyLock::new(|| std::env::var("SCACHE").map_or(true, |v| v != "0"));
     *ON
@@ -247,50 +353,48 @@ pub fn schedule_cache_stats() -> ScheduleCacheStats {
     }
 }
 
-/// Forgets every cached schedule.
-pub fn clear_schedule_cache() {
-    let mut cache = CACHE.lock();
-    let capacity = cache.templates.capacity();
-    cache.templates = Lru::new(capacity);
+/// Counts a hit found by the exact-graph path (`exact.rs`).
+pub(crate) fn count_hit() {
+    CACHE.lock().hits += 1;
 }
 
-/// Schedules the graph `s` (whose root is a SINK) on `device`, from the cache when a
-/// graph of its structure was scheduled there before.
+/// Forgets every cached schedule.
+pub fn clear_schedule_cache() {
+    crate::exact::clear();
+    CACHE.lock().templates.clear();
+}
+
+/// Schedules the graph `s` on `device`, from the cache when a graph of its structure was
+/// scheduled there before.
 pub(crate) fn schedule(s: &Structure, device: &str) -> Result<Scheduled, RangeifyError> {
     let key = {
-        let mut h = StableHasher::default();
-        h.write_key(s.key);
+        let mut h = FastHasher::default();
+        h.write_u64(s.key.0[0]);
+        h.write_u64(s.key.0[1]);
         device.hash(&mut h);
         h.key()
     };
     let on = enabled();
     if on {
         let mut cache = CACHE.lock();
-        if let Some(template) = cache.templates.get(&key).cloned() {
+        if let Some(template) = cache.get(&key) {
             cache.hits += 1;
             drop(cache);
-            let (schedule, made) = template.bind(s);
-            return Ok(Scheduled {
-                schedule,
-                made,
-                template,
-                cached: true,
-            });
+            return Ok(Scheduled::known(template));
         }
     }
-    let root = s.nodes.last().cloned().unwrap_or_else(|| UOp::int(0));
-    let schedule = rangeify::schedule(&root, device)?;
+    let schedule = rangeify::schedule(&s.sink(), device)?;
     let (template, made) = Template::of(&schedule, s);
     let template = Arc::new(template);
     if on {
         let mut cache = CACHE.lock();
         cache.misses += 1;
-        cache.templates.get_or_insert(key, template.clone());
+        cache.insert(key, template.clone());
     }
     Ok(Scheduled {
-        schedule,
-        made,
         template,
+        made,
+        fresh: Some(schedule),
         cached: false,
     })
 }

@@ -1,7 +1,8 @@
 //! Which device memory holds each tensor-graph BUFFER, a cache of freed memory, and the
 //! allocator statistics.
 //!
-//! Entries live as long as their BUFFER node; when it dies its memory goes to a free list
+//! Entries live as long as their BUFFER node; when it dies (uop-ir tells the store each
+//! freed BUFFER's id, `on_buffer_freed`: nothing is scanned) its memory goes to a free list
 //! (per device and size, bounded by `FREE_LIST_BYTES`) and the next allocation of that
 //! size takes it: no fresh pages to fault in and zero (tinygrad's LRU allocator does the
 //! same). Reused memory is not zeroed: kernels write every element of their outputs.
@@ -18,7 +19,9 @@ use std::sync::{Arc, LazyLock, Weak};
 
 use device::{Buffer, Device, RawBuffer};
 use parking_lot::Mutex;
-use uop_ir::{Arg, UOp, WeakUOp};
+use uop_ir::{Arg, UOp};
+
+use crate::fast_hash::FastBuild;
 
 /// At most this many bytes of freed memory are kept for reuse.
 pub const FREE_LIST_BYTES: usize = 1 << 30;
@@ -57,9 +60,10 @@ struct Lingering {
 
 #[derive(Default)]
 struct Store {
-    live: HashMap<u64, (WeakUOp, String, Buffer)>,
+    /// The memory of each BUFFER node (by id) that has some, and its device.
+    live: HashMap<u64, (String, Buffer), FastBuild>,
     /// Freed memory by device, then size.
-    free: HashMap<String, HashMap<usize, Vec<Buffer>>>,
+    free: HashMap<String, HashMap<usize, Vec<Buffer>, FastBuild>, FastBuild>,
     lingering: Vec<Lingering>,
     total: MemoryStats,
     per_device: Vec<(String, MemoryStats)>,
@@ -97,16 +101,14 @@ impl Store {
     /// Moves the memory of dead BUFFER nodes to the free list, and stops counting
     /// lingering memory whose last holder has dropped it.
     fn sweep(&mut self) {
-        let mut dead: Vec<(String, Buffer)> = Vec::new();
-        self.live.retain(|_, (w, device, memory)| {
-            let alive = w.is_alive();
-            if !alive {
-                dead.push((std::mem::take(device), memory.clone()));
+        let dead = std::mem::take(&mut *FREED.lock());
+        for id in dead {
+            if let Some((device, memory)) = self.live.remove(&id) {
+                self.release(device, memory);
             }
-            alive
-        });
-        for (device, memory) in dead {
-            self.release(device, memory);
+        }
+        if self.lingering.is_empty() {
+            return;
         }
         let mut gone: Vec<(String, usize)> = Vec::new();
         self.lingering.retain(|l| {
@@ -159,7 +161,18 @@ impl Store {
     }
 }
 
-static STORE: LazyLock<Mutex<Store>> = LazyLock::new(|| Mutex::new(Store::default()));
+/// Ids of BUFFER nodes freed since the last sweep (told by uop-ir as each is freed).
+static FREED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+fn buffer_freed(id: u64) {
+    FREED.lock().push(id);
+}
+
+static STORE: LazyLock<Mutex<Store>> = LazyLock::new(|| {
+    // every node with memory is inserted through the store, so this runs before any dies
+    uop_ir::on_buffer_freed(buffer_freed);
+    Mutex::new(Store::default())
+});
 
 fn id_of(buffer: &UOp) -> Option<u64> {
     match buffer.arg() {
@@ -196,6 +209,40 @@ pub fn alloc_all(dev: &Arc<dyn Device>, sizes: &[usize]) -> device::Result<Vec<B
     Ok(out)
 }
 
+/// The memory of a schedule, under one lock: for each output (a BUFFER node and its
+/// bytes) memory recorded as the node's, and the temporaries' allocations. On failure
+/// nothing stays allocated.
+pub fn alloc_schedule(
+    dev: &Arc<dyn Device>,
+    outputs: &[(&UOp, usize)],
+    temporaries: &[usize],
+) -> device::Result<(Vec<Buffer>, Vec<Buffer>)> {
+    let mut store = STORE.lock();
+    store.sweep();
+    let mut arena = Vec::with_capacity(temporaries.len());
+    let mut outs = Vec::with_capacity(outputs.len());
+    let sizes = temporaries
+        .iter()
+        .copied()
+        .chain(outputs.iter().map(|(_, bytes)| *bytes));
+    for bytes in sizes {
+        match store.alloc(dev, bytes) {
+            Ok(memory) if arena.len() < temporaries.len() => arena.push(memory),
+            Ok(memory) => outs.push(memory),
+            Err(e) => {
+                for memory in arena.into_iter().chain(outs) {
+                    store.release(dev.name().to_string(), memory);
+                }
+                return Err(e);
+            }
+        }
+    }
+    for ((node, _), memory) in outputs.iter().zip(&outs) {
+        store.insert(node, dev.name(), memory.clone());
+    }
+    Ok((outs, arena))
+}
+
 /// Memory of `bytes` on `dev` for the BUFFER node `buffer`, recorded as its memory: it
 /// comes back when the node dies.
 pub fn alloc_for(buffer: &UOp, dev: &Arc<dyn Device>, bytes: usize) -> device::Result<Buffer> {
@@ -217,10 +264,8 @@ impl Store {
             self.release(device.to_string(), memory);
             return;
         };
-        let old = self
-            .live
-            .insert(id, (buffer.downgrade(), device.to_string(), memory));
-        if let Some((_, device, memory)) = old {
+        let old = self.live.insert(id, (device.to_string(), memory));
+        if let Some((device, memory)) = old {
             self.release(device, memory);
         }
     }
@@ -237,7 +282,7 @@ pub fn insert(buffer: &UOp, device: &str, memory: Buffer) {
 /// The memory of a BUFFER node, if it has any.
 pub fn get(buffer: &UOp) -> Option<Buffer> {
     let id = id_of(buffer)?;
-    STORE.lock().live.get(&id).map(|(_, _, b)| b.clone())
+    STORE.lock().live.get(&id).map(|(_, b)| b.clone())
 }
 
 /// The memory of each BUFFER node (`None` where it has none), under one lock.
@@ -247,7 +292,7 @@ pub fn get_all<'a>(buffers: impl IntoIterator<Item = &'a UOp>) -> Vec<Option<Buf
         .into_iter()
         .map(|b| {
             let id = id_of(b)?;
-            store.live.get(&id).map(|(_, _, m)| m.clone())
+            store.live.get(&id).map(|(_, m)| m.clone())
         })
         .collect()
 }

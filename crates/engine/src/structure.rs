@@ -4,48 +4,57 @@
 //! same key exactly when they are the same computation (ops, dtypes, shapes, args and
 //! constants) over buffers of the same dtypes, sizes and devices used in the same places:
 //! a BUFFER's identity counts only as its position among the graph's buffers. One walk,
-//! no rewriting: each node hashes its op, dtype, arg and the positions of its sources.
+//! no rewriting: each node hashes its op, dtype, arg and the positions of its sources
+//! (with `FastHasher`: the key lives only as long as the process).
 
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use uop_ir::{Arg, Key, Op, StableHasher, UOp, UOpMap};
+use uop_ir::{Arg, Key, Op, PassThrough, UOp};
+
+use crate::fast_hash::FastHasher;
 
 /// A tensor graph's nodes, buffers and key.
 #[derive(Debug)]
 pub struct Structure {
     pub key: Key,
-    /// Every node, sources before users; the root last.
+    /// Every node, sources before users.
     pub nodes: Vec<UOp>,
     /// The BUFFER nodes, in the order the walk meets them.
     pub buffers: Vec<UOp>,
-    /// The positions of the root's sources (the tensors asked for, under a SINK).
+    /// The positions of the roots (the tensors asked for).
     pub roots: Vec<u32>,
     /// Whether any node is an ASSIGN.
     pub has_assign: bool,
 }
 
 impl Structure {
-    /// Walks the graph under `root` once.
-    pub fn of(root: &UOp) -> Structure {
-        let mut index: UOpMap<u32> = UOpMap::default();
-        let mut nodes: Vec<UOp> = Vec::new();
+    /// Walks the graph of the sources of `sink` (a SINK) once.
+    pub fn of(sink: &UOp) -> Structure {
+        Structure::of_roots(sink.src())
+    }
+
+    /// Walks the graph under `roots` (in order) once.
+    pub fn of_roots(roots: &[UOp]) -> Structure {
+        // positions by node, and the walk, borrow the graph: `root` keeps it alive
+        let mut index: HashMap<&UOp, u32, BuildHasherDefault<PassThrough>> =
+            HashMap::with_capacity_and_hasher(32, Default::default());
+        let mut nodes: Vec<UOp> = Vec::with_capacity(32);
         let mut buffers: Vec<UOp> = Vec::new();
         let mut has_assign = false;
-        let mut h = StableHasher::default();
-        let mut stack: Vec<(UOp, bool)> = vec![(root.clone(), false)];
+        let mut h = FastHasher::default();
+        let mut stack: Vec<(&UOp, bool)> = Vec::with_capacity(32);
+        stack.extend(roots.iter().rev().map(|r| (r, false)));
         while let Some((n, expanded)) = stack.pop() {
-            if index.contains_key(&n) {
+            if !expanded {
+                if index.contains_key(n) {
+                    continue;
+                }
+                stack.push((n, true));
+                stack.extend(n.src().iter().rev().map(|s| (s, false)));
                 continue;
             }
-            if !expanded {
-                stack.push((n.clone(), true));
-                stack.extend(
-                    n.src()
-                        .iter()
-                        .rev()
-                        .filter(|s| !index.contains_key(*s))
-                        .map(|s| (s.clone(), false)),
-                );
+            if index.contains_key(n) {
                 continue;
             }
             n.op().hash(&mut h);
@@ -63,13 +72,20 @@ impl Structure {
             }
             h.write_usize(n.src().len());
             for s in n.src() {
-                h.write_u32(index[s]);
+                h.write_u32(index.get(s).copied().unwrap_or(u32::MAX));
             }
             has_assign |= n.op() == Op::Assign;
-            index.insert(n.clone(), nodes.len() as u32);
-            nodes.push(n);
+            index.insert(n, nodes.len() as u32);
+            nodes.push(n.clone());
         }
-        let roots = root.src().iter().map(|s| index[s]).collect();
+        let roots: Vec<u32> = roots
+            .iter()
+            .map(|s| index.get(s).copied().unwrap_or(0))
+            .collect();
+        h.write_usize(roots.len());
+        for r in &roots {
+            h.write_u32(*r);
+        }
         Structure {
             key: h.key(),
             nodes,
@@ -77,6 +93,17 @@ impl Structure {
             roots,
             has_assign,
         }
+    }
+
+    /// The root nodes, in order.
+    pub fn root_nodes(&self) -> impl Iterator<Item = &UOp> {
+        self.roots.iter().map(|&r| &self.nodes[r as usize])
+    }
+
+    /// A SINK of the roots.
+    pub fn sink(&self) -> UOp {
+        let roots: Vec<UOp> = self.root_nodes().cloned().collect();
+        UOp::new(Op::Sink, uop_ir::DType::Void, roots, Arg::None)
     }
 }
 

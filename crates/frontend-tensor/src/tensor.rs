@@ -263,10 +263,9 @@ impl Tensor {
         crate::autograd::forget_dead_origins();
         // tensors whose graph leads to a parameter keep it for `backward`
         let tracked = crate::autograd::tracked(&pending);
-        let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-        let (sched, stats) = engine::realize(&sink, first.device())?;
-        for ((t, n), tracked) in pending.iter().zip(nodes).zip(tracked) {
-            let Some(buffer) = sched.buffer_of(&n) else {
+        let (buffers, stats) = engine::realize_outputs(&nodes, first.device())?;
+        for ((t, buffer), tracked) in pending.iter().zip(buffers).zip(tracked) {
+            let Some(buffer) = buffer else {
                 continue;
             };
             let view = UOp::new(
