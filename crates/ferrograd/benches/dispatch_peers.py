@@ -2,10 +2,11 @@
 numpy and PyTorch (CPU) on the same programs, in microseconds per call, the median of
 rounds after a warm-up:
 
-- `a*b+1` on 1,024 float32 (numpy, torch);
+- `a*b+1` on 1,024 float32 (numpy, torch), on the same inputs each call and over 512
+  pairs of inputs in turn;
 - a training step of the same small MLP (64 -> 128 -> 10, ReLU, batch 32, MSE loss,
-  SGD lr 1e-3): zero_grad, forward, backward, step (torch); also per kernel-sized op is
-  not defined for torch, so only the step time is given.
+  SGD lr 1e-3): zero_grad, forward, backward, step (torch; a step's time only: torch
+  launches no kernels of its own on the CPU to count).
 
 Usage: python dispatch_peers.py [rounds]. torch runs with its default thread count and
 with one thread."""
@@ -24,11 +25,25 @@ def per_call(f, rounds, calls):
     return sorted(times)[len(times) // 2]
 
 
+def rotating(pairs):
+    """a*b+1 on the next pair of inputs at each call."""
+    state = {"next": 0}
+
+    def f():
+        a, b = pairs[state["next"] % len(pairs)]
+        state["next"] += 1
+        return a * b + 1
+
+    return f
+
+
 def numpy_rows(rounds):
     import numpy as np
     a = np.random.rand(1024).astype(np.float32)
     b = np.random.rand(1024).astype(np.float32)
     print(f"numpy {np.__version__}: a*b+1, 1024 f32        {per_call(lambda: a * b + 1, rounds, 2000):9.2f} us/call")
+    pairs = [(np.random.rand(1024).astype(np.float32), np.random.rand(1024).astype(np.float32)) for _ in range(512)]
+    print(f"numpy {np.__version__}: a*b+1 over 512 pairs   {per_call(rotating(pairs), rounds, 2048):9.2f} us/call")
 
 
 def torch_rows(rounds, threads):
@@ -39,6 +54,8 @@ def torch_rows(rounds, threads):
     a = torch.rand(1024)
     b = torch.rand(1024)
     print(f"{label}: a*b+1, 1024 f32   {per_call(lambda: a * b + 1, rounds, 2000):9.2f} us/call")
+    pairs = [(torch.rand(1024), torch.rand(1024)) for _ in range(512)]
+    print(f"{label}: a*b+1 over 512 pairs {per_call(rotating(pairs), rounds, 2048):9.2f} us/call")
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     x = torch.rand(32, 64)

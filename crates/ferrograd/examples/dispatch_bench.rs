@@ -2,11 +2,13 @@
 //! so what is measured is building the graph, scheduling, planning memory, finding the
 //! compiled kernels and launching them. Rows (µs per call, median of rounds):
 //!
-//! - `a*b+1` on 1,024 f32, the graph built anew each call, then realized;
+//! - `a*b+1` on 1,024 f32, the graph built anew each call, then realized; also over 512
+//!   pairs of inputs in turn (no graph repeats: each call's graph is new);
 //! - `Tensor::schedule` alone of that graph, and of a small MLP's forward and backward;
 //! - an eager training step of the small MLP (64 -> 128 -> 10, ReLU, batch 32, MSE loss,
 //!   SGD): zero_grad, forward, backward, step; also per kernel launched;
-//! - the same step through `Jit` (replayed after its second call): per step and per kernel.
+//! - the same step through `Jit` (replayed after its second call): per step and per kernel;
+//! - a `Jit` replay of a chain of 16 kernels of 16 elements: the host time per kernel.
 //!
 //! The peer script `crates/ferrograd/benches/dispatch_peers.py` runs the same programs in
 //! numpy and PyTorch (CPU). Usage: `cargo run --release -p ferrograd --example
@@ -81,6 +83,24 @@ fn main() -> ferrograd::Result<()> {
         tiny().and_then(|c| c.realize().map(|_| ())).expect("a*b+1");
     });
     println!("eager a*b+1, 1024 f32             {eager:>9.2} us/call");
+    // the same program over 512 pairs of inputs in turn: no graph repeats soon enough to
+    // be found as a whole (each is matched by its structure)
+    let pairs: Vec<(Tensor, Tensor)> = (0..512)
+        .map(|_| Ok((Tensor::rand(&[1024])?, Tensor::rand(&[1024])?)))
+        .collect::<ferrograd::Result<_>>()?;
+    for (x, y) in &pairs {
+        Tensor::realize_all(&[x, y])?;
+    }
+    let mut next = 0;
+    let rotating = per_call(rounds, 2048, || {
+        let (x, y) = &pairs[next % pairs.len()];
+        next += 1;
+        x.mul(y)
+            .and_then(|c| c.add_scalar(1.0))
+            .and_then(|c| c.realize().map(|_| ()))
+            .expect("a*b+1");
+    });
+    println!("eager a*b+1 over 512 input pairs  {rotating:>9.2} us/call");
     let sched = per_call(rounds, 2000, || {
         let c = tiny().expect("a*b+1");
         Tensor::schedule(&[&c]).expect("schedule");
@@ -134,6 +154,27 @@ fn jit_rows(m: &Mlp, rounds: usize) -> ferrograd::Result<()> {
     });
     println!(
         "JIT MLP SGD step (replayed)       {replay:>9.2} us/step, {kernels} kernels, {:.2} us/kernel",
+        replay / kernels.max(1) as f64
+    );
+    // host time per replayed kernel: a chain of 16 kernels of 16 elements each
+    let mut chain = Jit::new(|inputs: &[Tensor]| {
+        let mut y = inputs[0].clone();
+        for _ in 0..16 {
+            y = y.mul_scalar(0.5)?.add_scalar(1.0)?.contiguous();
+        }
+        Ok(vec![y])
+    });
+    let x = [Tensor::rand(&[16])?];
+    Tensor::realize_all(&[&x[0]])?;
+    for _ in 0..3 {
+        chain.call(&x)?;
+    }
+    let kernels = chain.captured_kernels(&x).unwrap_or(0);
+    let replay = per_call(rounds, 500, || {
+        chain.call(&x).expect("jit chain");
+    });
+    println!(
+        "JIT chain of tiny kernels         {replay:>9.2} us/call, {kernels} kernels, {:.2} us/kernel",
         replay / kernels.max(1) as f64
     );
     Ok(())
