@@ -19,7 +19,7 @@ pub use renderer::{LaunchDims, LinearProgram, RenderError, Renderer, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DeviceError {
-    #[error("no device named {name:?}: known prefixes are {known:?}")]
+    #[error("{}", unknown_device(name, known))]
     UnknownDevice { name: String, known: Vec<String> },
     #[error("device {device} is not available here: {why}")]
     Unavailable { device: String, why: String },
@@ -42,6 +42,19 @@ pub enum DeviceError {
 }
 
 pub type Result<T> = std::result::Result<T, DeviceError>;
+
+/// The message of an unknown device: with no device registered at all, what to call.
+fn unknown_device(name: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        format!(
+            "no device named {name:?}: no devices are registered yet; call ferrograd::init() \
+             once at the start of the program (it registers \"CPU\", and \"CUDA\" when \
+             ferrograd is built with its `cuda` feature)"
+        )
+    } else {
+        format!("no device named {name:?}: known prefixes are {known:?}")
+    }
+}
 
 /// Memory on a device.
 pub trait RawBuffer: Send + Sync + fmt::Debug {
@@ -106,4 +119,29 @@ pub trait Device: Send + Sync + fmt::Debug {
         Ok(())
     }
     fn roofline(&self) -> Roofline;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_device_says_what_to_call() {
+        let none = DeviceError::UnknownDevice {
+            name: "CPU".into(),
+            known: vec![],
+        };
+        assert!(
+            none.to_string().contains("call ferrograd::init()"),
+            "{none}"
+        );
+        let some = DeviceError::UnknownDevice {
+            name: "TPU".into(),
+            known: vec!["CPU".into()],
+        };
+        assert_eq!(
+            some.to_string(),
+            "no device named \"TPU\": known prefixes are [\"CPU\"]"
+        );
+    }
 }

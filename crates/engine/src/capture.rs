@@ -23,7 +23,7 @@ use device::{Buffer, Device, LaunchDims, LinearProgram, Program};
 use crate::compile::Compiled;
 use crate::planner::{Lifetime, share};
 use crate::realize::count_launch;
-use crate::{EngineError, debug, store};
+use crate::{EngineError, debug, profile, store};
 
 /// A launch as recorded: the program, its device and its arguments.
 type Launch = (Arc<Compiled>, Arc<dyn Device>, Vec<Buffer>);
@@ -318,7 +318,7 @@ impl Replay {
     }
 
     fn launch_all(&self) -> Result<(), EngineError> {
-        let wait = debug::level() >= 2;
+        let wait = debug::level() >= 2 || profile::profiling();
         let mut refs: Vec<&Buffer> = Vec::with_capacity(self.max_args);
         for (k, item) in self.items.iter().enumerate() {
             refs.clear();
@@ -337,9 +337,13 @@ impl Replay {
             count_launch();
             if let (true, Some(took)) = (wait, took) {
                 let bytes: usize = refs.iter().map(|b| b.size()).sum();
-                let dev = &self.devices[item.device];
-                let line = debug::kernel_line(k, item.linear(), bytes as u64, took, dev.roofline());
-                eprintln!("{line} (replay)");
+                profile::record_launch(item.linear(), bytes as u64, took);
+                if debug::level() >= 2 {
+                    let dev = &self.devices[item.device];
+                    let line =
+                        debug::kernel_line(k, item.linear(), bytes as u64, took, dev.roofline());
+                    eprintln!("{line} (replay)");
+                }
             }
         }
         Ok(())

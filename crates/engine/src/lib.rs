@@ -14,6 +14,7 @@ mod debug;
 mod exact;
 mod fast_hash;
 mod planner;
+mod profile;
 mod realize;
 mod schedule_cache;
 pub mod store;
@@ -30,6 +31,9 @@ pub use capture::{Capture, ExecItem, Replay, capture};
 pub use compile::{Compiled, cached_programs, compile, set_program_cache_capacity};
 pub use debug::{kernel_line, level as debug_level, noopt};
 pub use planner::{Lifetime, Plan, Shared, bytes_of, plan, share};
+pub use profile::{
+    KernelStat, kernel_profile, profile_table, profiling, reset_profile, set_profiling,
+};
 pub use rangeify::{Kernel, Schedule};
 pub use realize::{kernels_launched, realize, realize_outputs, schedule};
 pub use schedule_cache::{

@@ -14,7 +14,7 @@ use uop_ir::{Op, UOp};
 use crate::compile::{Compiled, compile_all};
 use crate::schedule_cache::{self, MadePlan, Scheduled, Slot};
 use crate::structure::Structure;
-use crate::{EngineError, RunStats, Schedule, capture, debug, exact, store, written};
+use crate::{EngineError, RunStats, Schedule, capture, debug, exact, profile, store, written};
 
 static LAUNCHED: AtomicU64 = AtomicU64::new(0);
 
@@ -263,7 +263,7 @@ fn launch_all<'m>(
     dev: &Arc<dyn Device>,
     memory: impl Fn(&Slot) -> Result<&'m Buffer, EngineError>,
 ) -> Result<(), EngineError> {
-    let wait = debug::level() >= 2;
+    let wait = debug::level() >= 2 || profile::profiling();
     let recording = capture::is_recording();
     let mut refs: Vec<&Buffer> = Vec::new();
     for (i, ((_, slots), compiled)) in sched.template.kernels.iter().zip(programs).enumerate() {
@@ -288,8 +288,11 @@ fn launch_all<'m>(
                     Slot::Made(i) => crate::bytes_of(&sched.made[i as usize]),
                 })
                 .sum();
-            let line = debug::kernel_line(i, program, bytes as u64, took, dev.roofline());
-            eprintln!("{line}");
+            profile::record_launch(program, bytes as u64, took);
+            if debug::level() >= 2 {
+                let line = debug::kernel_line(i, program, bytes as u64, took, dev.roofline());
+                eprintln!("{line}");
+            }
         }
     }
     Ok(())

@@ -3,13 +3,31 @@
 //! ```no_run
 //! use ferrograd::{Tensor, init};
 //! init();
-//! let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
-//! println!("{:?}", a.matmul(&a)?.relu()?.sum(&[1], false)?.to_vec::<f32>()?);
+//! let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?.requires_grad_(true)?;
+//! let y = a.matmul(&a)?.relu()?.sum(&[1], false)?;
+//! println!("{y}"); // tensor([17., 37.])
+//! y.sum(&[], false)?.backward()?;
+//! if let Some(g) = a.grad() {
+//!     println!("{g}"); // the gradient of the sum with respect to a
+//! }
 //! # Ok::<(), ferrograd::TensorError>(())
 //! ```
 //!
 //! This facade is the only crate that names concrete runtimes: `init` registers them with
 //! the device registry, and everything else reaches devices by name.
+//!
+//! # Environment variables
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `DEBUG` | `1`: each schedule's kernel count and times; `2`: a line per kernel run (name, launch size, time, GFLOP/s, GB/s, share of the device's roofline); `4`: the generated source of each kernel compiled |
+//! | `NOOPT` | `1` turns the kernel heuristics off (plain loops) |
+//! | `FERROGRAD_CC` | the C compiler the CPU device runs (default `cc`) |
+//! | `FERROGRAD_CFLAGS` | flags for it instead of the defaults |
+//! | `FERROGRAD_CACHE` | the directory of compiled kernels kept across runs (default `$XDG_CACHE_HOME/ferrograd` or `~/.cache/ferrograd`) |
+//! | `DISABLE_COMPILER_CACHE` | `1` keeps no compiled kernels on disk |
+//! | `FERROGRAD_CACHE_MAX_ENTRIES` | the most compiled kernels kept on disk (default 4096; the least recently used go first) |
+//! | `FERROGRAD_PROGRAM_CACHE` | the most compiled kernels kept loaded in a process (default 4096) |
 
 pub mod datasets;
 

@@ -45,11 +45,19 @@ impl Tensor {
     }
 
     /// Both operands broadcast to one shape and promoted to one dtype.
-    fn broadcast_pair(&self, other: &Tensor, op: &'static str) -> Result<(Tensor, Tensor)> {
+    pub(crate) fn broadcast_pair(
+        &self,
+        other: &Tensor,
+        op: &'static str,
+    ) -> Result<(Tensor, Tensor)> {
         let shape = broadcast_shape(op, self.shape(), other.shape())?;
         // a scalar constant is a weak literal: it adopts the other side's dtype, unless it
         // is a float next to an integer tensor
         let weak = |c: &Tensor, strong: &Tensor| -> Result<DType> {
+            if c.dtype().is_bool() {
+                // a bool literal takes the other side's dtype (bool + True is bool)
+                return Ok(strong.dtype());
+            }
             let lit = if c.dtype().is_float() {
                 Operand::WeakFloat
             } else {
@@ -127,8 +135,18 @@ impl Tensor {
         self.binary(other, Op::Max, "maximum")
     }
 
+    /// The smaller of the two (NaN if either is NaN, for floats).
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
-        named("minimum", || Ok(self.neg().maximum(&other.neg())?.neg()))
+        named("minimum", || {
+            let (a, b) = self.broadcast_pair(other, "minimum")?;
+            if a.dtype().is_float() {
+                // -max(-a, -b) keeps max's NaN propagation
+                Ok(a.neg().maximum(&b.neg())?.neg())
+            } else {
+                // negation would wrap unsigned values and MIN
+                a.lt(&b)?.where_(&a, &b)
+            }
+        })
     }
 
     pub fn lt(&self, other: &Tensor) -> Result<Tensor> {

@@ -7,6 +7,7 @@
 mod assign;
 mod autograd;
 mod bytes;
+mod creation;
 mod display;
 mod element;
 mod elementwise;
@@ -29,7 +30,10 @@ pub use engine::RunStats;
 pub use error::{Result, TensorError};
 pub use jit::Jit;
 pub use movement::broadcast_shape;
-pub use ops::{Conv2dOpts, CrossEntropyOpts, Pool2dOpts, Reduction};
+pub use ops::{
+    AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, Idx, Interpolation, PadMode, Pool2dOpts,
+    Reduction, Rounding,
+};
 pub use rand::manual_seed;
 pub use state::{load_safetensors, load_safetensors_on, save_safetensors};
 pub use tensor::{DEFAULT_DEVICE, Tensor};

@@ -45,6 +45,8 @@ impl Tensor {
             let identity = match op {
                 Op::Add => 0.0,
                 Op::Mul => 1.0,
+                // `any` of nothing is false
+                Op::Max if self.dtype().is_bool() => 0.0,
                 _ => {
                     return Err(TensorError::Invalid {
                         op: name,
@@ -104,6 +106,73 @@ impl Tensor {
 
     fn sum_as(&self, acc: DType, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         self.cast(acc)?.reduce(Op::Add, "sum", axes, keepdim)
+    }
+
+    /// Product over `axes` (integers and bools multiply as i64, narrow floats in f32).
+    pub fn prod(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        let acc = sum_acc_dtype(self.dtype())?;
+        let out = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            acc
+        };
+        named("prod", || {
+            self.cast(acc)?
+                .reduce(Op::Mul, "prod", axes, keepdim)?
+                .cast(out)
+        })
+    }
+
+    /// Whether any element along `axes` is nonzero: bool (u8 for a u8 input, as PyTorch).
+    pub fn any(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        named("any", || {
+            self.cast(DType::Bool)?
+                .reduce(Op::Max, "any", axes, keepdim)?
+                .cast(self.truth_dtype())
+        })
+    }
+
+    /// Whether every element along `axes` is nonzero: bool (u8 for a u8 input).
+    pub fn all(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        named("all", || {
+            self.logical_not()?
+                .any(axes, keepdim)?
+                .logical_not()?
+                .cast(self.truth_dtype())
+        })
+    }
+
+    /// What `any`/`all` return: u8 for u8 (PyTorch keeps it), bool otherwise.
+    fn truth_dtype(&self) -> DType {
+        if self.dtype() == DType::U8 {
+            DType::U8
+        } else {
+            DType::Bool
+        }
+    }
+
+    /// Variance over `axes` dividing by `n - correction` (PyTorch's `var(correction=)`:
+    /// 1 is the unbiased estimate, PyTorch's default; `var` is `correction = 0`).
+    pub fn var_correction(&self, axes: &[isize], correction: f64, keepdim: bool) -> Result<Tensor> {
+        let count: i64 = self
+            .normalize_axes("var", axes)?
+            .iter()
+            .map(|a| self.shape()[*a])
+            .product();
+        named("var", || {
+            self.via_f32(|x| {
+                let centered = x.sub(&x.mean(axes, true)?)?;
+                let scale = 1.0 / (count as f64 - correction);
+                centered.square()?.sum(axes, keepdim)?.mul_scalar(scale)
+            })
+        })
+    }
+
+    /// Standard deviation over `axes` with `correction` (see `var_correction`).
+    pub fn std_correction(&self, axes: &[isize], correction: f64, keepdim: bool) -> Result<Tensor> {
+        named("std", || {
+            self.var_correction(axes, correction, keepdim)?.sqrt()
+        })
     }
 
     pub fn max(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {

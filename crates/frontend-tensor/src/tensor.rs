@@ -171,6 +171,9 @@ impl Tensor {
     pub(crate) fn scalar_like(&self, v: f64) -> Tensor {
         let c = if self.dtype().is_float() {
             UOp::const_of(self.dtype(), ConstValue::Float(v))
+        } else if self.dtype().is_bool() && v.fract() == 0.0 && v.is_finite() {
+            // an integer next to bools is a (weak) default integer, as in PyTorch
+            UOp::const_of(dtype::DEFAULT_INT, ConstValue::Int(v as i128))
         } else if v.fract() == 0.0 && v.is_finite() {
             UOp::const_of(self.dtype(), ConstValue::Int(v as i128))
         } else {

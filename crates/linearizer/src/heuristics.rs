@@ -33,12 +33,20 @@ pub const THREAD_MIN_ELEMENTS: i64 = 1 << 15;
 /// only its own).
 pub fn heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
     let vector = target.vector.as_ref();
+    let (unfolded, copies) = unfold_masked_axes(ast);
+    let ast = symbolic::simplify(&unfolded)?;
     let ast = match vector {
-        Some(t) => pad_for_vectors(ast, t),
+        Some(t) => pad_for_vectors(&ast, t),
         None => ast.clone(),
     };
     let axis = vector.and_then(|t| choose_vector_axis(&ast, t));
-    let mut ast = symbolic::simplify(&cpu_heuristics(&ast, axis.as_ref().map(|(r, _)| r)))?;
+    // an unfolded kernel already does several copies of its work per trip: no more tiling
+    let tiled = if copies > 1 {
+        ast
+    } else {
+        cpu_heuristics(&ast, axis.as_ref().map(|(r, _)| r))
+    };
+    let mut ast = symbolic::simplify(&tiled)?;
     if let Some(t) = vector
         && let Some((r, lanes)) = choose_vector_axis(&ast, t)
         && let Some(v) = vectorize(&ast, &r, lanes, t)?
@@ -54,6 +62,53 @@ pub fn heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
         return Ok(ast);
     }
     Ok(pack_strided(&ast, target.scratch_bytes))
+}
+
+/// The most trips of a masked axis that `unfold_masked_axes` unfolds, and of all of them.
+const MASKED_AXIS_MAX: i128 = 7;
+const MASKED_UNFOLD_MAX: i128 = 16;
+
+/// Small axes that gates test (window offsets of a convolution or a pool, the pieces of a
+/// `cat`) are unfolded: an output loop is upcast whole, a reduction is written out per
+/// value. Each copy's gates then compare constants and fold, so a copy reads only the
+/// piece that is really there instead of testing every piece on every trip. Returns the
+/// kernel and how many copies of its body it now holds.
+pub fn unfold_masked_axes(ast: &UOp) -> (UOp, i128) {
+    let nodes = toposort(ast);
+    let mut masked: Vec<UOp> = Vec::new();
+    for u in &nodes {
+        let gate = match u.op() {
+            Op::Load if u.src().len() > 1 => &u.src()[1],
+            Op::Where => &u.src()[0],
+            _ => continue,
+        };
+        for r in toposort(gate).into_iter().filter(|x| x.op() == Op::Range) {
+            let small = r.src()[0]
+                .const_int()
+                .is_some_and(|n| (2..=MASKED_AXIS_MAX).contains(&n));
+            if small && !masked.contains(&r) {
+                masked.push(r);
+            }
+        }
+    }
+    let mut cur = ast.clone();
+    let mut total: i128 = 1;
+    for r in masked {
+        let n = r.src()[0].const_int().unwrap_or(1);
+        if total * n > MASKED_UNFOLD_MAX {
+            continue;
+        }
+        let next = if crate::ranges::is_output(&r) {
+            upcast(&cur, &r, n as i64)
+        } else {
+            crate::opts::unroll::unfold_reduce(&cur, &r)
+        };
+        if let Some(next) = next {
+            cur = next;
+            total *= n;
+        }
+    }
+    (cur, total)
 }
 
 /// When no range can be split into vectors because no lane count divides an extent (999
@@ -296,13 +351,16 @@ pub fn vectorize_reductions(ast: &UOp, target: &VectorTarget) -> Result<UOp, Lin
 
 /// `ast` with one output loop split, and the thread count (1 when not split).
 pub fn split_threads(ast: &UOp, target: &Target) -> Result<(UOp, usize), LinearizeError> {
-    // the work of one run: the trip count of every loop, reductions included
-    let elements: i64 = toposort(ast)
-        .into_iter()
+    // the work of one run: the trip count of every loop, reductions included, times the
+    // loads of one trip (upcast and unfolded kernels do more per trip)
+    let nodes = toposort(ast);
+    let loads = nodes.iter().filter(|u| u.op() == Op::Load).count().max(1) as i64;
+    let elements: i64 = nodes
+        .iter()
         .filter(|u| u.op() == Op::Range)
         .filter_map(|r| r.src()[0].const_int())
         .map(|e| e as i64)
-        .fold(1i64, |a, e| a.saturating_mul(e));
+        .fold(loads, |a, e| a.saturating_mul(e));
     if target.max_threads < 2 || elements < THREAD_MIN_ELEMENTS {
         return Ok((ast.clone(), 1));
     }

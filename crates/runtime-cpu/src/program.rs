@@ -50,7 +50,7 @@ impl CpuProgram {
     /// Loads `function` from the shared object at `path`.
     ///
     /// # Safety
-    /// As for [`open_library`]; and if the library defines `function`, it must have the
+    /// As for `open_library`; and if the library defines `function`, it must have the
     /// kernel signature `void function(void* const* bufs, int core_id)`.
     pub unsafe fn load(path: &Path, function: &str, pool: Arc<ThreadPool>) -> Result<CpuProgram> {
         // SAFETY: the caller's contract.

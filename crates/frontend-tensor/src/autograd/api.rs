@@ -142,6 +142,10 @@ impl Tensor {
             .iter()
             .enumerate()
             .map(|(i, n)| {
+                if targets[i].numel() == 0 {
+                    // nothing flows through no elements: an empty gradient
+                    return targets[i].zeros_like();
+                }
                 grads.get(n).cloned().ok_or_else(|| {
                     TensorError::Backward(format!(
                         "gradient: target {i} ({:?} {}) is not used to compute this tensor",

@@ -79,6 +79,100 @@ impl Tensor {
         })
     }
 
+    /// Binary cross entropy of probabilities against targets in [0, 1] (each log is
+    /// clamped at -100, as PyTorch does).
+    pub fn binary_cross_entropy(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        named("binary_cross_entropy", || {
+            let floor = self.scalar_like(-100.0);
+            let lp = self.log()?.maximum(&floor)?;
+            let lq = self.neg().add_scalar(1.0)?.log()?.maximum(&floor)?;
+            let y = target.cast(lp.dtype())?;
+            let per = y.mul(&lp)?.add(&y.neg().add_scalar(1.0)?.mul(&lq)?)?.neg();
+            reduce_plain(&per, reduction)
+        })
+    }
+
+    /// Binary cross entropy of logits: `max(x, 0) - x*y + log(1 + exp(-|x|))`.
+    pub fn binary_cross_entropy_with_logits(
+        &self,
+        target: &Tensor,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        named("binary_cross_entropy_with_logits", || {
+            self.via_f32(|x| {
+                let y = target.cast(x.dtype())?;
+                let per = x
+                    .relu()?
+                    .sub(&x.mul(&y)?)?
+                    .add(&x.abs()?.neg().exp()?.log1p()?)?;
+                reduce_plain(&per, reduction)
+            })
+        })
+    }
+
+    /// Mean (or sum, or none) of absolute differences.
+    pub fn l1_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        named("l1_loss", || {
+            reduce_plain(&self.sub(target)?.abs()?, reduction)
+        })
+    }
+
+    /// `0.5 d^2 / beta` where `|d| < beta`, else `|d| - 0.5 beta`.
+    pub fn smooth_l1_loss(
+        &self,
+        target: &Tensor,
+        beta: f64,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        named("smooth_l1_loss", || {
+            let d = self.sub(target)?.abs()?;
+            let per = if beta == 0.0 {
+                d
+            } else {
+                d.lt_scalar(beta)?.where_(
+                    &d.square()?.mul_scalar(0.5 / beta)?,
+                    &d.add_scalar(-0.5 * beta)?,
+                )?
+            };
+            reduce_plain(&per, reduction)
+        })
+    }
+
+    /// `0.5 d^2` where `|d| <= delta`, else `delta (|d| - 0.5 delta)`.
+    pub fn huber_loss(&self, target: &Tensor, delta: f64, reduction: Reduction) -> Result<Tensor> {
+        named("huber_loss", || {
+            let d = self.sub(target)?.abs()?;
+            let near = d.le(&d.scalar_like(delta))?;
+            let per = near.where_(
+                &d.square()?.mul_scalar(0.5)?,
+                &d.add_scalar(-0.5 * delta)?.mul_scalar(delta)?,
+            )?;
+            reduce_plain(&per, reduction)
+        })
+    }
+
+    /// KL divergence of `target` from this tensor's log-probabilities:
+    /// `target * (log(target) - input)` (0 where target is 0), or with log-targets.
+    pub fn kl_div(
+        &self,
+        target: &Tensor,
+        log_target: bool,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        named("kl_div", || {
+            let t = target.cast(self.dtype())?;
+            let per = if log_target {
+                t.exp()?.mul(&t.sub(self)?)?
+            } else {
+                let zero = t.full_like_value(0.0)?;
+                let pos = t.gt(&zero)?;
+                let safe = pos.where_(&t, &t.full_like_value(1.0)?)?;
+                pos.where_(&t.mul(&safe.log()?.sub(self)?)?, &zero)?
+            };
+            reduce_plain(&per, reduction)
+        })
+    }
+
     fn check_class_target(&self, op: &'static str, target: &Tensor) -> Result<()> {
         let (s, t) = (self.shape(), target.shape());
         let fits = s.len() >= 2
@@ -124,6 +218,15 @@ fn pick_class(values: &Tensor, target: &Tensor) -> Result<Tensor> {
         .eq(&Tensor::positions(classes, values.device())?.reshape(&cshape)?)?;
     let zero = values.mul_scalar(0.0)?;
     hit.where_(values, &zero)?.sum(&[1], false)
+}
+
+/// Per-element losses reduced as `reduction` says.
+fn reduce_plain(per: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    match reduction {
+        Reduction::Mean => per.mean(&[], false),
+        Reduction::Sum => per.sum(&[], false),
+        Reduction::None => Ok(per.clone()),
+    }
 }
 
 /// Per-element losses zeroed where the target is `ignore`, then reduced.
