@@ -35,9 +35,9 @@ use std::sync::{Arc, Once};
 
 pub use dtype::DType;
 pub use frontend_tensor::{
-    Conv2dOpts, CrossEntropyOpts, Element, NoGradGuard, Pool2dOpts, Reduction, Result, RunStats,
-    Tensor, TensorError, load_safetensors, load_safetensors_on, manual_seed, nn, no_grad, optim,
-    save_safetensors,
+    Conv2dOpts, CrossEntropyOpts, Element, Jit, NoGradGuard, Pool2dOpts, Reduction, Result,
+    RunStats, Tensor, TensorError, load_safetensors, load_safetensors_on, manual_seed, nn, no_grad,
+    optim, save_safetensors,
 };
 
 /// Registers the built-in devices (`"CPU"`: C kernels compiled by the system compiler).

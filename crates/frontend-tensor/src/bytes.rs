@@ -36,10 +36,10 @@ impl Tensor {
             });
         }
         let dev = device::open(device)?;
+        crate::autograd::forget_dead_origins();
         let buffer = UOp::new_buffer(dtype, numel as usize, dev.name());
-        let memory = engine::store::alloc(&dev, bytes.len())?;
+        let memory = engine::store::alloc_for(&buffer, &dev, bytes.len())?;
         memory.copy_in(0, bytes)?;
-        engine::store::insert(&buffer, dev.name(), memory);
         let node = UOp::new(Op::Reshape, dtype, [buffer], Arg::Shape(shape.into()));
         Ok(Tensor::from_node(node, shape.to_vec(), dev.name()))
     }
@@ -70,5 +70,28 @@ impl Tensor {
         bytes.resize(len, 0);
         memory.copy_out(0, &mut bytes)?;
         Ok(bytes)
+    }
+
+    /// Writes `bytes` (the elements, as `to_bytes` gives them) into this tensor's buffer
+    /// at once, realizing it first. Every tensor reading the buffer sees the new values
+    /// from its next realize on. The length must be the tensor's.
+    pub(crate) fn overwrite_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let want = self.numel() as usize * self.dtype().itemsize();
+        if bytes.len() != want {
+            return Err(TensorError::ByteLength {
+                op: "overwrite_bytes",
+                len: bytes.len(),
+                shape: self.shape().to_vec(),
+                dtype: self.dtype(),
+                want,
+            });
+        }
+        self.realize()?;
+        let n = self.node();
+        let buffer = &n.src()[0];
+        let memory = engine::store::get(buffer)
+            .ok_or_else(|| engine::EngineError::MissingBuffer(buffer.arg().to_string()))?;
+        memory.copy_in(0, bytes)?;
+        Ok(())
     }
 }

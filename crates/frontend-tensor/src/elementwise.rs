@@ -85,6 +85,22 @@ impl Tensor {
     }
 
     fn binary(&self, other: &Tensor, op: Op, name: &'static str) -> Result<Tensor> {
+        // A literal of the other side's dtype next to a tensor needs no broadcast: an
+        // elementwise node takes a scalar constant as it is (shapes infer it, rangeify
+        // lowers it to itself), which keeps eager graphs two nodes smaller.
+        let is_literal = |t: &Tensor| t.shape().is_empty() && t.node().op() == Op::Const;
+        if is_literal(other) && !self.shape().is_empty() && other.dtype() == self.dtype() {
+            return Ok(self.derive(
+                UOp::alu(op, [self.node(), other.node()]),
+                self.shape().to_vec(),
+            ));
+        }
+        if is_literal(self) && !other.shape().is_empty() && self.dtype() == other.dtype() {
+            return Ok(other.derive(
+                UOp::alu(op, [self.node(), other.node()]),
+                other.shape().to_vec(),
+            ));
+        }
         let (a, b) = self.broadcast_pair(other, name)?;
         Ok(a.derive(UOp::alu(op, [a.node(), b.node()]), a.shape().to_vec()))
     }

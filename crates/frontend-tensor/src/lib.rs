@@ -1,7 +1,8 @@
 //! `Tensor`: ferrograd's lazy tensors. Operations build a graph of `UOp`s and run
 //! nothing; `realize`/`to_vec` hand the graph to the engine, which fuses it into a few
 //! kernels and runs them on the tensor's device (found through the device registry: a
-//! program registers its devices first, as the `ferrograd` facade's `init` does).
+//! program registers its devices first, as the `ferrograd` facade's `init` does). `Jit`
+//! captures the kernels of a function (a training step) and replays them.
 
 mod assign;
 mod autograd;
@@ -11,6 +12,7 @@ mod display;
 mod element;
 mod elementwise;
 mod error;
+mod jit;
 mod movement;
 pub mod nn;
 mod operators;
@@ -26,6 +28,7 @@ pub use dtype::DType;
 pub use element::Element;
 pub use engine::RunStats;
 pub use error::{Result, TensorError};
+pub use jit::Jit;
 pub use movement::broadcast_shape;
 pub use ops::{
     AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, Idx, Interpolation, PadMode, Pool2dOpts,

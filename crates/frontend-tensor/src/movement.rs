@@ -427,6 +427,9 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn broadcast_to(&self, shape: &[i64]) -> Result<Tensor> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
         checked_numel(shape).map_err(|error| TensorError::Shape {
             op: "broadcast_to",
             error,
@@ -448,7 +451,20 @@ impl Tensor {
                 b: shape.to_vec(),
             });
         }
-        named("broadcast_to", || self.reshape(&padded)?.expand(shape))
+        // the checks above are the reshape's and the expand's: build their nodes directly
+        let mut node = self.node();
+        if padded != self.shape() {
+            node = UOp::new(
+                Op::Reshape,
+                self.dtype(),
+                [node],
+                Arg::Shape(padded[..].into()),
+            );
+        }
+        if padded != shape {
+            node = UOp::new(Op::Expand, self.dtype(), [node], Arg::Shape(shape.into()));
+        }
+        Ok(self.derive(node, shape.to_vec()))
     }
 }
 

@@ -197,10 +197,10 @@ impl Tensor {
             });
         }
         let dev = device::open(device)?;
+        crate::autograd::forget_dead_origins();
         let buffer = UOp::new_buffer(T::DTYPE, data.len(), dev.name());
-        let memory = engine::store::alloc(&dev, data.len() * T::DTYPE.itemsize())?;
+        let memory = engine::store::alloc_for(&buffer, &dev, data.len() * T::DTYPE.itemsize())?;
         memory.copy_in(0, &T::write_bytes(data))?;
-        engine::store::insert(&buffer, dev.name(), memory);
         let node = UOp::new(Op::Reshape, T::DTYPE, [buffer], Arg::Shape(shape.into()));
         Ok(Tensor::from_node(node, shape.to_vec(), dev.name()))
     }
@@ -374,12 +374,12 @@ impl Tensor {
                 }
             })
             .collect();
+        crate::autograd::forget_dead_origins();
         // tensors whose graph leads to a parameter keep it for `backward`
         let tracked = crate::autograd::tracked(&pending);
-        let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-        let (sched, stats) = engine::realize(&sink, first.device())?;
-        for ((t, n), tracked) in pending.iter().zip(nodes).zip(tracked) {
-            let Some(buffer) = sched.buffer_of(&n) else {
+        let (buffers, stats) = engine::realize_outputs(&nodes, first.device())?;
+        for ((t, buffer), tracked) in pending.iter().zip(buffers).zip(tracked) {
+            let Some(buffer) = buffer else {
                 continue;
             };
             let view = UOp::new(

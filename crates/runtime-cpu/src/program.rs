@@ -11,6 +11,9 @@ use libloading::Library;
 
 use crate::pool::{KernelFn, ThreadPool};
 
+/// Launches with at most this many buffers pass their pointers from the stack.
+const INLINE_ARGS: usize = 16;
+
 /// A compiled C kernel `void NAME(void* const* bufs, int core_id)`.
 #[derive(Debug)]
 pub struct CpuProgram {
@@ -98,7 +101,8 @@ impl Program for CpuProgram {
     }
 
     /// Runs `dims.global[0]` threads (`core_id` 0..) on the pool and returns when all have
-    /// finished, with the time the pool measured (whether or not `wait` asks for it).
+    /// finished, with the time the pool measured when `wait` asks for it (one thread runs
+    /// on the caller).
     /// C kernels have no workgroups and no scalar arguments: other dims and any `vals`
     /// are an error.
     unsafe fn launch(
@@ -106,7 +110,7 @@ impl Program for CpuProgram {
         buffers: &[&Buffer],
         dims: &LaunchDims,
         vals: &[i64],
-        _wait: bool,
+        wait: bool,
     ) -> Result<Option<Duration>> {
         let fail = |why: String| DeviceError::Launch {
             function: self.name.clone(),
@@ -130,13 +134,27 @@ impl Program for CpuProgram {
                 vals.len()
             )));
         }
-        let args: Vec<*mut c_void> = buffers
-            .iter()
-            .map(|b| std::ptr::with_exposed_provenance_mut(b.addr() as usize))
-            .collect();
+        let pointer = |b: &&Buffer| std::ptr::with_exposed_provenance_mut(b.addr() as usize);
+        let mut inline = [std::ptr::null_mut::<c_void>(); INLINE_ARGS];
+        let spilled: Vec<*mut c_void>;
+        let args: &[*mut c_void] = if buffers.len() <= INLINE_ARGS {
+            for (slot, b) in inline.iter_mut().zip(buffers) {
+                *slot = pointer(b);
+            }
+            &inline[..buffers.len()]
+        } else {
+            spilled = buffers.iter().map(pointer).collect();
+            &spilled
+        };
         // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
         // kernel's core_ids write disjoint data by construction.
-        let took = unsafe { self.pool.run(self.kernel, &args, threads as usize) };
-        Ok(Some(took))
+        unsafe {
+            if wait {
+                Ok(Some(self.pool.run(self.kernel, args, threads as usize)))
+            } else {
+                self.pool.run_untimed(self.kernel, args, threads as usize);
+                Ok(None)
+            }
+        }
     }
 }

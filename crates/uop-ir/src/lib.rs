@@ -37,5 +37,5 @@ pub use op::{AxisType, Op};
 pub use print::{expr_string, graph_string, short_string};
 pub use rewrite::{CHAIN_LIMIT, Mode, RewriteError, graph_rewrite, rewrite};
 pub use shape::{ShapeInferError, infer_shape};
-pub use uop::{PassThrough, UOp, UOpMap, UOpSet, WeakUOp, live_nodes};
+pub use uop::{PassThrough, UOp, UOpMap, UOpSet, WeakUOp, live_nodes, on_buffer_freed};
 pub use upat::{ArgPat, Bindings, SrcPat, UPat};

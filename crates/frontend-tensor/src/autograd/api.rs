@@ -106,11 +106,11 @@ impl Tensor {
     /// (so calls accumulate, as in PyTorch; clear with `set_grad(None)` or an optimizer's
     /// `zero_grad`).
     ///
-    /// Gradients are lazy: the first `backward` of a step only builds their graph, which
-    /// is computed with whatever reads them (an optimizer step: one schedule for forward,
-    /// backward and update). A `backward` that adds to a gradient already there computes
-    /// the sum into that gradient's buffer at once, so accumulating over any number of
-    /// micro-batches holds one micro-batch's graph and memory at a time.
+    /// The gradients are computed at once, together with this tensor itself, in one
+    /// schedule: a leaf's first gradient gets a buffer of its own, a later one is added
+    /// into that buffer. So accumulating over any number of micro-batches holds one
+    /// micro-batch's graph and memory at a time, and nothing computed later (an
+    /// optimizer's step) keeps a micro-batch alive.
     ///
     /// ```no_run
     /// # use frontend_tensor::*;
@@ -161,22 +161,23 @@ impl Tensor {
                     .into(),
             ));
         }
-        let mut accumulated = Vec::new();
+        let mut written = vec![self.clone()];
         for (leaf, node) in leaves.iter().zip(&targets) {
             let Some(g) = grads.get(node) else { continue };
             let g = g.detach();
             let have = leaf.grad();
             match have {
-                None => *leaf.inner().grad.write() = Some(g),
+                None => {
+                    *leaf.inner().grad.write() = Some(g.clone());
+                    written.push(g);
+                }
                 Some(old) => {
-                    // realize the old sum first, then add into its buffer
-                    old.realize()?;
                     old.assign(&old.add(&g)?)?;
-                    accumulated.push(old);
+                    written.push(old);
                 }
             }
         }
-        let refs: Vec<&Tensor> = accumulated.iter().collect();
+        let refs: Vec<&Tensor> = written.iter().collect();
         Tensor::realize_all(&refs)
     }
 
