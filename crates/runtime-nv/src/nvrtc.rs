@@ -55,6 +55,8 @@ pub fn options(arch: &str) -> Vec<String> {
     vec![
         format!("--gpu-architecture={arch}"),
         "--fmad=false".into(),
+        // the base's helper functions carry no `__device__`
+        "--device-as-default-execution-space".into(),
         "--std=c++17".into(),
     ]
 }

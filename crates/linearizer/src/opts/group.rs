@@ -32,6 +32,20 @@ pub fn group(
     top: bool,
     target: &Target,
 ) -> Result<Option<UOp>, String> {
+    group_at(ast, r, amount, top, target, None)
+}
+
+/// GROUP with the workgroup range numbered `axis` (a fresh one when `None`). Reductions
+/// grouped with the same axis and amount share one GroupReduce range, so one dimension of
+/// threads splits them all (softmax's row max and row sum).
+pub fn group_at(
+    ast: &UOp,
+    r: &UOp,
+    amount: i64,
+    top: bool,
+    target: &Target,
+    axis_of_group: Option<u32>,
+) -> Result<Option<UOp>, String> {
     let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
     };
@@ -43,18 +57,23 @@ pub fn group(
     if reduces.is_empty() {
         return Ok(None);
     }
+    // an inner reduction that runs once per trip of an outer one; one that only feeds a
+    // later reduction (softmax's max feeds its sum) runs before it, outside its loop
     let nested = nodes.iter().any(|outer| {
         outer.op() == Op::Reduce
-            && toposort(&outer.src()[0])
-                .iter()
-                .any(|inner| reduces.contains(&inner))
+            && toposort(&outer.src()[0]).iter().any(|inner| {
+                reduces.contains(&inner)
+                    && toposort(inner).iter().any(|x| outer.src()[1..].contains(x))
+            })
     });
     if nested {
         return Err("the reduction is nested inside another".into());
     }
-    check_workgroup(ast, amount, target)?;
-    let next_axis = next_axis(&nodes);
-    let g = UOp::range_of(UOp::int(amount), next_axis, AxisType::GroupReduce);
+    let g_axis = axis_of_group.unwrap_or_else(|| next_axis(&nodes));
+    let g = UOp::range_of(UOp::int(amount), g_axis, AxisType::GroupReduce);
+    if !group_ranges(ast).contains(&g) {
+        check_workgroup(ast, amount, target)?;
+    }
     let rest = (n > amount).then(|| UOp::range_of(UOp::int(n / amount), *axis, AxisType::Reduce));
     let split = match &rest {
         None => g.clone(),
@@ -121,7 +140,9 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
         .filter(|u| u.op() == Op::DefineLocal)
         .map(|u| size(u) as usize * u.dtype().itemsize())
         .sum();
-    let mut replace = HashMap::new();
+    // reductions lowered so far (inner ones first: `nodes` is in topological order), so
+    // that one feeding another (softmax's max feeding its sum) is the lowered one there
+    let mut replace: HashMap<UOp, UOp> = HashMap::new();
     for red in nodes.iter().filter(|u| u.op() == Op::Reduce) {
         let own: Vec<&UOp> = red.src()[1..]
             .iter()
@@ -131,7 +152,9 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
             continue;
         }
         let lanes = red.lanes() as i64;
-        let value = substitute(&red.src()[0], &to_lidx);
+        let mut lowered = to_lidx.clone();
+        lowered.extend(replace.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let value = substitute(&red.src()[0], &lowered);
         let others: Vec<UOp> = red.src()[1..]
             .iter()
             .filter(|x| !groups.contains(x))

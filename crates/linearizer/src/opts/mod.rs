@@ -246,6 +246,9 @@ pub fn apply_opts(ast: &UOp, ctx: &StageContext) -> Result<UOp, LinearizeError> 
         Some(list) => list
             .iter()
             .try_fold(ast.clone(), |ast, opt| apply_opt(&ast, opt, ctx.target)),
+        None if ctx.options.optimize && ctx.target.has_workgroups() => {
+            crate::heuristics_gpu::gpu_heuristics(ast, ctx.target)
+        }
         None if ctx.options.optimize => crate::heuristics::heuristics(ast, ctx.target),
         None => Ok(ast.clone()),
     }
