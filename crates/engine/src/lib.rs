@@ -4,6 +4,7 @@
 //! are reached only through the registry, by name. `DEBUG=1` prints the schedule summary,
 //! `DEBUG=2` a line per kernel run, `DEBUG=4` the source; `NOOPT=1` turns opts off.
 
+pub mod copy;
 mod debug;
 mod planner;
 pub mod store;
@@ -33,6 +34,14 @@ pub enum EngineError {
     Device(#[from] device::DeviceError),
     #[error("buffer {0} has no memory: it was never allocated or written")]
     MissingBuffer(String),
+    #[error(
+        "buffer {buffer} lives on {on} but its kernel runs on {run}: move it with to(\"{run}\")"
+    )]
+    WrongDevice {
+        buffer: String,
+        on: String,
+        run: String,
+    },
 }
 
 /// What one `realize` did.
@@ -233,6 +242,7 @@ pub fn realize(sink: &UOp, device: &str) -> Result<(Schedule, RunStats), EngineE
         );
     }
     let dev = device::open(device)?;
+    copy::check_devices(&sched.kernels, dev.name())?;
     // outputs persist; every other new buffer is a temporary (an assigned buffer is not new)
     let outputs: Vec<UOp> = sink
         .src()

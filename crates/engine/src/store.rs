@@ -91,6 +91,12 @@ pub fn get(buffer: &UOp) -> Option<Buffer> {
     STORE.lock().live.get(&id).map(|(_, _, b)| b.clone())
 }
 
+/// The name of the device whose memory holds a BUFFER node, if it has memory.
+pub fn device_of(buffer: &UOp) -> Option<String> {
+    let id = id_of(buffer)?;
+    STORE.lock().live.get(&id).map(|(_, d, _)| d.clone())
+}
+
 /// How many buffers are held by live BUFFER nodes.
 pub fn len() -> usize {
     let mut store = STORE.lock();

@@ -6,6 +6,7 @@
 mod assign;
 mod autograd;
 mod bytes;
+mod device;
 mod display;
 mod element;
 mod elementwise;
@@ -21,6 +22,7 @@ mod state;
 mod tensor;
 
 pub use autograd::{NoGradGuard, no_grad};
+pub use device::{default_device, set_default_device};
 pub use dtype::DType;
 pub use element::Element;
 pub use engine::RunStats;

@@ -6,8 +6,8 @@
 //!    target's vectors (16-byte accesses on a GPU), the best one first
 //!    (`choose_vector_axis`), then every other (`vectorize_contiguous`).
 //! 2. GROUP, when the grid loops (`ranges::reduce_loops`) give too few outputs to fill
-//!    the device with one thread each (decided before step 1): every reduction is split across one dimension of
-//!    `group` threads that they all share (`group_at` with one axis), and each output
+//!    the device with one thread each (decided before step 1): every reduction is split
+//!    across one dimension of `g` threads that they all share (`group_at` with one axis), and each output
 //!    loop that runs after the reductions (softmax's store loop) is split across the same
 //!    threads (`split_with`). A blocked float sum (a sum of sums, see rangeify's
 //!    `block_reduce`) is merged into one sum over both ranges first (before the
@@ -154,7 +154,8 @@ fn merge_blocked_sums(ast: &UOp) -> UOp {
 }
 
 /// GROUP (see the module doc): the reduce ranges split across one shared dimension of
-/// `g` threads, the widest of `THREADS` down to the warp that divides all of them, and
+/// `g` threads, the widest of `THREADS` down to the warp that divides all of them and
+/// leaves each thread at least `g` elements of the shortest (or a warp), and
 /// the output loops after the reductions split across the same threads. `None` when no
 /// reduction splits.
 fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, LinearizeError> {
@@ -191,8 +192,12 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
     }
     let warp = target.warp_size.max(1) as i64;
     let max = THREADS.min(target.max_local_size as i64);
-    let widths =
-        std::iter::successors(Some(max), |g| Some(g / 2)).take_while(|g| *g >= warp.min(max));
+    // each thread should add at least as many elements as it later reads partials
+    // (g of them): g*g within the shortest reduction, but never below a warp
+    let shortest = chosen.iter().map(extent).min().unwrap_or(1);
+    let widths = std::iter::successors(Some(max), |g| Some(g / 2))
+        .take_while(|g| *g >= warp.min(max))
+        .filter(|g| g * g <= shortest || *g == warp.min(max));
     let g_axis = next_axis(&nodes);
     for g in widths {
         if chosen.iter().any(|r| extent(r) % g != 0 || extent(r) < g) {

@@ -4,7 +4,8 @@
 //! - GROUP splits a reduction's range `r` across `a` threads: `r = r' * a + g` (GROUPTOP:
 //!   `r = g * (n / a) + r'`, a contiguous part each), with `g` a range of kind GroupReduce.
 //!   Later opts (UPCAST, UNROLL, ...) see an ordinary reduction over `r'` and `g`. After
-//!   all opts, `lower_groups` makes each `g` an `lidx`: every thread reduces its part,
+//!   all opts, `lower_groups` makes each `g` an `lidx` (the first dimensions, LOCAL's
+//!   `lidx` moving after them): every thread reduces its part,
 //!   writes the partial result into scratch shared by the workgroup, waits at a BARRIER,
 //!   and then reduces the partials of its group itself. Stores whose address does not
 //!   depend on `g` (every thread of the group would write the same value there) are gated
@@ -113,13 +114,23 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
     if groups.is_empty() {
         return Ok(ast.clone());
     }
-    let mut wg = workgroup(ast);
+    // the group dimensions come first (on a GPU the first one is the warp's: a warp's
+    // threads then read neighbouring elements of one reduction), LOCAL's after them
+    let mut wg: Vec<UOp> = Vec::new();
     let to_lidx: HashMap<UOp, UOp> = groups
         .iter()
         .map(|r| {
             let l = lidx(wg.len(), size(r));
             wg.push(l.clone());
             (r.clone(), l)
+        })
+        .collect();
+    let renumber: HashMap<UOp, UOp> = workgroup(ast)
+        .iter()
+        .map(|l| {
+            let moved = lidx(wg.len(), size(l));
+            wg.push(moved.clone());
+            (l.clone(), moved)
         })
         .collect();
     for (d, l) in wg.iter().enumerate() {
@@ -153,6 +164,7 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
         }
         let lanes = red.lanes() as i64;
         let mut lowered = to_lidx.clone();
+        lowered.extend(renumber.iter().map(|(k, v)| (k.clone(), v.clone())));
         lowered.extend(replace.iter().map(|(k, v)| (k.clone(), v.clone())));
         let value = substitute(&red.src()[0], &lowered);
         let others: Vec<UOp> = red.src()[1..]
@@ -216,6 +228,7 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
     }
     let mut all = replace;
     all.extend(to_lidx.clone());
+    all.extend(renumber);
     let ast = substitute(ast, &all);
     let first = to_lidx
         .values()
