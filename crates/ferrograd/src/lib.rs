@@ -46,7 +46,9 @@ pub mod cuda {
     use std::sync::Arc;
 
     pub use renderer_cuda::{CudaArch, CudaRenderer};
-    pub use runtime_nv::{CudaDevice, CudaGraph, DeviceProps, nvrtc};
+    pub use runtime_nv::{
+        CudaBuffer, CudaDevice, CudaGraph, CudaProgram, DeviceProps, Result, nvrtc,
+    };
 
     /// What the renderer needs of a device, from the properties the runtime read.
     pub fn arch_of(p: &DeviceProps) -> CudaArch {

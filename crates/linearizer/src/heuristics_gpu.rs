@@ -13,11 +13,12 @@
 //!    `block_reduce`) is merged into one sum over both ranges first (before the
 //!    vectors, which would give the two levels different lanes): each thread then
 //!    adds only its share of them, so the blocks' purpose, short accumulations, holds.
-//! 3. Register tiles, in reduction kernels that are not grouped (matmul): UPCAST the last
-//!    grid loop that is not the vector axis by 4, so that each thread computes a tile of
-//!    outputs and reuses each load.
+//! 3. Register tiles, in reduction kernels that are not grouped (matmul): UPCAST the two
+//!    innermost grid loops (by 2 and 4), so that each thread computes a tile of outputs
+//!    and reuses each load.
 //! 4. LOCAL: the grid loops, innermost first, are split across the threads of a workgroup
-//!    until it has `THREADS` of them (with GROUP, the rest of the workgroup).
+//!    until it has `THREADS` of them (with GROUP, the rest of the workgroup; with register
+//!    tiles, at most `TILE_THREADS` along each loop).
 //!
 //! The grid stage (`grid.rs`) then maps the grid loops onto `gidx0`.
 
@@ -35,6 +36,8 @@ use crate::{LinearizeError, Target};
 
 /// Threads of a workgroup the heuristics aim for.
 pub const THREADS: i64 = 256;
+/// Threads along each grid loop of a register-tiled kernel (a 16 x 16 workgroup).
+pub const TILE_THREADS: i64 = 16;
 /// Below this many grid outputs per multiprocessor-worth of threads, reductions are split
 /// across a workgroup (GROUP).
 pub const GROUP_BELOW_OUTPUTS: i64 = 16384;
@@ -62,10 +65,14 @@ pub fn gpu_heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError>
             ast = grouped;
             threads_left /= g;
         }
-    } else if has_reduce {
-        ast = register_tile(&ast);
+        return Ok(local_grid(&ast, threads_left, threads_left, target));
     }
-    Ok(local_grid(&ast, threads_left, target))
+    if has_reduce {
+        ast = register_tile(&ast);
+        // a square of threads: each reads its rows of one operand and columns of the other
+        return Ok(local_grid(&ast, threads_left, TILE_THREADS, target));
+    }
+    Ok(local_grid(&ast, threads_left, threads_left, target))
 }
 
 /// The grid loops: the output loops every reduction runs inside (all of them without
@@ -251,20 +258,27 @@ fn split_with(ast: &UOp, r: &UOp, g: &UOp) -> Option<UOp> {
     Some(substitute(ast, &HashMap::from([(r.clone(), split)])))
 }
 
-/// UPCAST the last grid loop (that UPCAST divides) by 4: a tile of outputs per thread.
+/// Register tiles: the innermost grid loop (the vector axis in matmul) UPCAST by 2 and
+/// the one outside it by 4, where they are long enough: a thread computes a 4 x 2-vector
+/// tile, reusing each loaded element of one operand for every element of the other.
 fn register_tile(ast: &UOp) -> UOp {
-    for r in grid_loops(ast).iter().rev() {
-        if extent(r) >= 16
-            && let Some(next) = upcast(ast, r, 4)
+    let mut cur = ast.clone();
+    let loops = grid_loops(ast);
+    let axes: Vec<u32> = loops.iter().rev().take(2).filter_map(axis_of).collect();
+    for (axis, amount) in axes.into_iter().zip([2, 4]) {
+        if let Some(r) = range_of_axis(&cur, axis)
+            && extent(&r) >= 4 * amount
+            && let Some(next) = upcast(&cur, &r, amount)
         {
-            return next;
+            cur = next;
         }
     }
-    ast.clone()
+    cur
 }
 
-/// LOCAL on the grid loops, innermost first, up to `threads` threads per workgroup.
-fn local_grid(ast: &UOp, threads: i64, target: &Target) -> UOp {
+/// LOCAL on the grid loops, innermost first, up to `threads` threads per workgroup and
+/// `per_loop` along each loop.
+fn local_grid(ast: &UOp, threads: i64, per_loop: i64, target: &Target) -> UOp {
     let mut cur = ast.clone();
     let mut left = threads;
     let axes: Vec<u32> = grid_loops(ast).iter().rev().filter_map(axis_of).collect();
@@ -276,7 +290,7 @@ fn local_grid(ast: &UOp, threads: i64, target: &Target) -> UOp {
             continue;
         };
         let n = extent(&r);
-        let amount = (1..=left.min(n))
+        let amount = (1..=left.min(n).min(per_loop))
             .rev()
             .find(|a| n % a == 0 && (a & (a - 1)) == 0)
             .unwrap_or(1);
