@@ -15,7 +15,8 @@
 //!   fixed-width integers and the float specials, and helper functions compile as device
 //!   code (NVRTC's `--device-as-default-execution-space`).
 //! - Narrow floats (f16, bf16, fp8) are stored as their bits and computed on as `float`,
-//!   as in every C-like language of the base.
+//!   as in every C-like language of the base, converted with `cvt` where the GPU has it
+//!   (`narrow.rs`).
 
 use renderer::LaunchDims;
 use renderer_cstyle::{CStyle, Helpers, KernelBuffer, Operand, SpecialIndex, c_value_type};
@@ -117,6 +118,14 @@ impl CStyle for CudaC {
 
     fn vector_lane(&self, v: &str, k: usize) -> String {
         format!("{v}.{}", LANES[k % 4])
+    }
+
+    fn decode_narrow(&self, dtype: DType, bits: &str, helpers: &mut Helpers) -> String {
+        crate::narrow::decode(dtype, bits, helpers)
+    }
+
+    fn encode_narrow(&self, dtype: DType, x: &str, helpers: &mut Helpers) -> String {
+        crate::narrow::encode(dtype, x, helpers)
     }
 
     fn vector_alu(

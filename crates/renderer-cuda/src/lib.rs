@@ -8,6 +8,7 @@
 //! nothing: compiling and launching are the runtime's (`runtime-nv`).
 
 mod language;
+mod narrow;
 mod target;
 mod vector;
 
