@@ -176,7 +176,10 @@ fn check_all(tensors: &[&Tensor]) -> Vec<(String, Option<String>)> {
             if std::env::var_os("SHOW_CUDA").is_some() {
                 eprintln!("{code}");
             }
-            check_interpreted(k, p);
+            // the interpreter has no tensor cores: a GEMM is checked on the GPU
+            if !p.uops.iter().any(|u| u.op() == uop_ir::Op::Wmma) {
+                check_interpreted(k, p);
+            }
             let sass = compile(&p.name, &code).and_then(|c| sass(&p.name, &c));
             (code, sass)
         })
@@ -243,6 +246,52 @@ fn matmul_tiles_registers() {
         assert!(s.contains("FFMA"), "{s}");
         assert_no_spills(s);
     }
+}
+
+fn half_ramp(shape: &[i64], dtype: DType) -> Tensor {
+    ramp(shape).cast(dtype).unwrap().realize().unwrap().clone()
+}
+
+#[test]
+fn half_matmuls_run_on_tensor_cores() {
+    for dtype in [DType::F16, DType::BF16] {
+        let (a, b) = (half_ramp(&[256, 64], dtype), half_ramp(&[64, 128], dtype));
+        let out = a.matmul(&b).unwrap();
+        let programs = cuda_programs(&[&out]);
+        assert_eq!(programs.len(), 1);
+        assert!(
+            programs[0]
+                .1
+                .uops
+                .iter()
+                .any(|u| u.op() == uop_ir::Op::Wmma),
+            "no TC for {dtype}"
+        );
+        let all = check_all(&[&out]);
+        if dtype == DType::F16 {
+            insta::assert_snapshot!(all[0].0);
+        }
+        if let Some(s) = &all[0].1 {
+            assert!(s.contains("HMMA.16816.F32"), "{s}");
+            assert!(s.contains("LDGSTS"), "{s}");
+            assert!(s.contains("LDSM"), "{s}");
+            assert_no_spills(s);
+        }
+    }
+    // batched, with B transposed and a scale: attention's q @ k^T
+    let q = half_ramp(&[2, 3, 128, 64], DType::F16);
+    let k = half_ramp(&[2, 3, 128, 64], DType::F16);
+    let scores = q
+        .matmul(&k.transpose(2, 3).unwrap())
+        .unwrap()
+        .mul_scalar(0.125)
+        .unwrap();
+    let programs = cuda_programs(&[&scores]);
+    let gemm = programs
+        .iter()
+        .find(|(_, p)| p.uops.iter().any(|u| u.op() == uop_ir::Op::Wmma));
+    assert!(gemm.is_some(), "q @ k^T on tensor cores");
+    check_all(&[&scores]);
 }
 
 #[test]

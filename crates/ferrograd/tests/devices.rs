@@ -332,3 +332,57 @@ device_test!(out_of_memory_is_an_error, |dev| {
     let err = d.alloc(huge).expect_err("a petabyte");
     assert!(err.to_string().contains(&huge.to_string()), "{err}");
 });
+
+/// f16 values of `v` as f32, and the tensor holding them on `dev`.
+fn half_tensor(dev: &str, shape: &[i64], seed: u64, dtype: DType) -> (Tensor, Vec<f32>) {
+    let (t, v) = tensor(dev, shape, seed);
+    let t = t.cast(dtype).unwrap();
+    let rounded = t.cast(DType::F32).unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(rounded.len(), v.len());
+    (t, rounded)
+}
+
+device_test!(half_matmuls, |dev| {
+    // on a GPU with tensor cores these run as the TC GEMM
+    for dtype in [DType::F16, DType::BF16] {
+        let (m, k, n) = (128usize, 96usize, 192usize);
+        let (a, va) = half_tensor(dev, &[m as i64, k as i64], 41, dtype);
+        let (b, vb) = half_tensor(dev, &[k as i64, n as i64], 42, dtype);
+        let got = a
+            .matmul(&b)
+            .unwrap()
+            .cast(DType::F32)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        let want: Vec<f64> = (0..m * n)
+            .map(|ij| {
+                (0..k)
+                    .map(|p| f64::from(va[ij / n * k + p]) * f64::from(vb[p * n + ij % n]))
+                    .sum()
+            })
+            .collect();
+        let tol = if dtype == DType::F16 { 2e-3 } else { 1e-2 };
+        close(&got, &want, tol, &format!("{dtype} matmul"));
+    }
+    // batched q @ k^T, scaled after the cast: attention's scores
+    let (bh, s, d) = (6usize, 64usize, 64usize);
+    let (q, vq) = half_tensor(dev, &[2, 3, s as i64, d as i64], 43, DType::F16);
+    let (kk, vk) = half_tensor(dev, &[2, 3, s as i64, d as i64], 44, DType::F16);
+    let scores = q
+        .matmul(&kk.transpose(2, 3).unwrap())
+        .unwrap()
+        .mul_scalar(0.125)
+        .unwrap();
+    let got = scores.cast(DType::F32).unwrap().to_vec::<f32>().unwrap();
+    let want: Vec<f64> = (0..bh * s * s)
+        .map(|x| {
+            let (b, i, j) = (x / (s * s), (x / s) % s, x % s);
+            let dot: f64 = (0..d)
+                .map(|e| f64::from(vq[(b * s + i) * d + e]) * f64::from(vk[(b * s + j) * d + e]))
+                .sum();
+            dot * 0.125
+        })
+        .collect();
+    close(&got, &want, 2e-3, "q @ k^T * 0.125");
+});

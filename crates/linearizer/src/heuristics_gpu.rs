@@ -2,6 +2,8 @@
 //! is given. The CPU's are in `heuristics.rs`; this file never runs for a target without
 //! workgroups. In order (`gpu_heuristics`):
 //!
+//! 0. TC: a matrix product of narrow floats becomes a tensor-core GEMM (`opts/tc.rs`),
+//!    and nothing below applies.
 //! 1. VECTOR: each range along which loads and stores are contiguous is split into the
 //!    target's vectors (16-byte accesses on a GPU), the best one first
 //!    (`choose_vector_axis`), then every other (`vectorize_contiguous`).
@@ -44,6 +46,9 @@ pub const GROUP_BELOW_OUTPUTS: i64 = 16384;
 
 /// The GPU heuristics' opts applied to `ast` (see the module doc).
 pub fn gpu_heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
+    if let Some(gemm) = crate::opts::tc::tc(ast, target) {
+        return Ok(gemm);
+    }
     let has_reduce = toposort(ast).iter().any(|u| u.op() == Op::Reduce);
     let grouping = has_reduce && grid_outputs(ast) < GROUP_BELOW_OUTPUTS;
     let mut ast = if grouping {
@@ -200,8 +205,19 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
     let warp = target.warp_size.max(1) as i64;
     let max = THREADS.min(target.max_local_size as i64);
     // each thread should add at least as many elements as it later reads partials
-    // (g of them): g*g within the shortest reduction, but never below a warp
-    let shortest = chosen.iter().map(extent).min().unwrap_or(1);
+    // (g of them): g*g within the reduction of fewest trips, but never below a warp
+    let shortest = nodes
+        .iter()
+        .filter(|u| u.op() == Op::Reduce)
+        .map(|red| {
+            red.src()[1..]
+                .iter()
+                .filter(|r| reduce_ranges.contains(r))
+                .map(extent)
+                .product::<i64>()
+        })
+        .min()
+        .unwrap_or(1);
     let widths = std::iter::successors(Some(max), |g| Some(g / 2))
         .take_while(|g| *g >= warp.min(max))
         .filter(|g| g * g <= shortest || *g == warp.min(max));

@@ -4,7 +4,8 @@
 //! and stored whole, aligned; f32 arithmetic on them lane by lane), fused multiply-add,
 //! and a warp of 32 threads.
 
-use renderer::{Target, VectorTarget};
+use renderer::{Target, TensorCore, VectorTarget};
+use uop_ir::DType;
 
 use crate::language::CUDA_VECTOR_DTYPES;
 
@@ -54,8 +55,26 @@ pub fn cuda_target(arch: &CudaArch) -> Target {
         scratch_bytes: arch.shared_per_block as usize,
         has_fma: true,
         warp_size: arch.warp_size as usize,
-        tensor_cores: Vec::new(),
+        tensor_cores: tensor_cores(arch),
     }
+}
+
+/// `mma.sync` m16n8k16 with f16 or bf16 in and f32 accumulators, from compute capability
+/// 8.0 (Ampere) on.
+fn tensor_cores(arch: &CudaArch) -> Vec<TensorCore> {
+    if arch.compute_capability.0 < 8 {
+        return Vec::new();
+    }
+    [DType::F16, DType::BF16]
+        .into_iter()
+        .map(|dtype_in| TensorCore {
+            dtype_in,
+            dtype_acc: DType::F32,
+            m: 16,
+            n: 8,
+            k: 16,
+        })
+        .collect()
 }
 
 #[cfg(test)]
