@@ -28,6 +28,7 @@ use std::collections::HashMap;
 
 use uop_ir::{Arg, AxisType, Op, UOp, substitute, toposort};
 
+use crate::access::{address, stride};
 use crate::heuristics::choose_vector_axis;
 use crate::opts::group::group_at;
 use crate::opts::local::local;
@@ -186,13 +187,28 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
         })
         .cloned()
         .collect();
-    // the widest range of each reduction is the one to split
+    // the range of each reduction to split: the one its loads step through most densely
+    // (neighbouring threads then read neighbouring elements), the widest among equals
     let mut chosen: Vec<UOp> = Vec::new();
     for red in nodes.iter().filter(|u| u.op() == Op::Reduce) {
+        let loads: Vec<UOp> = toposort(&red.src()[0])
+            .into_iter()
+            .filter(|u| u.op() == Op::Load)
+            .filter_map(|u| u.src().first().and_then(address).cloned())
+            .collect();
+        let density = |r: &UOp| {
+            loads
+                .iter()
+                .filter_map(|off| stride(off, r))
+                .filter(|s| *s != 0)
+                .map(i128::unsigned_abs)
+                .min()
+                .unwrap_or(u128::MAX)
+        };
         let widest = red.src()[1..]
             .iter()
             .filter(|r| reduce_ranges.contains(r))
-            .max_by_key(|r| extent(r));
+            .min_by_key(|r| (density(r), -extent(r)));
         if let Some(w) = widest
             && !chosen.contains(w)
         {
