@@ -278,6 +278,21 @@ fn half_matmuls_run_on_tensor_cores() {
             assert_no_spills(s);
         }
     }
+    // a long K is a blocked sum, still one GEMM
+    let (a, b) = (
+        half_ramp(&[128, 2048], DType::F16),
+        half_ramp(&[2048, 64], DType::F16),
+    );
+    let long = a.matmul(&b).unwrap();
+    let programs = cuda_programs(&[&long]);
+    assert!(
+        programs[0]
+            .1
+            .uops
+            .iter()
+            .any(|u| u.op() == uop_ir::Op::Wmma),
+        "blocked K on TC"
+    );
     // batched, with B transposed and a scale: attention's q @ k^T
     let q = half_ramp(&[2, 3, 128, 64], DType::F16);
     let k = half_ramp(&[2, 3, 128, 64], DType::F16);

@@ -249,9 +249,19 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
     if red.op() != Op::Reduce || !matches!(red.arg(), Arg::Reduce { op: Op::Add, .. }) {
         return None;
     }
-    let [prod, k] = red.src() else { return None };
+    // a blocked sum (rangeify's `block_reduce`: a sum of sums over `k = k1 * q + k0`)
+    // is one sum over both ranges
+    let (prod, ks): (UOp, Vec<UOp>) = match red.src()[0].op() {
+        Op::Reduce if matches!(red.src()[0].arg(), Arg::Reduce { op: Op::Add, .. }) => {
+            let inner = &red.src()[0];
+            let mut ks = inner.src()[1..].to_vec();
+            ks.extend(red.src()[1..].iter().cloned());
+            (inner.src()[0].clone(), ks)
+        }
+        _ => (red.src()[0].clone(), red.src()[1..].to_vec()),
+    };
     let [x, y] = prod.src() else { return None };
-    if prod.op() != Op::Mul || red.dtype() != DType::F32 {
+    if prod.op() != Op::Mul || red.dtype() != DType::F32 || ks.is_empty() {
         return None;
     }
     let ((pa, off_a), (pb, off_b)) = (operand(x)?, operand(y)?);
@@ -267,25 +277,63 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
         return None;
     }
     let loops = output_ranges(ast);
-    if ranges_of_kind(ast, AxisType::Reduce).len() != 1
-        || toposort(ast)
-            .iter()
-            .any(|u| u.op() == Op::Reduce && u != &red)
+    let reductions = toposort(ast)
+        .into_iter()
+        .filter(|u| u.op() == Op::Reduce)
+        .count();
+    if ranges_of_kind(ast, AxisType::Reduce).len() != ks.len()
+        || reductions
+            != if ks.len() > 1 && red.src()[0].op() == Op::Reduce {
+                2
+            } else {
+                1
+            }
     {
         return None;
     }
     let mut all = loops.clone();
+    all.extend(ks.iter().cloned());
+    let (sc, sx, sy) = (
+        affine(off_c, &all)?,
+        affine(&off_a, &all)?,
+        affine(&off_b, &all)?,
+    );
+    // the k ranges, innermost first, must nest into one k in both operands
+    let nl = loops.len();
+    let extent_of = |r: &UOp| r.src()[0].const_int().map(|e| e as i64);
+    let mut order: Vec<usize> = (nl..all.len()).collect();
+    order.sort_by_key(|&i| sx[i].abs());
+    let nests = |s: &[i64]| {
+        let mut want = s[order[0]];
+        order.iter().all(|&i| {
+            let ok = s[i] == want;
+            want *= extent_of(&all[i]).unwrap_or(0);
+            ok
+        })
+    };
+    if !nests(&sx) || !nests(&sy) || order.iter().any(|&i| sc[i] != 0) {
+        return None;
+    }
+    let k_extent: i64 = order
+        .iter()
+        .map(|&i| extent_of(&all[i]))
+        .product::<Option<i64>>()?;
+    let collapse = |s: &[i64]| {
+        let mut v = s[..nl].to_vec();
+        v.push(s[order[0]]);
+        v
+    };
+    let (sc, sx, sy) = (collapse(&sc), collapse(&sx), collapse(&sy));
+    let k = &all[order[0]];
+    let mut all = loops.clone();
     all.push(k.clone());
-    let sc = affine(off_c, &all)?;
-    let sx = affine(&off_a, &all)?;
-    let sy = affine(&off_b, &all)?;
     let kpos = all.len() - 1;
     let extent = |r: &UOp| r.src()[0].const_int().map(|e| e as i64);
     // C: n has stride 1, m stride N; both among the loops
     let n_pos = (0..kpos).find(|&i| sc[i] == 1)?;
     let nn = extent(&all[n_pos])?;
     let m_pos = (0..kpos).find(|&i| i != n_pos && sc[i] == nn)?;
-    let (mm, kk) = (extent(&all[m_pos])?, extent(k)?);
+    let (mm, kk) = (extent(&all[m_pos])?, k_extent);
     // A reads m and k; B reads k and n: find which operand is which
     let reads = |s: &[i64], i: usize| s[i] != 0;
     let (sa, sb, slot_a, slot_b) = if reads(&sx, m_pos) && !reads(&sx, n_pos) {
