@@ -390,3 +390,44 @@ device_test!(half_matmuls, |dev| {
         .collect();
     close(&got, &want, 2e-3, "q @ k^T * 0.125");
 });
+
+device_test!(attention_f16, |dev| {
+    // softmax(q @ k^T / 8) @ v in f16: on a GPU the scores are a TC GEMM stored as f32
+    let (bh, s, d) = (4usize, 128usize, 64usize);
+    let (q, vq) = half_tensor(dev, &[2, 2, s as i64, d as i64], 51, DType::F16);
+    let (k, vk) = half_tensor(dev, &[2, 2, s as i64, d as i64], 52, DType::F16);
+    let (v, vv) = half_tensor(dev, &[2, 2, s as i64, d as i64], 53, DType::F16);
+    let scores = q
+        .matmul(&k.transpose(2, 3).unwrap())
+        .unwrap()
+        .mul_scalar(0.125)
+        .unwrap();
+    let out = scores.softmax(-1).unwrap().matmul(&v).unwrap();
+    let got = out.cast(DType::F32).unwrap().to_vec::<f32>().unwrap();
+    let mut want = Vec::with_capacity(bh * s * d);
+    for b in 0..bh {
+        for i in 0..s {
+            let row: Vec<f64> = (0..s)
+                .map(|j| {
+                    (0..d)
+                        .map(|e| {
+                            f64::from(vq[(b * s + i) * d + e]) * f64::from(vk[(b * s + j) * d + e])
+                        })
+                        .sum::<f64>()
+                        * 0.125
+                })
+                .collect();
+            let m = row.iter().fold(f64::MIN, |a, x| a.max(*x));
+            let p: Vec<f64> = row.iter().map(|x| (x - m).exp()).collect();
+            let z: f64 = p.iter().sum();
+            for e in 0..d {
+                want.push(
+                    (0..s)
+                        .map(|j| p[j] / z * f64::from(vv[(b * s + j) * d + e]))
+                        .sum(),
+                );
+            }
+        }
+    }
+    close(&got, &want, 1e-2, "attention");
+});

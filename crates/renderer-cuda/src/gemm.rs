@@ -8,8 +8,9 @@
 //!   16-byte `cp.async` copies, the next stage loading while the tensor cores work on the
 //!   current one; rows are padded by 16 bytes so `ldmatrix` reads hit distinct banks;
 //! - fragments come from shared memory with `ldmatrix` (`.trans` for a row-major B);
-//! - the epilogue scales by `alpha`, rounds pairs of outputs with one `cvt` and stores
-//!   them 4 (f16, bf16) or 8 (f32) bytes at a time.
+//! - the epilogue scales by `alpha` (before or after rounding to the output dtype, as
+//!   the program does), rounds pairs of outputs with one `cvt` and stores them 4 (f16,
+//!   bf16) or 8 (f32, or a narrow result widened for its consumers) bytes at a time.
 //!
 //! Batch loops map to `blockIdx.z`, with any strides. This is the Ampere-style path: on
 //! Hopper it runs well below the peak, which needs `wgmma` with TMA copies.
@@ -87,7 +88,18 @@ pub fn render_gemm(g: &TcGemm, name: &str) -> String {
     } else {
         "        ldsm_x2_trans(bf[j], &Bs[buf][kk + (lane & 15)][wn0 + j * 8]);"
     };
-    let store = if g.dtype_out == DType::F32 {
+    let store = if g.store_f32 && g.dtype_out != DType::F32 {
+        // round to the narrow dtype, then store the f32 it widens to
+        let t = ptx_type(g.dtype_out);
+        let back = if g.dtype_out == DType::BF16 {
+            "__uint_as_float((unsigned)h << 16)"
+        } else {
+            "__half_bits_to_float(h)"
+        };
+        format!(
+            "  float w0, w1;\n  {{ unsigned short h; asm(\"cvt.rn.{t}.f32 %0, %1;\" : \"=h\"(h) : \"f\"(v0)); w0 = {back}; }}\n  {{ unsigned short h; asm(\"cvt.rn.{t}.f32 %0, %1;\" : \"=h\"(h) : \"f\"(v1)); w1 = {back}; }}\n  *((float2*)(c + (long long)row * N + col)) = make_float2(w0, w1);"
+        )
+    } else if g.dtype_out == DType::F32 {
         "  *((float2*)(c + (long long)row * N + col)) = make_float2(v0, v1);".to_string()
     } else {
         format!(
@@ -233,6 +245,7 @@ mod tests {
             b_transposed: false,
             alpha: 1.0,
             scale_after_cast: false,
+            store_f32: false,
             tile_m: 128,
             tile_n: 128,
             batch: Vec::new(),

@@ -48,6 +48,8 @@ pub struct TcGemm {
     /// `dtype_out`, or after it (rounding again) when `scale_after_cast`.
     pub alpha: f64,
     pub scale_after_cast: bool,
+    /// C holds f32: the result, rounded to `dtype_out`, is widened again to store it.
+    pub store_f32: bool,
     /// Block tile: rows and columns of C per block.
     pub tile_m: i64,
     pub tile_n: i64,
@@ -92,6 +94,7 @@ impl TcGemm {
             b_transposed: false,
             alpha: 1.0,
             scale_after_cast: false,
+            store_f32: false,
             tile_m: 0,
             tile_n: 0,
             batch: Vec::new(),
@@ -109,6 +112,7 @@ impl TcGemm {
                 "out" => g.dtype_out = DType::ALL.into_iter().find(|d| d.name() == value)?,
                 "bt" => g.b_transposed = value == "1",
                 "late" => g.scale_after_cast = value == "1",
+                "wide" => g.store_f32 = value == "1",
                 "alpha" => g.alpha = f64::from_bits(u64::from_str_radix(value, 16).ok()?),
                 "tile" => {
                     let (a, b) = value.split_once('x')?;
@@ -144,7 +148,7 @@ impl fmt::Display for TcGemm {
             .collect();
         write!(
             f,
-            "gemm m={} n={} k={} in={} out={} bt={} alpha={:016x} late={} tile={}x{} slots={},{},{} batch={}",
+            "gemm m={} n={} k={} in={} out={} bt={} alpha={:016x} late={} wide={} tile={}x{} slots={},{},{} batch={}",
             self.m,
             self.n,
             self.k,
@@ -153,6 +157,7 @@ impl fmt::Display for TcGemm {
             u8::from(self.b_transposed),
             self.alpha.to_bits(),
             u8::from(self.scale_after_cast),
+            u8::from(self.store_f32),
             self.tile_m,
             self.tile_n,
             self.slots[0],
@@ -221,6 +226,19 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
             (Op::Mul, Some(c), _) => Some((c, y.clone())),
             _ => None,
         }
+    };
+    // a narrow result widened to f32 for its consumers (softmax of f16 scores): rounded
+    // to the narrow dtype, stored as f32
+    let (store_f32, val) = match val.src().first() {
+        Some(x)
+            if val.op() == Op::Cast
+                && val.dtype() == DType::F32
+                && x.op() == Op::Cast
+                && matches!(x.dtype(), DType::F16 | DType::BF16) =>
+        {
+            (true, x.clone())
+        }
+        _ => (false, val.clone()),
     };
     let (dtype_out, inner) = match val.op() {
         Op::Cast => (val.dtype(), val.src()[0].clone()),
@@ -385,6 +403,7 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
         b_transposed,
         alpha,
         scale_after_cast,
+        store_f32,
         tile_m,
         tile_n,
         batch,
@@ -424,6 +443,7 @@ mod tests {
             b_transposed: true,
             alpha: 0.125,
             scale_after_cast: true,
+            store_f32: true,
             tile_m: 128,
             tile_n: 64,
             batch: vec![BatchDim {
