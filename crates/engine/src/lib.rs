@@ -10,6 +10,7 @@
 
 mod capture;
 mod compile;
+pub mod copy;
 mod debug;
 mod exact;
 mod fast_hash;
@@ -58,6 +59,14 @@ pub enum EngineError {
     Capture(String),
     #[error("replay: {0}")]
     Replay(String),
+    #[error(
+        "buffer {buffer} lives on {on} but its kernel runs on {run}: move it with to(\"{run}\")"
+    )]
+    WrongDevice {
+        buffer: String,
+        on: String,
+        run: String,
+    },
 }
 
 /// What one `realize` did.

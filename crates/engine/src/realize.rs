@@ -222,7 +222,7 @@ fn execute(
     for (&i, memory) in plan.outputs.iter().zip(output_memory) {
         made[i as usize] = Some(memory);
     }
-    let graph_memory = store::get_all(graph);
+    let graph_memory = store::get_all_on(graph, dev.name())?;
     if capture::is_recording() {
         capture::record_fresh(made.iter().flatten());
     }

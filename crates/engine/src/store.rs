@@ -21,6 +21,7 @@ use device::{Buffer, Device, RawBuffer};
 use parking_lot::Mutex;
 use uop_ir::{Arg, UOp};
 
+use crate::EngineError;
 use crate::fast_hash::FastBuild;
 
 /// At most this many bytes of freed memory are kept for reuse.
@@ -293,6 +294,32 @@ pub fn get_all<'a>(buffers: impl IntoIterator<Item = &'a UOp>) -> Vec<Option<Buf
         .map(|b| {
             let id = id_of(b)?;
             store.live.get(&id).map(|(_, m)| m.clone())
+        })
+        .collect()
+}
+
+/// `get_all`, with an error naming the first buffer whose memory lives on another device
+/// than `device` (its address means nothing there).
+pub fn get_all_on<'a>(
+    buffers: impl IntoIterator<Item = &'a UOp>,
+    device: &str,
+) -> Result<Vec<Option<Buffer>>, EngineError> {
+    let store = STORE.lock();
+    buffers
+        .into_iter()
+        .map(|b| {
+            let Some(id) = id_of(b) else { return Ok(None) };
+            match store.live.get(&id) {
+                None => Ok(None),
+                Some((on, _)) if !on.eq_ignore_ascii_case(device) => {
+                    Err(EngineError::WrongDevice {
+                        buffer: b.arg().to_string(),
+                        on: on.clone(),
+                        run: device.to_string(),
+                    })
+                }
+                Some((_, m)) => Ok(Some(m.clone())),
+            }
         })
         .collect()
 }

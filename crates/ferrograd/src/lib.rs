@@ -40,8 +40,10 @@ pub use frontend_tensor::{
     optim, save_safetensors,
 };
 
-/// Registers the built-in devices (`"CPU"`: C kernels compiled by the system compiler).
-/// Idempotent; call it before creating tensors.
+/// Registers the built-in devices: `"CPU"` (C kernels compiled by the system compiler)
+/// and, with the `cuda` feature, `"CUDA"` / `"CUDA:n"` (CUDA C compiled by NVRTC; opening
+/// one without a driver or a GPU is an error that says so). Idempotent; call it before
+/// creating tensors.
 pub fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
@@ -51,7 +53,52 @@ pub fn init() {
                 Box::new(renderer_c::CRenderer::new()),
             )))
         });
+        #[cfg(feature = "cuda")]
+        device::register("CUDA", cuda::open);
     });
+}
+
+/// The CUDA backend: its runtime and renderer, and the bridge between the two.
+#[cfg(feature = "cuda")]
+pub mod cuda {
+    use std::sync::Arc;
+
+    pub use renderer_cuda::{CudaArch, CudaRenderer};
+    pub use runtime_nv::{
+        CudaBuffer, CudaDevice, CudaGraph, CudaProgram, DeviceProps, Result, nvrtc,
+    };
+
+    /// What the renderer needs of a device, from the properties the runtime read.
+    pub fn arch_of(p: &DeviceProps) -> CudaArch {
+        CudaArch {
+            compute_capability: p.compute_capability,
+            multiprocessors: p.multiprocessors,
+            warp_size: p.warp_size,
+            max_threads_per_block: p.max_threads_per_block,
+            max_block_dims: p.max_block_dims,
+            max_grid_dims: p.max_grid_dims,
+            shared_per_block: p.shared_per_block,
+        }
+    }
+
+    /// Opens the CUDA device `name` with its renderer.
+    pub fn open_device(name: &str) -> runtime_nv::Result<CudaDevice> {
+        CudaDevice::open(name, |p| Box::new(CudaRenderer::new(arch_of(p))))
+    }
+
+    /// The registry's factory for `CUDA` and `CUDA:n`.
+    pub(crate) fn open(name: &str) -> device::Result<Arc<dyn device::Device>> {
+        Ok(Arc::new(open_device(name)?))
+    }
+
+    /// Why no CUDA device can be used here, or `None` when one can.
+    pub fn unavailable() -> Option<String> {
+        match runtime_nv::device_count() {
+            Ok(0) => Some("the CUDA driver sees no device".into()),
+            Ok(_) => None,
+            Err(e) => Some(e.to_string()),
+        }
+    }
 }
 
 /// The lower layers, for tools and tests.

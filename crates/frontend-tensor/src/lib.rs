@@ -8,6 +8,7 @@ mod assign;
 mod autograd;
 mod bytes;
 mod creation;
+mod device;
 mod display;
 mod element;
 mod elementwise;
@@ -24,6 +25,7 @@ mod state;
 mod tensor;
 
 pub use autograd::{NoGradGuard, no_grad};
+pub use device::{default_device, set_default_device};
 pub use dtype::DType;
 pub use element::Element;
 pub use engine::RunStats;

@@ -13,7 +13,8 @@ use uop_ir::{Arg, ConstValue, Op, UOp, checked_numel};
 use crate::element::Element;
 use crate::error::{Result, TensorError, named};
 
-/// The device tensors are created on unless told otherwise.
+/// The device tensors are created on when neither `DEV` nor `set_default_device` says
+/// otherwise (see `device.rs`).
 pub const DEFAULT_DEVICE: &str = "CPU";
 
 /// A lazy tensor. Cloning gives another handle to the same tensor: clones share the graph
@@ -174,7 +175,7 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn from_slice<T: Element>(data: &[T], shape: &[i64]) -> Result<Tensor> {
-        Tensor::from_slice_on(data, shape, DEFAULT_DEVICE)
+        Tensor::from_slice_on(data, shape, &crate::device::default_device())
     }
 
     /// `from_slice_on`.
@@ -220,7 +221,7 @@ impl Tensor {
         } else {
             UOp::const_of(dtype, ConstValue::Int(value as i128))
         };
-        Tensor::from_node(c, Vec::new(), DEFAULT_DEVICE).broadcast_to(shape)
+        Tensor::from_node(c, Vec::new(), &crate::device::default_device()).broadcast_to(shape)
     }
 
     /// `zeros`.
@@ -444,7 +445,9 @@ impl Tensor {
         let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
         Ok(engine::schedule(
             &sink,
-            tensors.first().map_or(DEFAULT_DEVICE, |t| t.device()),
+            &tensors
+                .first()
+                .map_or_else(crate::device::default_device, |t| t.device().into()),
         )?)
     }
 }

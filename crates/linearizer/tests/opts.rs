@@ -76,6 +76,7 @@ fn vectors() -> Target {
             bytes: 32,
             dtypes: vec![DType::F32],
             alu: vec![(Op::Add, DType::F32)],
+            aligned: false,
         }),
         ..Default::default()
     }
