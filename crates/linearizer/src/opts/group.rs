@@ -32,6 +32,9 @@ pub fn group(
     top: bool,
     target: &Target,
 ) -> Result<Option<UOp>, String> {
+    if crate::ranges::has_copies(ast) {
+        return Err("the kernel copies into scratch, which a workgroup would share".into());
+    }
     let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
     };
