@@ -15,6 +15,7 @@ mod key;
 mod matcher;
 mod movement;
 mod op;
+mod placement;
 mod print;
 mod rewrite;
 mod shape;
@@ -34,6 +35,7 @@ pub use movement::{
     Movement, ShapeError, checked_numel, contiguous_strides, index_through, linearize,
 };
 pub use op::{AxisType, Op};
+pub use placement::hoist_depth;
 pub use print::{expr_string, graph_string, short_string};
 pub use rewrite::{CHAIN_LIMIT, Mode, RewriteError, graph_rewrite, rewrite};
 pub use shape::{ShapeInferError, infer_shape};

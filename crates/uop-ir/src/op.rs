@@ -230,6 +230,19 @@ impl Op {
         matches!(self, Op::CDiv | Op::CMod | Op::FloorDiv | Op::FloorMod)
     }
 
+    /// The value a reduction by this op has over no elements (its identity): 0 for ADD,
+    /// 1 for MUL, the lowest value of `dtype` for MAX (-inf for floats). Every pass that
+    /// needs it (empty reductions, accumulators, padded reductions) asks here.
+    pub fn reduce_identity(self, dtype: dtype::DType) -> crate::ConstValue {
+        use crate::ConstValue;
+        match self {
+            Op::Mul => ConstValue::Int(1),
+            Op::Max if dtype.is_float() => ConstValue::Float(f64::NEG_INFINITY),
+            Op::Max => ConstValue::Int(dtype.int_min().unwrap_or(0)),
+            _ => ConstValue::Int(0),
+        }
+    }
+
     /// The number of srcs an ALU op takes, `None` for non-ALU ops.
     pub const fn alu_arity(self) -> Option<usize> {
         if self.is_unary() || matches!(self, Op::Cast | Op::Bitcast) {

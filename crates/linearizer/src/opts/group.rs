@@ -47,6 +47,9 @@ pub fn group_at(
     target: &Target,
     axis_of_group: Option<u32>,
 ) -> Result<Option<UOp>, String> {
+    if crate::ranges::has_copies(ast) {
+        return Err("the kernel copies into scratch, which a workgroup would share".into());
+    }
     let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
     };

@@ -90,6 +90,9 @@ pub fn vectorize(
     if lanes < 2 || n < u || n % u != 0 {
         return Ok(None);
     }
+    if crate::ranges::pinned(ast).contains(r) {
+        return Ok(None);
+    }
     let lane = lane_var(*axis, lanes);
     let outer = UOp::range_of(UOp::int((n / u) as i64), *axis, *kind);
     let split = if n == u {
@@ -143,7 +146,8 @@ pub fn vectorize(
 }
 
 /// The nodes whose vector form is used: statements, and the values that stores and
-/// reductions take, down to the loads (not the addresses or gates of loads and stores).
+/// reductions take, down to the loads (not the addresses or gates of loads and stores),
+/// and the copies that fill the scratch a load reads.
 fn value_nodes(ast: &UOp) -> HashSet<UOp> {
     let mut seen = HashSet::new();
     let mut stack = vec![ast.clone()];
@@ -152,7 +156,13 @@ fn value_nodes(ast: &UOp) -> HashSet<UOp> {
             continue;
         }
         match n.op() {
-            Op::Load | Op::Index => {}
+            // a load of scratch: the copy that fills it holds values too
+            Op::Load => {
+                if let Some(after) = n.src()[0].src().first().filter(|b| b.op() == Op::After) {
+                    stack.extend(after.src()[1..].iter().cloned());
+                }
+            }
+            Op::Index => {}
             Op::Store => stack.push(n.src()[1].clone()),
             Op::Reduce => stack.push(n.src()[0].clone()),
             _ => stack.extend(n.src().iter().cloned()),
