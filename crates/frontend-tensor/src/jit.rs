@@ -135,7 +135,7 @@ where
             kinds.len() == inputs.len() && kinds.iter().zip(inputs).all(|(k, t)| k.matches(t))
         });
         let Some(at) = found else {
-            let outputs = self.run(inputs)?;
+            let outputs = self.call_eagerly(inputs)?;
             self.entries
                 .push((inputs.iter().map(InputKind::of).collect(), State::Ran));
             return Ok(outputs);
@@ -179,8 +179,16 @@ where
         Ok(outputs)
     }
 
-    /// Runs the function and realizes its outputs.
-    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    /// Runs the function as it is and realizes its outputs, without capturing or
+    /// replaying (what `call` does the first time for a signature).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let mut double = Jit::new(|x: &[Tensor]| Ok(vec![x[0].mul_scalar(2.0)?]));
+    /// let y = double.call_eagerly(&[Tensor::from_slice(&[1.0f32, 2.0], &[2])?])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn call_eagerly(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let outputs = (self.f)(inputs)?;
         Tensor::realize_all(&outputs.iter().collect::<Vec<_>>())?;
         Ok(outputs)

@@ -69,6 +69,9 @@ pub struct EvalView {
     /// How many times each element is computed by it: the trips of the outer loops it runs
     /// in without depending on them.
     pub repeats: i64,
+    /// Its index depends on a loop of a consumer's reduction, and the points it is
+    /// evaluated at outnumber its elements: some are computed on several trips.
+    pub recomputed_in_reduction: bool,
 }
 
 /// The choice for one node.
@@ -90,7 +93,11 @@ fn is_transcendental(op: Op) -> bool {
 pub fn choose(n: &UOp, sub: &Subgraph, evals: &[EvalView]) -> Choice {
     let kernels_differ = evals.windows(2).any(|w| w[0].kernel != w[1].kernel);
     // 1. a broadcast reduction runs once per trip of the outer loops it keeps
-    let shared = |e: &EvalView| !e.bcast || e.hoist.is_some_and(|k| k > 0);
+    // (and one a consumer evaluates inside its own reduction would run again on every
+    // trip of that reduction: a convolution's input gradient read through a max-pool's
+    // window in the pool's backward)
+    let shared =
+        |e: &EvalView| !e.recomputed_in_reduction && (!e.bcast || e.hoist.is_some_and(|k| k > 0));
     if n.op() == Op::Reduce && !evals.iter().all(shared) {
         return Choice::Stage { or_store: true };
     }
@@ -121,6 +128,18 @@ pub fn choose(n: &UOp, sub: &Subgraph, evals: &[EvalView]) -> Choice {
 /// writing `output` elements: the buffer it saves is larger than the kernel's output.
 pub fn stage_over_store(numel: i64, output: i64) -> bool {
     numel > output
+}
+
+/// Beyond this many computations of each element (over all fills of a scratch copy), a
+/// node is not staged.
+pub const STAGE_MAX_FILLS_PER_ELEMENT: i64 = 2;
+
+/// Whether a scratch copy of `held` elements, filled `fills` times, computes each of the
+/// node's `numel` elements at most `STAGE_MAX_FILLS_PER_ELEMENT` times (attention's scores
+/// staged per query row: once; a copy of a small operand refilled on every trip of a
+/// kernel's loops: thousands of times, so it is stored or fused instead).
+pub fn stage_fills_pay(fills: i64, held: i64, numel: i64) -> bool {
+    fills.saturating_mul(held) <= STAGE_MAX_FILLS_PER_ELEMENT.saturating_mul(numel.max(1))
 }
 
 /// The `Subgraph` of every node of `order` (sources first), where `stored` nodes and
@@ -183,6 +202,7 @@ mod tests {
             bcast,
             hoist,
             repeats,
+            recomputed_in_reduction: false,
         }
     }
 
@@ -213,6 +233,35 @@ mod tests {
                 Choice::Stage { or_store: true }
             );
         }
+    }
+
+    #[test]
+    fn a_reduction_inside_a_loop_it_does_not_keep_is_not_fused() {
+        // a convolution's input gradient read by a max-pool's backward through the pool
+        // window: evaluated inside the consumer's reduction, it would run per trip of it
+        let r = reduce();
+        let sub = Subgraph {
+            has_reduce: true,
+            ..Default::default()
+        };
+        let inside = EvalView {
+            recomputed_in_reduction: true,
+            ..view(false, None, 1)
+        };
+        assert_eq!(
+            choose(&r, &sub, &[inside]),
+            Choice::Stage { or_store: true }
+        );
+        assert_eq!(choose(&r, &sub, &[view(false, Some(2), 1)]), Choice::Fuse);
+    }
+
+    #[test]
+    fn a_scratch_copy_may_compute_each_element_only_a_few_times() {
+        // attention's scores (B*H*S rows of S) staged per query row: each once
+        assert!(stage_fills_pay(8 * 2048, 2048, 8 * 2048 * 2048));
+        // a 2,048-element copy refilled on each of 65,536 trips for 16,384 elements
+        assert!(!stage_fills_pay(65_536, 2048, 16_384));
+        assert!(stage_fills_pay(1, 2048, 2048));
     }
 
     #[test]

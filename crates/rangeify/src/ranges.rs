@@ -257,15 +257,20 @@ fn range_axis(r: &UOp) -> Option<(u32, AxisType)> {
     }
 }
 
-/// What `cost` needs to know of one evaluation.
-fn view(e: &Eval, k: &KernelLoops) -> cost::EvalView {
+/// What `cost` needs to know of one evaluation of a node of shape `shape`.
+fn view(e: &Eval, k: &KernelLoops, shape: &[i64]) -> cost::EvalView {
     let (_, idx, _) = eval_parts(&e.index);
     let mut loops = Vec::new();
     let mut nested = false;
+    let mut reduces = false;
     for i in idx {
         for r in ranges_in(i) {
             match range_axis(&r) {
                 Some((a, AxisType::Loop)) => loops.push(a),
+                Some((_, AxisType::Reduce)) => {
+                    nested = true;
+                    reduces = true;
+                }
                 _ => nested = true,
             }
         }
@@ -284,7 +289,21 @@ fn view(e: &Eval, k: &KernelLoops) -> cost::EvalView {
             hoist_depth(&k.loops, &loops)
         },
         repeats,
+        recomputed_in_reduction: reduces && idx.iter().zip(shape).any(|(i, &n)| revisits(i, n)),
     }
+}
+
+/// Whether the index `i` of a dim of `n` elements (its span where bounds are unknown) takes some value on several trips of
+/// its ranges: their trips outnumber the values it spans (as `oh + kh`, a window that
+/// overlaps the next; `2 * oh + kh` over windows of 2 does not, nor does `r - 3` over a
+/// padded dim, whose values outside `0..n` are never read).
+fn revisits(i: &UOp, n: i64) -> bool {
+    let trips = ranges_in(i)
+        .iter()
+        .map(|r| r.src()[0].const_int().unwrap_or(1))
+        .fold(1i128, |a, b| a.saturating_mul(b));
+    let span = i.bounds().map_or(i128::from(n), |b| b.max - b.min + 1);
+    trips > span
 }
 
 /// Places every node under `sink` (a SINK of tensor-graph nodes); `order` is its
@@ -311,7 +330,7 @@ pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
         } else {
             let views: Vec<cost::EvalView> = mine
                 .iter()
-                .map(|e| view(e, &out.kernels[e.kernel]))
+                .map(|e| view(e, &out.kernels[e.kernel], &shape))
                 .collect();
             let sub = stats.get(n).cloned().unwrap_or_default();
             match cost::choose(n, &sub, &views) {
@@ -516,10 +535,18 @@ fn stage(out: &mut Ranges, n: &UOp, evals: &[Eval]) -> Option<Stage> {
         }
     }
     let k = &mut out.kernels[kernel];
-    hoist_depth(&k.loops, &loops)?;
+    let depth = hoist_depth(&k.loops, &loops)?;
     let held: Vec<usize> = (0..shape.len())
         .filter(|d| !outer.contains(d) && shape[*d] > 1)
         .collect();
+    // the copy is filled once per trip of the loops it runs inside: all fills together
+    // may compute each element of `n` only a few times
+    let fills: i64 = k.loops[..depth].iter().map(|&a| k.extent(a)).product();
+    let held_elements: i64 = held.iter().map(|&d| shape[d]).product();
+    let numel: i64 = shape.iter().product();
+    if !cost::stage_fills_pay(fills, held_elements, numel) {
+        return None;
+    }
     let bytes = held.iter().map(|&d| shape[d] as usize).product::<usize>() * itemsize(n.dtype());
     if held.is_empty() || bytes > LOCAL_MAX_BYTES || k.local_bytes + bytes > LOCAL_KERNEL_MAX_BYTES
     {
@@ -549,4 +576,25 @@ fn stage(out: &mut Ranges, n: &UOp, evals: &[Eval]) -> Option<Stage> {
 
 fn itemsize(d: DType) -> usize {
     d.itemsize().max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(extent: i64, axis: u32) -> UOp {
+        UOp::range_of(UOp::int(extent), axis, AxisType::Reduce)
+    }
+
+    #[test]
+    fn overlapping_windows_revisit_and_disjoint_ones_do_not() {
+        let (oh, kh) = (range(4, 0), range(3, 1));
+        // oh + kh: 12 trips over 6 values
+        assert!(revisits(&(&oh + &kh), 6));
+        // 2 * oh + kh over windows of 2: 8 trips, 8 values
+        let kw = range(2, 2);
+        assert!(!revisits(&(&(&oh * 2) + &kw), 8));
+        // r - 3 over a padded dim of 1: the values outside are never read
+        assert!(!revisits(&(&range(7, 3) - 3), 1));
+    }
 }
