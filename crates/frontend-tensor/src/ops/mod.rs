@@ -8,6 +8,7 @@ mod conv;
 mod index;
 mod indexing;
 mod integer;
+mod inverse_hyperbolic;
 mod join;
 mod linalg;
 mod loss;
