@@ -19,6 +19,7 @@ mod order;
 pub(crate) mod pool;
 mod resize;
 mod select;
+mod windows_nd;
 
 pub use attention::AttentionOpts;
 pub use conv::{Conv2dOpts, ConvOpts};

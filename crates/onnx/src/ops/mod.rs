@@ -8,6 +8,7 @@ mod activation;
 mod args;
 mod elementwise;
 mod fold;
+mod gather;
 mod layout;
 mod logic;
 mod matmul;
@@ -49,9 +50,10 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 8] = [
+    let families: [&[OpDef]; 9] = [
         activation::OPS,
         elementwise::OPS,
+        gather::OPS,
         layout::OPS,
         logic::OPS,
         matmul::OPS,
