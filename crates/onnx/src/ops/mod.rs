@@ -12,6 +12,7 @@ mod gather;
 mod layout;
 mod logic;
 mod matmul;
+mod nn;
 mod quantize;
 mod reduce;
 mod shape;
@@ -50,7 +51,8 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 9] = [
+    let families: [&[OpDef]; 10] = [
+        nn::OPS,
         activation::OPS,
         elementwise::OPS,
         gather::OPS,
