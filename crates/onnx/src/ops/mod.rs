@@ -11,10 +11,12 @@ mod fold;
 mod gather;
 mod layout;
 mod logic;
+mod loss;
 mod matmul;
 mod nn;
 mod quantize;
 mod reduce;
+mod resize;
 mod shape;
 
 use std::collections::HashMap;
@@ -51,7 +53,9 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 10] = [
+    let families: [&[OpDef]; 12] = [
+        loss::OPS,
+        resize::OPS,
         nn::OPS,
         activation::OPS,
         elementwise::OPS,
