@@ -6,6 +6,7 @@
 
 mod activation;
 mod args;
+mod attention;
 mod elementwise;
 mod fold;
 mod gather;
@@ -53,7 +54,8 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 12] = [
+    let families: [&[OpDef]; 13] = [
+        attention::OPS,
         loss::OPS,
         resize::OPS,
         nn::OPS,

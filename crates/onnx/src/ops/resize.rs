@@ -42,7 +42,8 @@ fn source_coord(p: &Plan, x: f64, n_in: i64, n_out: i64, scale: f64, roi: (f64, 
     match p.coord.as_str() {
         "asymmetric" => x / scale,
         "align_corners" if n_out == 1 => 0.0,
-        "align_corners" => x * (fi - 1.0) / (fo - 1.0),
+        // the resized length as a float: a scale that is not a ratio of sizes counts
+        "align_corners" => x * (fi - 1.0) / (scale * fi - 1.0),
         "pytorch_half_pixel" if n_out == 1 => 0.0,
         "half_pixel_symmetric" => {
             let adjustment = fo / (scale * fi);
