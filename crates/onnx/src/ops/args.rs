@@ -1,17 +1,13 @@
 //! `Inputs`: a node's input values by position, with accessors that say which input was
 //! missing or of the wrong kind.
 
-use std::sync::Arc;
-
 use crate::error::{Result, invalid};
-use crate::host::HostTensor;
 use crate::value::{Sequence, TensorValue, Value};
 
 pub(crate) struct Inputs<'a> {
     args: &'a [Option<Value>],
 }
 
-#[expect(dead_code, reason = "the sequence ops come next")]
 impl<'a> Inputs<'a> {
     pub fn new(args: &'a [Option<Value>]) -> Inputs<'a> {
         Inputs { args }
@@ -65,11 +61,6 @@ impl<'a> Inputs<'a> {
         }
     }
 
-    /// The host values of input `i` (realizing it if it is not on the host).
-    pub fn host(&self, i: usize) -> Result<Arc<HostTensor>> {
-        self.tensor(i)?.to_host()
-    }
-
     /// Input `i` as integers (a shape, axes, a count), if given.
     pub fn ints_opt(&self, i: usize) -> Result<Option<Vec<i64>>> {
         self.opt_tensor(i)?.map(|t| t.ints()).transpose()
@@ -78,13 +69,5 @@ impl<'a> Inputs<'a> {
     /// Input `i` as floats, if given.
     pub fn floats_opt(&self, i: usize) -> Result<Option<Vec<f64>>> {
         self.opt_tensor(i)?.map(|t| t.floats()).transpose()
-    }
-
-    /// Whether every given tensor input is known on the host.
-    pub fn all_host(&self) -> bool {
-        self.args.iter().flatten().all(|v| match v {
-            Value::Tensor(t) => t.host().is_some(),
-            _ => false,
-        })
     }
 }

@@ -7,6 +7,7 @@
 mod activation;
 mod args;
 mod attention;
+mod control;
 mod elementwise;
 mod fold;
 mod gather;
@@ -18,6 +19,7 @@ mod nn;
 mod quantize;
 mod reduce;
 mod resize;
+mod rnn;
 mod shape;
 
 use std::collections::HashMap;
@@ -54,7 +56,9 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 13] = [
+    let families: [&[OpDef]; 15] = [
+        rnn::OPS,
+        control::OPS,
         attention::OPS,
         loss::OPS,
         resize::OPS,
@@ -102,7 +106,6 @@ pub(crate) struct OpCtx<'a, 'o> {
     pub frame: &'a Frame<'a>,
 }
 
-#[expect(dead_code, reason = "the control-flow ops (If, Loop, Scan) come next")]
 impl OpCtx<'_, '_> {
     pub fn device(&self) -> &str {
         &self.run.device
