@@ -162,13 +162,13 @@ pub fn float4_decode(code: u8) -> f32 {
     if code & 8 != 0 { -m } else { m }
 }
 
-/// The E2M1 code nearest `x` (ties to even mantissa; beyond ±6 saturates; NaN gives the
-/// code of +6 as ONNX's reference does not define one).
+/// The E2M1 code nearest `x` (ties to even mantissa; beyond ±6 saturates; NaN, which
+/// E2M1 cannot hold, gives a zero of its sign bit, as ONNX's reference encodes it).
 pub fn float4_encode(x: f32) -> u8 {
     let sign = if x.is_sign_negative() { 8u8 } else { 0 };
     let a = x.abs();
     if a.is_nan() {
-        return 7;
+        return sign;
     }
     // midpoints between neighbouring magnitudes, ties going to the even code
     let code = match a {

@@ -56,7 +56,14 @@ fn leaky_relu(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
 
 fn prelu(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
     let x = x(ctx, i)?;
-    let slope = ctx.t(i.tensor(1)?)?;
+    let mut slope = ctx.t(i.tensor(1)?)?;
+    let (xs, ss) = (x.shape().to_vec(), slope.shape().to_vec());
+    // a per-channel slope of a model from before numpy broadcasting (opset < 7)
+    if ss.len() == 1 && xs.len() > 2 && ss[0] == xs[1] && xs.last() != Some(&ss[0]) {
+        let mut s = vec![ss[0]];
+        s.extend(vec![1; xs.len() - 2]);
+        slope = slope.reshape(&s)?;
+    }
     one(x.lt(&lit(&x, 0.0)?)?.where_(&x.mul(&slope)?, &x)?)
 }
 

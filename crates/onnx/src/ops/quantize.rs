@@ -53,16 +53,18 @@ pub(crate) fn cast_value(
             Ok(out_host(y.retyped(to)))
         }
         ElemType::Int4 | ElemType::UInt4 => {
+            // integers wrap into 4 bits (two's complement for Int4), as NumPy's astype
             let t = ctx.t(x)?;
-            let (lo, hi) = if to == ElemType::Int4 {
-                (-8.0, 7.0)
+            let t = if t.dtype().is_float() { t.round()? } else { t };
+            let low = t
+                .cast(DType::I64)?
+                .bitwise_and(&Tensor::full(&[], 15.0, DType::I64)?)?;
+            let t = if to == ElemType::Int4 {
+                let eight = Tensor::full(&[], 8.0, DType::I64)?;
+                low.ge(&eight)?
+                    .where_(&low.sub(&Tensor::full(&[], 16.0, DType::I64)?)?, &low)?
             } else {
-                (0.0, 15.0)
-            };
-            let t = if t.dtype().is_float() {
-                t.round()?.clip(Some(lo), Some(hi))?
-            } else {
-                t.cast(DType::I64)?.clip(Some(lo), Some(hi))?
+                low
             };
             out_as(t.cast(to.storage())?, to)
         }
@@ -73,8 +75,8 @@ pub(crate) fn cast_value(
     }
 }
 
-/// `t` as `d`, saturating fp8 targets when asked (finite values beyond the largest clamp
-/// to it, and so do infinities for the formats with a saturating encoding of them).
+/// `t` as `d`, saturating fp8 targets when asked (values beyond the largest finite one,
+/// infinities included, clamp to it; NaN stays NaN).
 pub(crate) fn cast_tensor(t: &Tensor, d: DType, saturate: bool) -> Result<Tensor> {
     let Some(fmt) = d.fp8_format() else {
         return Ok(t.cast(d)?);
@@ -84,16 +86,17 @@ pub(crate) fn cast_tensor(t: &Tensor, d: DType, saturate: bool) -> Result<Tensor
     }
     let max = f64::from(fmt.max_finite());
     let wide = t.cast(DType::F32)?;
-    let clamped = wide.clip(Some(-max), Some(max))?;
-    let keeps_inf_as_nan = matches!(d, DType::Fp8E4M3Fnuz | DType::Fp8E5M2Fnuz);
-    let y = if keeps_inf_as_nan {
-        // infinities still become NaN
-        wide.isinf()?
-            .where_(&Tensor::full(&[], f64::NAN, DType::F32)?, &clamped)?
-    } else {
-        clamped
-    };
-    Ok(y.cast(d)?)
+    Ok(wide.clip(Some(-max), Some(max))?.cast(d)?)
+}
+
+/// The axis a per-axis or blocked scale runs along (unused, so unchecked, for one scale
+/// of the whole tensor).
+fn param_axis(ctx: &OpCtx, i: &Inputs, rank: usize) -> Result<usize> {
+    let whole = i.tensor(1)?.numel() == 1 && ctx.int("block_size", 0)? == 0;
+    if whole {
+        return Ok(0);
+    }
+    axis(ctx.int("axis", 1)?, rank.max(1))
 }
 
 /// A scale or zero point shaped to broadcast against `x` along `axis`: a scalar as is,
@@ -128,7 +131,7 @@ fn quantize_linear(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
         (None, 0) => ElemType::Native(DType::U8),
         (None, code) => ElemType::from_onnx(code as i32)?,
     };
-    let a = axis(ctx.int("axis", 1)?, rank.max(1))?;
+    let a = param_axis(ctx, i, rank)?;
     let block = ctx.int("block_size", 0)?;
     let x_dim = x.shape().get(a).copied().unwrap_or(1);
     let scale = align(ctx.t(i.tensor(1)?)?, rank, a, block, x_dim)?;
@@ -179,7 +182,7 @@ fn dequantize_linear(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
         0 => scale_t.dtype(),
         code => ElemType::from_onnx(code as i32)?.storage(),
     };
-    let a = axis(ctx.int("axis", 1)?, rank.max(1))?;
+    let a = param_axis(ctx, i, rank)?;
     let block = ctx.int("block_size", 0)?;
     let x_dim = x.shape().get(a).copied().unwrap_or(1);
     let scale = align(scale_t, rank, a, block, x_dim)?.cast(DType::F32)?;
