@@ -11,6 +11,7 @@ mod control;
 mod elementwise;
 mod fold;
 mod gather;
+mod grid;
 mod layout;
 mod logic;
 mod loss;
@@ -56,7 +57,8 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 15] = [
+    let families: [&[OpDef]; 16] = [
+        grid::OPS,
         rnn::OPS,
         control::OPS,
         attention::OPS,
