@@ -22,6 +22,8 @@ mod reduce;
 mod resize;
 mod rnn;
 mod shape;
+mod signal;
+mod training;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -57,7 +59,9 @@ pub(crate) const fn onnx(name: &'static str, run: OpFn) -> OpDef {
 }
 
 static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), OpFn>> = LazyLock::new(|| {
-    let families: [&[OpDef]; 16] = [
+    let families: [&[OpDef]; 18] = [
+        signal::OPS,
+        training::OPS,
         grid::OPS,
         rnn::OPS,
         control::OPS,
