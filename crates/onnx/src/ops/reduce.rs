@@ -90,7 +90,7 @@ fn reduce(ctx: &OpCtx, i: &Inputs, kind: Kind) -> Result<Vec<Value>> {
         Kind::Sum => t.sum(&ax, keep)?,
         Kind::Mean => t.to_float()?.mean(&ax, keep)?,
         Kind::Max => t.max(&ax, keep)?,
-        Kind::Min => t.min(&ax, keep)?,
+        Kind::Min => min_of(&t, &ax, keep)?,
         Kind::Prod => t.prod(&ax, keep)?,
         Kind::L1 => t.abs()?.sum(&ax, keep)?,
         Kind::L2 => t.to_float()?.square()?.sum(&ax, keep)?.sqrt()?,
@@ -104,6 +104,19 @@ fn reduce(ctx: &OpCtx, i: &Inputs, kind: Kind) -> Result<Vec<Value>> {
         y.cast(dtype)?
     };
     one(y)
+}
+
+/// The minimum over `ax`. `Tensor::min` is `-max(-x)`, which negation breaks for bool
+/// and unsigned values; for those `min(x) = !max(!x)` holds exactly.
+fn min_of(t: &Tensor, ax: &[isize], keep: bool) -> Result<Tensor> {
+    let d = t.dtype();
+    if d == DType::Bool {
+        return Ok(t.logical_not()?.max(ax, keep)?.logical_not()?);
+    }
+    if d.is_int() && d.int_min() == Some(0) {
+        return Ok(t.bitwise_not()?.max(ax, keep)?.bitwise_not()?);
+    }
+    Ok(t.min(ax, keep)?)
 }
 
 /// A reduction over no axes: the input itself, mapped as the op maps each element.
