@@ -12,8 +12,9 @@ use crate::ops::{self, Inputs, OpCtx};
 use crate::value::{TensorValue, Value};
 
 /// Called after every node with its inputs and outputs (for tracing and differential
-/// debugging); an error stops the run.
-pub type Observer<'a> = dyn FnMut(&Node, &[Option<Value>], &[Value]) -> Result<()> + 'a;
+/// debugging); it may replace outputs (the differ's tests inject faults this way); an
+/// error stops the run.
+pub type Observer<'a> = dyn FnMut(&Node, &[Option<Value>], &mut [Value]) -> Result<()> + 'a;
 
 /// What every node of one run shares: the device, the imported opsets, the observer.
 pub(crate) struct RunCtx<'o> {
@@ -96,7 +97,7 @@ fn run_node(rc: &RunCtx, node: &Node, frame: &mut Frame) -> Result<()> {
         domain: node.domain.clone(),
         version: opset,
     })?;
-    let outputs = {
+    let mut outputs = {
         let ctx = OpCtx {
             node,
             opset,
@@ -119,7 +120,7 @@ fn run_node(rc: &RunCtx, node: &Node, frame: &mut Frame) -> Result<()> {
         ));
     }
     if let Some(obs) = &rc.observer {
-        (obs.borrow_mut())(node, &args, &outputs)?;
+        (obs.borrow_mut())(node, &args, &mut outputs)?;
     }
     for (name, v) in node.outputs.iter().zip(outputs) {
         if !name.is_empty() {

@@ -20,12 +20,14 @@
 //! content makes the importer panic.
 
 mod data_pb;
+pub mod diff;
 mod elem;
 mod error;
 mod exec;
 mod graph;
 mod host;
 mod model;
+mod npy;
 mod ops;
 pub mod proto;
 mod session;
@@ -39,6 +41,7 @@ pub use exec::Observer;
 pub use graph::{AttrValue, Attribute, Dim, Graph, Node, ValueInfo, ValueType};
 pub use host::HostTensor;
 pub use model::{KNOWN_DOMAINS, MAX_ONNX_OPSET, Model};
+pub use npy::{read_npy, write_npy};
 pub use ops::{is_supported, supported_ops};
 pub use session::{Session, realize_values};
 pub use tensor_proto::decode_tensor;
