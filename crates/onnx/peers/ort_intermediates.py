@@ -44,7 +44,7 @@ def main():
             if not isinstance(v, np.ndarray) or v.dtype == object:
                 continue
             file = f"out_{k}.npy"
-            np.save(os.path.join(out_dir, file), np.ascontiguousarray(v))
+            np.save(os.path.join(out_dir, file), v.copy(order="C"))
             f.write(f"{name}\t{file}\n")
 
 
