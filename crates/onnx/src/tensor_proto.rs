@@ -122,7 +122,7 @@ fn from_raw(elem: ElemType, shape: Vec<i64>, numel: usize, raw: &[u8]) -> Result
             nibbles_to_storage(elem, nibbles)
         }
         ElemType::Float8E8M0 => {
-            let mut out = Vec::with_capacity(numel * 4);
+            let mut out = Vec::with_capacity(raw.len() * 4);
             for &b in raw {
                 out.extend_from_slice(&e8m0_decode(b).to_ne_bytes());
             }
@@ -162,7 +162,7 @@ fn from_fields(
         }
         Ok(())
     };
-    let mut bytes = Vec::with_capacity(numel * dtype.itemsize());
+    let mut bytes = Vec::new();
     match elem {
         ElemType::Native(DType::F32) => {
             count(t.float_data.len())?;

@@ -238,6 +238,12 @@ fn scan_core(
             "scan inputs differ in length along their scan axes"
         ));
     }
+    if len > 1 << 20 {
+        return Err(invalid!(
+            "a scan of {len} steps (at most {} are run)",
+            1 << 20
+        ));
+    }
     let mut state: Vec<Value> = states.iter().cloned().map(Value::Tensor).collect();
     let mut outs: Vec<Vec<Value>> = vec![Vec::new(); n_out];
     for t in 0..len {

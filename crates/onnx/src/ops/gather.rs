@@ -12,7 +12,7 @@ use dtype::DType;
 use frontend_tensor::Tensor;
 
 use super::fold::{self, strides, walk};
-use super::{Inputs, OpCtx, OpDef, axis, onnx, out_host};
+use super::{Inputs, OpCtx, OpDef, axis, host_budget, onnx, out_host};
 use crate::elem::ElemType;
 use crate::error::{Result, invalid};
 use crate::host::{HostTensor, numel_of};
@@ -536,6 +536,7 @@ fn reverse_sequence(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
             lens.len()
         ));
     }
+    host_budget(x.numel(), "the reversal index")?;
     let idx = walk(shape, numel_of(shape)?, |p| {
         let (b, t) = (p[ba] as i64, p[ta] as i64);
         let l = lens[b as usize].clamp(0, shape[ta]);

@@ -10,7 +10,7 @@
 use dtype::DType;
 use frontend_tensor::Tensor;
 
-use super::{Inputs, OpCtx, OpDef, onnx};
+use super::{Inputs, OpCtx, OpDef, host_budget, onnx};
 use crate::error::{Result, invalid};
 use crate::value::{TensorValue, Value};
 
@@ -274,7 +274,11 @@ fn affine_grid(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
         })
         .collect();
     // (points, d+1) rows (x, y[, z], 1): innermost dim first
-    let points: i64 = spatial.iter().product();
+    let points: i64 = spatial
+        .iter()
+        .try_fold(1i64, |a, &b| a.checked_mul(b))
+        .unwrap_or(-1);
+    host_budget(points.saturating_mul(d as i64 + 1), "the affine grid")?;
     let mut rows = Vec::with_capacity(points as usize * (d + 1));
     let mut pos = vec![0usize; d];
     for _ in 0..points {

@@ -229,6 +229,20 @@ impl OpCtx<'_, '_> {
     }
 }
 
+/// The most elements an op builds on the host (index tables, weight matrices): a
+/// malformed model asking for more gets an error rather than an allocation failure.
+pub(crate) const HOST_LIMIT: i64 = 1 << 26;
+
+/// `n` elements of `what` on the host, or why not.
+pub(crate) fn host_budget(n: i64, what: &str) -> Result<usize> {
+    if !(0..=HOST_LIMIT).contains(&n) {
+        return Err(crate::error::invalid!(
+            "{what} would need {n} host elements (at most {HOST_LIMIT})"
+        ));
+    }
+    Ok(n as usize)
+}
+
 /// A tensor result.
 pub(crate) fn out(t: Tensor) -> Value {
     Value::Tensor(TensorValue::from_tensor(t))
@@ -253,7 +267,7 @@ pub(crate) fn one(t: Tensor) -> Result<Vec<Value>> {
 pub(crate) fn axis(axis: i64, rank: usize) -> Result<usize> {
     let r = rank as i64;
     let a = if axis < 0 { axis + r } else { axis };
-    if a < 0 || a >= r.max(1) {
+    if a < 0 || a >= r {
         return Err(crate::error::invalid!(
             "axis {axis} is out of range for rank {rank}"
         ));

@@ -36,6 +36,9 @@ pub(crate) const OPS: &[OpDef] = &[
     onnx("MeanVarianceNormalization", mean_variance_norm),
 ];
 
+/// The largest kernel, stride, dilation or pad accepted (larger ones are malformed).
+const MAX_WINDOW: i64 = 1 << 20;
+
 fn like(x: &TensorValue, t: Tensor) -> Result<Value> {
     Ok(Value::Tensor(TensorValue::from_tensor_as(t, x.elem())?))
 }
@@ -75,6 +78,16 @@ impl Windows {
             Ok(v)
         };
         let (stride, dilation) = (per_dim("strides")?, per_dim("dilations")?);
+        let sane = |v: &[i64]| v.iter().all(|&x| (1..=MAX_WINDOW).contains(&x));
+        if !sane(&stride)
+            || !sane(&dilation)
+            || !sane(&kernel)
+            || spatial.iter().any(|&n| !(0..=1 << 40).contains(&n))
+        {
+            return Err(invalid!(
+                "kernel {kernel:?}, strides {stride:?}, dilations {dilation:?} must be in 1..={MAX_WINDOW}"
+            ));
+        }
         if kernel.len() != d || kernel.iter().any(|&k| k < 1) {
             return Err(invalid!(
                 "kernel {kernel:?}: one positive size per spatial dim ({d})"
@@ -102,7 +115,10 @@ impl Windows {
                 .collect(),
             other => return Err(invalid!("unknown auto_pad '{other}'")),
         };
-        if pads.iter().any(|&(b, e)| b < 0 || e < 0) {
+        if pads
+            .iter()
+            .any(|&(b, e)| !(0..=MAX_WINDOW).contains(&b) || !(0..=MAX_WINDOW).contains(&e))
+        {
             return Err(invalid!("negative pads {pads:?}"));
         }
         let ceil = ctx.int("ceil_mode", 0)? != 0;
@@ -233,6 +249,12 @@ fn conv_transpose(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
     };
     let (stride, dilation) = (per_dim("strides", 1)?, per_dim("dilations", 1)?);
     let out_pad = per_dim("output_padding", 0)?;
+    let sane = |v: &[i64], lo: i64| v.iter().all(|&x| (lo..=MAX_WINDOW).contains(&x));
+    if !sane(&stride, 1) || !sane(&dilation, 1) || !sane(&out_pad, 0) || !sane(&kernel, 1) {
+        return Err(invalid!(
+            "strides {stride:?}, dilations {dilation:?}, output_padding {out_pad:?} or kernel {kernel:?} out of range"
+        ));
+    }
     let group = ctx.int("group", 1)?;
     let full = ctx
         .t(x)?

@@ -11,7 +11,7 @@
 use dtype::DType;
 use frontend_tensor::Tensor;
 
-use super::{Inputs, OpCtx, OpDef, axis, onnx};
+use super::{Inputs, OpCtx, OpDef, axis, host_budget, onnx};
 use crate::error::{Result, invalid};
 use crate::value::{TensorValue, Value};
 
@@ -115,6 +115,7 @@ fn resize_axis(
     roi: (f64, f64),
 ) -> Result<Tensor> {
     let n_in = t.shape()[a];
+    host_budget(n_out, "the resized axis")?;
     let coords: Vec<f64> = (0..n_out)
         .map(|x| source_coord(p, x as f64, n_in, n_out, scale, roi))
         .collect();
@@ -130,7 +131,7 @@ fn resize_axis(
         t.index_select(a as isize, &Tensor::from_slice(&idx, &[n_out])?)?
     } else {
         // (n_in, n_out) weights
-        let mut w = vec![0f64; (n_in * n_out) as usize];
+        let mut w = vec![0f64; host_budget(n_in.saturating_mul(n_out), "the resize weights")?];
         for (o, &c) in coords.iter().enumerate() {
             let base = c.floor();
             let (start, ws) = filter(p, c - base, scale);

@@ -11,6 +11,9 @@ use super::{Inputs, OpCtx, OpDef, onnx};
 use crate::error::{Result, invalid};
 use crate::value::{TensorValue, Value};
 
+/// The most time steps a recurrence unrolls into one graph.
+const MAX_STEPS: i64 = 1 << 16;
+
 pub(crate) const OPS: &[OpDef] = &[onnx("RNN", rnn), onnx("GRU", gru), onnx("LSTM", lstm)];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -129,13 +132,22 @@ fn run_rnn(ctx: &OpCtx, i: &Inputs, kind: Kind) -> Result<Vec<Value>> {
         x = x.permute(&[1, 0, 2])?;
     }
     let (seq, batch) = (x.shape()[0], x.shape()[1]);
+    if seq > MAX_STEPS {
+        return Err(invalid!("{seq} steps: at most {MAX_STEPS} are unrolled"));
+    }
     let dt = x.dtype();
     let (w, r) = (ctx.t(i.tensor(1)?)?, ctx.t(i.tensor(2)?)?);
     let g = kind.gates();
+    if r.shape().len() != 3 {
+        return Err(invalid!("R {:?} must be 3-D", r.shape()));
+    }
     let h = match ctx.int_opt("hidden_size")? {
         Some(h) => h,
-        None => r.shape()[r.shape().len() - 1],
+        None => r.shape()[2],
     };
+    if !(1..=1 << 24).contains(&h) {
+        return Err(invalid!("hidden_size {h} is out of range"));
+    }
     let dirs_name = ctx.string("direction", "forward")?;
     let ndir: i64 = match dirs_name.as_str() {
         "forward" | "reverse" => 1,

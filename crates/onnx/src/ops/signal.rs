@@ -8,7 +8,7 @@ use std::f64::consts::PI;
 
 use frontend_tensor::Tensor;
 
-use super::{Inputs, OpCtx, OpDef, axis, onnx, out_host};
+use super::{Inputs, OpCtx, OpDef, axis, host_budget, onnx, out_host};
 use crate::elem::ElemType;
 use crate::error::{Result, invalid};
 use crate::host::HostTensor;
@@ -49,6 +49,7 @@ fn transform(
         }
     };
     let bins = if onesided { n / 2 + 1 } else { n };
+    host_budget(n.saturating_mul(bins), "the transform matrices")?;
     let (mut cos, mut sin) = (
         Vec::with_capacity((n * bins) as usize),
         Vec::with_capacity((n * bins) as usize),
@@ -205,6 +206,7 @@ fn window(ctx: &OpCtx, i: &Inputs, terms: &[f64]) -> Result<Vec<Value>> {
     if size < 0 {
         return Err(invalid!("size {size} must be non-negative"));
     }
+    host_budget(size, "the window")?;
     let periodic = ctx.int("periodic", 1)? != 0;
     let n1 = if periodic { size } else { size - 1 } as f64;
     let vals: Vec<f64> = (0..size)
@@ -260,7 +262,7 @@ fn mel_weight_matrix(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
             ((n_fft + 1) as f64 * hz / rate).floor() as i64
         })
         .collect();
-    let mut w = vec![0f64; (spec * bins) as usize];
+    let mut w = vec![0f64; host_budget(spec.saturating_mul(bins), "the mel matrix")?];
     let mut set = |j: i64, b: i64, v: f64| -> Result<()> {
         if !(0..spec).contains(&j) {
             return Err(invalid!("a mel band reaches bin {j} of {spec}"));
