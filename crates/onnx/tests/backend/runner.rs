@@ -253,6 +253,26 @@ fn report(outcomes: &[Outcome], groups: &[&str]) -> ExitCode {
     let pass = |s: &Status| matches!(s, Status::Pass);
     let fail = |s: &Status| matches!(s, Status::Fail(_));
     let skip = |s: &Status| matches!(s, Status::Skip(_) | Status::PassExcluded(_));
+    // every skip's reason (from excluded.txt) with its cases, and every failure
+    let mut reasons: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for o in outcomes {
+        if let Status::Skip(why) = &o.status {
+            reasons
+                .entry(why)
+                .or_default()
+                .push(format!("{}/{}", o.group, o.case));
+        }
+    }
+    for (why, cases) in &reasons {
+        let shown: Vec<&str> = cases.iter().take(3).map(String::as_str).collect();
+        let more = if cases.len() > 3 { ", ..." } else { "" };
+        println!("skip {:3}: {why} ({}{more})", cases.len(), shown.join(", "));
+    }
+    for o in outcomes {
+        if let Status::Fail(why) = &o.status {
+            println!("FAIL {}/{}: {why}", o.group, o.case);
+        }
+    }
     for o in outcomes {
         if let Status::PassExcluded(why) = &o.status {
             println!(
