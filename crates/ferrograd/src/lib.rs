@@ -31,6 +31,9 @@
 
 pub mod datasets;
 
+/// ONNX import: `onnx::Session::load(path, "CPU")` runs a model's graph as lazy tensors.
+pub use onnx;
+
 use std::sync::{Arc, Once};
 
 pub use dtype::DType;

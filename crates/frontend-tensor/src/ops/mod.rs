@@ -8,6 +8,7 @@ mod conv;
 mod index;
 mod indexing;
 mod integer;
+mod inverse_hyperbolic;
 mod join;
 mod linalg;
 mod loss;
@@ -18,6 +19,7 @@ mod order;
 pub(crate) mod pool;
 mod resize;
 mod select;
+mod windows_nd;
 
 pub use attention::AttentionOpts;
 pub use conv::{Conv2dOpts, ConvOpts};
