@@ -372,3 +372,22 @@ fn every_dtype_and_op_compiles() {
     let all = check_all(&refs);
     assert!(all.len() >= dtypes.len(), "{} kernels", all.len());
 }
+
+/// A sum over a broadcast of a sum, added to that same sum: the GPU heuristics merge a
+/// sum of sums into one loop nest only where the inner sum has no other user (merged, the
+/// shared inner range closed two loop nests and the second read one element; found by
+/// fuzz-kernels --interpret, seed 1201, case 5041).
+#[test]
+fn a_sum_used_inside_and_outside_another_sum() {
+    let x = ramp(&[5, 1, 9]).expand(&[5, 67, 9]).unwrap();
+    let s = x.sum(&[2], true).unwrap().expand(&[5, 67, 9]).unwrap();
+    let out = s
+        .sum(&[2], true)
+        .unwrap()
+        .expand(&[5, 67, 9])
+        .unwrap()
+        .add(&s)
+        .unwrap();
+    let all = check_all(&[&out]);
+    assert_eq!(all.len(), 1);
+}

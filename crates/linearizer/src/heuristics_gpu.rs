@@ -143,21 +143,26 @@ fn choose_vector_axis_of(ast: &UOp, r: &UOp, v: &crate::target::VectorTarget) ->
 }
 
 /// A float sum of sums (`REDUCE(ADD, REDUCE(ADD, x, inner), outer)`) as one sum over both
-/// ranges, everywhere in `ast`.
+/// ranges, everywhere in `ast`, where the inner sum is used by the outer one alone (a sum
+/// used elsewhere too keeps its own loop: merged, its ranges would close two loop nests).
 fn merge_blocked_sums(ast: &UOp) -> UOp {
     let mut cur = ast.clone();
     loop {
-        let found = toposort(&cur).into_iter().find_map(|outer| {
+        let order = toposort(&cur);
+        let users = |u: &UOp| order.iter().filter(|v| v.src().contains(u)).count();
+        let found = order.iter().find_map(|outer| {
             let inner = outer.src().first()?;
             let sum = |u: &UOp| {
                 u.op() == Op::Reduce && matches!(u.arg(), Arg::Reduce { op: Op::Add, .. })
             };
-            (sum(&outer) && sum(inner) && inner.lanes() == outer.lanes()).then(|| {
-                let mut src = vec![inner.src()[0].clone()];
-                src.extend(inner.src()[1..].iter().cloned());
-                src.extend(outer.src()[1..].iter().cloned());
-                (outer.clone(), outer.with_src(src))
-            })
+            (sum(outer) && sum(inner) && inner.lanes() == outer.lanes() && users(inner) == 1).then(
+                || {
+                    let mut src = vec![inner.src()[0].clone()];
+                    src.extend(inner.src()[1..].iter().cloned());
+                    src.extend(outer.src()[1..].iter().cloned());
+                    (outer.clone(), outer.with_src(src))
+                },
+            )
         });
         match found {
             Some((old, new)) => cur = substitute(&cur, &HashMap::from([(old, new)])),
