@@ -27,18 +27,48 @@ pub use frontend_tensor::{
     save_safetensors,
 };
 
-/// Registers the built-in devices (`"CPU"`: C kernels compiled by the system compiler).
-/// Idempotent; call it before creating tensors.
+/// Registers the built-in devices: `"CPU"` (C kernels compiled by the system compiler)
+/// and, with the `llvm` feature, `"CPU:LLVM"` (kernels compiled in process by LLVM, no C
+/// compiler needed). With `CPU_LLVM=1` in the environment plain `"CPU"` is the LLVM one
+/// too, so that a program (or a test suite) runs on it unchanged. Idempotent; call it
+/// before creating tensors.
 pub fn init() {
     static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        device::register("CPU", |name| {
-            Ok(Arc::new(runtime_cpu::CpuDevice::new(
-                name,
-                Box::new(renderer_c::CRenderer::new()),
-            )))
-        });
-    });
+    INIT.call_once(|| device::register("CPU", open_cpu));
+}
+
+/// The CPU device `name` (registered for the prefix `"CPU"`): `CPU:LLVM`, or `CPU` when
+/// `CPU_LLVM=1`, compiles with LLVM; any other `CPU...` name with the C compiler.
+fn open_cpu(name: &str) -> device::Result<Arc<dyn device::Device>> {
+    let llvm = name.eq_ignore_ascii_case("CPU:LLVM")
+        || (name.eq_ignore_ascii_case("CPU") && cpu_llvm_requested());
+    if llvm {
+        return open_llvm(name);
+    }
+    Ok(Arc::new(runtime_cpu::CpuDevice::new(
+        name,
+        Box::new(renderer_c::CRenderer::new()),
+    )))
+}
+
+/// Whether `CPU_LLVM` asks for the LLVM backend on plain `"CPU"` (set and not `0`).
+pub fn cpu_llvm_requested() -> bool {
+    std::env::var("CPU_LLVM").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+#[cfg(feature = "llvm")]
+fn open_llvm(name: &str) -> device::Result<Arc<dyn device::Device>> {
+    runtime_llvm::open(name)
+}
+
+#[cfg(not(feature = "llvm"))]
+fn open_llvm(name: &str) -> device::Result<Arc<dyn device::Device>> {
+    Err(device::DeviceError::Unavailable {
+        device: name.to_string(),
+        why: "ferrograd was built without its `llvm` feature (cargo build --features \
+              ferrograd/llvm, with LLVM 19 installed: apt-get install llvm-19-dev)"
+            .into(),
+    })
 }
 
 /// The lower layers, for tools and tests.
