@@ -43,6 +43,15 @@ pub enum SpecialRead {
     Intrinsic { name: String, declare: String },
 }
 
+/// An operand of a matrix instruction: its IR text, dtype and lanes. Narrow floats are
+/// held as `float` values (see `Flavor::native_narrow`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operand {
+    pub text: String,
+    pub dtype: DType,
+    pub lanes: u8,
+}
+
 /// Where scratch memory (DEFINE_LOCAL) lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scratch {
@@ -78,9 +87,34 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     /// How the launch index `which` is read, or why the target has no such index.
     fn special(&self, which: Special) -> Result<SpecialRead, String>;
 
+    /// The target's own type for elements of the narrow float `dtype` in memory
+    /// (`half`, `bfloat`), converted with `fpext`/`fptrunc`; `None` keeps them as bits,
+    /// converted by IR helpers.
+    fn native_narrow(&self, _dtype: DType) -> Option<&'static str> {
+        None
+    }
+
     /// Where scratch memory lives.
     fn scratch(&self) -> Scratch {
         Scratch::Stack
+    }
+
+    /// The lines that compute the WMMA node `dest` (`lanes` values of `dtype`, the
+    /// accumulator) with the matrix instruction named `instruction` from `src` (the A
+    /// and B fragments and the accumulator C), or why the target has no such
+    /// instruction. Extra values may be named `{dest}.*`.
+    fn wmma(
+        &self,
+        instruction: &str,
+        _dest: &str,
+        _out: (DType, u8),
+        _src: &[Operand],
+        _module: &mut Module,
+    ) -> Result<Vec<String>, String> {
+        Err(format!(
+            "{} has no matrix instruction {instruction}",
+            self.name()
+        ))
     }
 
     /// The instructions that hold every thread of a workgroup until all have reached

@@ -29,7 +29,9 @@ use renderer::{LinearProgram, RenderError, Renderer, Source, Target, VectorTarge
 use renderer_cstyle::rewrite_program;
 use uop_ir::{DType, Op, PatternMatcher};
 
-pub use flavor::{CpuFlavor, Flavor, KernelBody, KernelParam, Scratch, SpecialRead};
+pub use flavor::{
+    CpuFlavor, Flavor, KernelBody, KernelParam, Operand, Scratch, SpecialRead, pointer,
+};
 pub use helpers::exp2::EXP2_POLY;
 pub use module::Module;
 

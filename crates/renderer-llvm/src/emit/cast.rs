@@ -19,8 +19,8 @@ use uop_ir::{DType, UOp};
 
 use super::{Emitter, Node, Val};
 use crate::flavor::Flavor;
-use crate::helpers::narrow::{decode, encode, f64_to_f32_odd};
-use crate::types::{int_type, is_signed, memory_type, splat, value_type, vector_of};
+use crate::helpers::narrow::f64_to_f32_odd;
+use crate::types::{int_type, is_signed, splat, value_type, vector_of};
 
 impl<F: Flavor + ?Sized> Emitter<'_, F> {
     pub(super) fn cast(&mut self, i: usize, u: &UOp, x: &Val) -> Result<Node, RenderError> {
@@ -81,11 +81,8 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
                 self.ins(&t, format!("{how} {fty} {} to float", x.text));
                 t
             };
-            let bits = self.temp();
-            let (enc, dec) = (encode(self.module, to), decode(self.module, to));
-            let mty = memory_type(to).unwrap_or("i16");
-            self.ins(&bits, format!("call {mty} {enc}(float {single})"));
-            return Ok(format!("call float {dec}({mty} {bits})"));
+            let encoded = self.encode_narrow(to, &single, 1);
+            return Ok(self.decode_instruction(to, &encoded, 1));
         }
         if from.is_float() && to.is_float() {
             // f32 (or a narrow float held in one) to f64, or f64 to f32
@@ -176,10 +173,7 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         let ity = vector_of(int_type(from.itemsize()), lanes);
         // the bits of x as an integer
         let bits = if from.is_narrow_float() {
-            let enc = encode(self.module, from);
-            let t = self.temp();
-            self.ins(&t, format!("call {ity} {enc}(float {})", x.text));
-            t
+            self.narrow_bits(from, &x.text)
         } else if from == DType::Bool {
             let t = self.temp();
             self.ins(&t, format!("zext {} to {ity}", x.typed()));
@@ -194,8 +188,7 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         let instruction = if to == DType::Bool {
             format!("icmp ne {ity} {bits}, 0")
         } else if to.is_narrow_float() {
-            let dec = decode(self.module, to);
-            format!("call float {dec}({ity} {bits})")
+            self.narrow_from_bits(to, &bits)
         } else if to.is_float() {
             let tty = vector_of(value_type(to).unwrap_or("float"), lanes);
             format!("bitcast {ity} {bits} to {tty}")

@@ -10,8 +10,7 @@ use uop_ir::{DType, UOp};
 
 use super::{Emitter, Node, Val};
 use crate::flavor::{Flavor, Scratch, pointer};
-use crate::helpers::narrow::{decode, encode};
-use crate::types::{memory_type, splat, vector_of};
+use crate::types::{splat, vector_of};
 
 /// The alignment of an element of `dtype` in memory.
 fn align(dtype: DType) -> usize {
@@ -31,8 +30,9 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         if !self.locals.insert(slot) {
             return Err(self.malformed(i, u, format!("scratch slot {slot} is defined twice")));
         }
-        let ty =
-            memory_type(u.dtype()).ok_or_else(|| self.malformed(i, u, "scratch of dtype void"))?;
+        let ty = self
+            .memory_ty(u.dtype())
+            .ok_or_else(|| self.malformed(i, u, "scratch of dtype void"))?;
         let (ptr, space) = match self.flavor.scratch() {
             Scratch::Stack => {
                 let space = self.flavor.private_space();
@@ -79,8 +79,9 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
                 format!("has dtype {} but the buffer holds {dtype}", u.dtype()),
             ));
         }
-        let ty =
-            memory_type(dtype).ok_or_else(|| self.malformed(i, u, "an element of dtype void"))?;
+        let ty = self
+            .memory_ty(dtype)
+            .ok_or_else(|| self.malformed(i, u, "an element of dtype void"))?;
         let offset = self.index_value(&offset);
         let name = format!("%v{i}");
         self.ins(
@@ -104,11 +105,9 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         lanes: u8,
         dest: &str,
     ) -> Result<(), String> {
-        let mty = memory_type(dtype).ok_or("an element of dtype void")?;
+        let mty = self.memory_ty(dtype).ok_or("an element of dtype void")?;
+        self.narrow_lanes_ok(dtype, lanes)?;
         let converts = dtype == DType::Bool || dtype.is_narrow_float();
-        if dtype.is_narrow_float() && lanes > 1 {
-            return Err(format!("no vectors of {dtype} in memory"));
-        }
         let raw = if converts {
             self.temp()
         } else {
@@ -130,15 +129,14 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
                 format!("icmp ne {} {raw}, {zero}", vector_of(mty, lanes)),
             );
         } else if dtype.is_narrow_float() {
-            let f = decode(self.module, dtype);
-            self.ins(dest, format!("call float {f}({mty} {raw})"));
+            self.decode_into(dtype, &raw, lanes, dest);
         }
         Ok(())
     }
 
     /// The memory form of the register value `v` of `dtype`, encoded.
     fn encoded(&mut self, v: &Val) -> Result<String, String> {
-        let mty = memory_type(v.dtype).ok_or("an element of dtype void")?;
+        let mty = self.memory_ty(v.dtype).ok_or("an element of dtype void")?;
         if v.dtype == DType::Bool {
             let t = self.temp();
             self.ins(
@@ -148,13 +146,8 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
             return Ok(t);
         }
         if v.dtype.is_narrow_float() {
-            if v.lanes > 1 {
-                return Err(format!("no vectors of {} in memory", v.dtype));
-            }
-            let f = encode(self.module, v.dtype);
-            let t = self.temp();
-            self.ins(&t, format!("call {mty} {f}(float {})", v.text));
-            return Ok(t);
+            self.narrow_lanes_ok(v.dtype, v.lanes)?;
+            return Ok(self.encode_narrow(v.dtype, &v.text, v.lanes));
         }
         Ok(v.text.clone())
     }
@@ -240,8 +233,10 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         let ty = self.type_of(i, u)?;
         let name = format!("%v{i}");
         if gate.lanes > 1 {
-            let mty = memory_type(dtype).ok_or_else(|| self.malformed(i, u, "dtype void"))?;
-            if dtype == DType::Bool || dtype.is_narrow_float() {
+            let mty = self
+                .memory_ty(dtype)
+                .ok_or_else(|| self.malformed(i, u, "dtype void"))?;
+            if dtype == DType::Bool || self.narrow_lanes_ok(dtype, lanes).is_err() {
                 return Err(self.unsupported(i, u, format!("no masked loads of {dtype}")));
             }
             let vty = vector_of(mty, lanes);
@@ -334,12 +329,14 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         value: &Val,
         gate: Option<&Val>,
     ) -> Result<(), RenderError> {
-        let mty = memory_type(dtype).ok_or_else(|| self.malformed(i, u, "dtype void"))?;
+        let mty = self
+            .memory_ty(dtype)
+            .ok_or_else(|| self.malformed(i, u, "dtype void"))?;
         let vty = vector_of(mty, value.lanes);
         let p = pointer(space);
         match gate {
             Some(g) if g.lanes > 1 => {
-                if dtype == DType::Bool || dtype.is_narrow_float() {
+                if dtype == DType::Bool || self.narrow_lanes_ok(dtype, value.lanes).is_err() {
                     return Err(self.unsupported(i, u, format!("no masked stores of {dtype}")));
                 }
                 let f = format!("llvm.masked.store.{}.p{space}", suffix(mty, value.lanes));

@@ -23,6 +23,7 @@
 mod alu;
 mod cast;
 mod memory;
+mod narrow;
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,7 +32,7 @@ use uop_ir::{Arg, DType, Op, Special, UOp};
 
 use crate::flavor::{Flavor, KernelBody, KernelParam, SpecialRead, pointer};
 use crate::module::Module;
-use crate::types::{literal, memory_type, splat, value_type, value_type_of};
+use crate::types::{literal, splat, value_type, value_type_of};
 
 /// A value: its text (an SSA name or a literal), dtype and lanes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,7 +203,8 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
                 }
                 Some(_) => {}
                 None => {
-                    let memory_type = memory_type(u.dtype())
+                    let memory_type = self
+                        .memory_ty(u.dtype())
                         .ok_or_else(|| self.malformed(i, u, "a buffer of dtype void"))?;
                     out.push(KernelParam {
                         slot,
@@ -326,6 +328,7 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
             Op::Sink | Op::Group | Op::Noop => Node::Stmt,
             Op::Stack => self.stack(i, u)?,
             Op::Gep => self.gep(i, u)?,
+            Op::Wmma => self.wmma(i, u)?,
             op if op.alu_arity().is_some() => self.alu(i, u)?,
             _ => {
                 let why = format!("{} has no rule for it", self.flavor.name());
@@ -609,6 +612,36 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
         }
         Ok(Node::Value(Val {
             text: acc,
+            dtype: u.dtype(),
+            lanes: u.lanes(),
+        }))
+    }
+
+    /// WMMA: a matrix multiply-accumulate by the flavor's matrix instruction named by
+    /// the node's argument; the sources are the A and B fragments and the accumulator.
+    fn wmma(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
+        let Arg::Name(name) = u.arg() else {
+            return Err(self.malformed(i, u, "no instruction name"));
+        };
+        let mut src = Vec::new();
+        for s in u.src() {
+            let v = self.value(i, u, s)?;
+            src.push(crate::flavor::Operand {
+                text: v.text,
+                dtype: v.dtype,
+                lanes: v.lanes,
+            });
+        }
+        let dest = format!("%v{i}");
+        let lines = self
+            .flavor
+            .wmma(name, &dest, (u.dtype(), u.lanes()), &src, self.module)
+            .map_err(|why| self.unsupported(i, u, why))?;
+        for l in lines {
+            self.body += &format!("  {l}\n");
+        }
+        Ok(Node::Value(Val {
+            text: dest,
             dtype: u.dtype(),
             lanes: u.lanes(),
         }))
