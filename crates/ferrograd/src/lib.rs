@@ -27,14 +27,19 @@ pub use frontend_tensor::{
     save_safetensors,
 };
 
-/// Registers the built-in devices: `"CPU"` (C kernels compiled by the system compiler)
-/// and, with the `llvm` feature, `"CPU:LLVM"` (kernels compiled in process by LLVM, no C
-/// compiler needed). With `CPU_LLVM=1` in the environment plain `"CPU"` is the LLVM one
-/// too, so that a program (or a test suite) runs on it unchanged. Idempotent; call it
-/// before creating tensors.
+/// Registers the built-in devices: `"CPU"` (C kernels compiled by the system compiler);
+/// with the `llvm` feature, `"CPU:LLVM"` (kernels compiled in process by LLVM, no C
+/// compiler needed; with `CPU_LLVM=1` in the environment plain `"CPU"` is the LLVM one
+/// too, so that a program or a test suite runs on it unchanged); with the `amd` feature,
+/// `"AMD"` and `"AMD:N"` (AMD GPUs through the KFD). Idempotent; call it before creating
+/// tensors.
 pub fn init() {
     static INIT: Once = Once::new();
-    INIT.call_once(|| device::register("CPU", open_cpu));
+    INIT.call_once(|| {
+        device::register("CPU", open_cpu);
+        #[cfg(feature = "amd")]
+        device::register("AMD", runtime_amd::open);
+    });
 }
 
 /// The CPU device `name` (registered for the prefix `"CPU"`): `CPU:LLVM`, or `CPU` when

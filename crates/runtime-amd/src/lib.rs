@@ -12,7 +12,8 @@
 //!   the MI300X default);
 //! - `kfd`: ioctl numbers and `#[repr(C)]` argument structs, topology discovery from
 //!   sysfs, and the one unsafe layer that opens, maps and calls the driver;
-//! - `xgmi`: peer-aperture address computation for MI300 and MI400-class hives.
+//! - `xgmi`: peer-aperture address computation for MI300 and MI400-class hives;
+//! - `device`: the `Device` over all of the above (memory, the queue, code objects).
 //!
 //! Everything but `kfd::sys` is safe, pure code that is tested without hardware against
 //! byte-exact golden vectors (docs/amd.md lists their sources). On a machine without
@@ -20,6 +21,7 @@
 
 pub mod aql;
 pub mod compute;
+pub mod device;
 pub mod generation;
 pub mod kfd;
 pub mod pm4;
@@ -28,6 +30,7 @@ pub mod xgmi;
 
 use thiserror::Error;
 
+pub use device::{AmdDevice, open};
 pub use generation::{Generation, gfx_name};
 
 /// What went wrong in the AMD runtime; each names the packet, structure or file at fault.

@@ -8,6 +8,7 @@
 //! queues (CREATE_QUEUE, then mmap the doorbell page on `/dev/kfd`).
 
 pub mod ioctl;
+pub mod sizes;
 pub mod sys;
 pub mod topology;
 

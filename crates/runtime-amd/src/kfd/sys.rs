@@ -14,7 +14,6 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::ioctl::*;
-use crate::ring::QueueMemory;
 use crate::{AmdError, Result};
 
 const PROT_READ: i32 = 1;
@@ -127,32 +126,43 @@ impl DeviceFile {
         Ok(())
     }
 
-    /// Maps `len` bytes of this file at `offset`, at `at` if given (which must be a
-    /// reservation of ours), shared and read-write.
-    pub fn map(&self, len: usize, offset: u64, at: Option<&Reservation>) -> Result<Mapping> {
-        let (addr, flags) = match at {
-            Some(r) if r.len >= len => (r.ptr.as_ptr(), MAP_SHARED | MAP_FIXED),
-            Some(r) => {
-                return Err(AmdError::Kfd {
-                    call: "mmap",
-                    why: format!("{len} bytes do not fit a reservation of {}", r.len),
-                });
-            }
-            None => (std::ptr::null_mut(), MAP_SHARED),
-        };
-        // SAFETY: either the kernel picks the address, or it replaces pages of a
-        // reservation this process made for exactly this mapping.
+    /// Maps `len` bytes of this file at `offset`, shared and read-write, where the
+    /// kernel chooses.
+    pub fn map(&self, len: usize, offset: u64) -> Result<Mapping> {
+        // SAFETY: the kernel picks the address; nothing of ours is replaced.
         let p = unsafe {
             mmap(
-                addr.cast(),
+                std::ptr::null_mut(),
                 len,
                 PROT_READ | PROT_WRITE,
-                flags,
+                MAP_SHARED,
                 self.raw_fd(),
                 offset as i64,
             )
         };
         mapping(p, len, "mmap of a device file")
+    }
+
+    /// Maps all of `range` (a reservation of ours) to this file at `offset`, shared and
+    /// read-write; the mapping takes the range over (it unmaps it when dropped).
+    pub fn map_over(&self, range: Reservation, offset: u64) -> Result<Mapping> {
+        let (addr, len) = (range.ptr.as_ptr(), range.len);
+        // SAFETY: MAP_FIXED replaces only the pages of `range`, which this process
+        // reserved for exactly this mapping and nothing else uses.
+        let p = unsafe {
+            mmap(
+                addr.cast(),
+                len,
+                PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_FIXED,
+                self.raw_fd(),
+                offset as i64,
+            )
+        };
+        let m = mapping(p, len, "mmap of a device file over a reservation")?;
+        // the range now belongs to the mapping: the reservation must not unmap it too
+        std::mem::forget(range);
+        Ok(m)
     }
 }
 
@@ -177,6 +187,11 @@ pub struct Reservation {
     ptr: NonNull<u8>,
     len: usize,
 }
+
+// SAFETY: a reservation is an address range with no access; the handle only unmaps it.
+unsafe impl Send for Reservation {}
+// SAFETY: as above: no method touches the range.
+unsafe impl Sync for Reservation {}
 
 impl Reservation {
     pub fn new(len: usize) -> Result<Reservation> {
@@ -293,6 +308,13 @@ impl Mapping {
             .map_or(0, |a| a.load(Ordering::Acquire))
     }
 
+    /// Stores the u32 at `offset` (release); nothing when out of bounds.
+    pub fn store_u32(&self, offset: usize, value: u32) {
+        if let Some(a) = self.atomic_u32(offset) {
+            a.store(value, Ordering::Release);
+        }
+    }
+
     /// Stores the u64 at `offset` (release); nothing when out of bounds.
     pub fn store_u64(&self, offset: usize, value: u64) {
         if let Some(a) = self.atomic_u64(offset) {
@@ -305,48 +327,6 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: the mapping is ours and no longer used.
         unsafe { munmap(self.ptr.as_ptr().cast(), self.len) };
-    }
-}
-
-/// A queue's memory on the device: the ring, the structure holding the write and read
-/// pointers (`amd_queue_t` for AQL; any 8-byte aligned words for PM4), and the doorbell
-/// page.
-#[derive(Debug)]
-pub struct MappedQueue {
-    pub ring: Mapping,
-    pub pointers: Mapping,
-    pub write_offset: usize,
-    pub read_offset: usize,
-    pub doorbells: Mapping,
-    pub doorbell_offset: usize,
-}
-
-impl QueueMemory for MappedQueue {
-    fn ring_bytes(&self) -> usize {
-        self.ring.len()
-    }
-
-    fn write_ring(&self, offset: usize, bytes: &[u8]) {
-        let _ = self.ring.copy_in(offset, bytes);
-    }
-
-    fn store_ring_release(&self, offset: usize, value: u32) {
-        if let Some(a) = self.ring.atomic_u32(offset) {
-            a.store(value, Ordering::Release);
-        }
-    }
-
-    fn store_write_pointer(&self, value: u64) {
-        self.pointers.store_u64(self.write_offset, value);
-    }
-
-    fn load_read_pointer(&self) -> u64 {
-        self.pointers.load_u64(self.read_offset)
-    }
-
-    fn ring_doorbell(&self, value: u64) {
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.doorbells.store_u64(self.doorbell_offset, value);
     }
 }
 
@@ -380,11 +360,13 @@ mod tests {
     #[test]
     fn mappings_check_their_bounds() {
         let r = Reservation::new(4096).unwrap_or_else(|e| panic!("{e}"));
-        assert!(r.addr() != 0);
+        let at = r.addr();
+        assert!(at != 0);
         let dev_zero = DeviceFile::open(Path::new("/dev/zero")).unwrap_or_else(|e| panic!("{e}"));
-        let m = dev_zero
-            .map(4096, 0, None)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let m = dev_zero.map_over(r, 0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.addr(), at, "the mapping takes the reserved range over");
+        let other = dev_zero.map(4096, 0).unwrap_or_else(|e| panic!("{e}"));
+        assert!(other.addr() != at);
         m.copy_in(4092, &[1, 2, 3, 4])
             .unwrap_or_else(|e| panic!("{e}"));
         let mut out = [0u8; 4];
