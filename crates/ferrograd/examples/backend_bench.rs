@@ -1,10 +1,11 @@
 //! The two CPU backends kernel by kernel: for each kernel of the CPU benchmark's programs
 //! (`a*b+1`, sum, softmax, matmuls), the same kernel AST is linearized for each device's
-//! target, rendered, compiled (timed: a fresh compile, `cc` with no disk cache for C, LLVM
-//! in process) and launched on the same random inputs (timed: median of 15 launches after
-//! a warm-up, the thread pool's clock, the two backends' launches alternating). `BACKEND_BENCH_DUMP=DIR` writes each kernel's
-//! source (C and LLVM IR) to DIR. Needs the `llvm` feature:
-//! `cargo run --release -p ferrograd --features llvm --example backend_bench`.
+//! target, rendered, compiled (timed: 5 fresh compiles, each by a new device, `cc` with
+//! no disk cache for C, LLVM in process) and launched on the same random inputs (timed:
+//! 15 launches after a warm-up, the thread pool's clock, the two backends' launches
+//! alternating). Each time is given as the minimum and the median.
+//! `BACKEND_BENCH_DUMP=DIR` writes each kernel's source (C and LLVM IR) to DIR. Needs the
+//! `llvm` feature: `cargo run --release -p ferrograd --features llvm --example backend_bench`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,15 +15,42 @@ use ferrograd::{Tensor, init};
 
 /// Timed launches of each kernel on each backend (after one warm-up).
 const RUNS: usize = 15;
+/// Timed compiles of each kernel on each backend.
+const COMPILES: usize = 5;
 
 /// Milliseconds of a duration.
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// The minimum and the median.
+fn spread(mut v: Vec<Duration>) -> (Duration, Duration) {
     v.sort();
-    v[v.len() / 2]
+    (v[0], v[v.len() / 2])
+}
+
+/// A new device of `backend` (so that nothing is cached in memory).
+fn fresh(backend: &str) -> Arc<dyn Device> {
+    if backend == "LLVM" {
+        Arc::new(runtime_llvm::LlvmCpuDevice::new("CPU:LLVM"))
+    } else {
+        Arc::new(runtime_cpu::CpuDevice::new(
+            "CPU",
+            Box::new(renderer_c::CRenderer::new()),
+        ))
+    }
+}
+
+/// The compile times of `source` by `COMPILES` fresh devices of `backend`.
+fn compile_times(backend: &str, source: &device::Source) -> Result<Vec<Duration>, String> {
+    (0..COMPILES)
+        .map(|_| {
+            let dev = fresh(backend);
+            let t = Instant::now();
+            dev.compile(source).map_err(|e| e.to_string())?;
+            Ok(t.elapsed())
+        })
+        .collect()
 }
 
 /// A kernel compiled for one device, with inputs, ready to launch.
@@ -30,7 +58,7 @@ struct Ready {
     exe: Arc<dyn device::Program>,
     dims: device::LaunchDims,
     buffers: Vec<Buffer>,
-    compile: Duration,
+    compile: Vec<Duration>,
 }
 
 impl Ready {
@@ -63,9 +91,9 @@ fn prepare(
         let path = std::path::Path::new(&dir).join(format!("{}.{target}.txt", program.name));
         std::fs::write(path, &source.code).map_err(|e| e.to_string())?;
     }
-    let t = Instant::now();
+    let backend = dev.renderer().target().name;
+    let compile = compile_times(backend, &source)?;
     let exe = dev.compile(&source).map_err(|e| e.to_string())?;
-    let compile = t.elapsed();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let buffers: Vec<Buffer> = kernel
         .buffers
@@ -129,9 +157,10 @@ fn main() -> Result<(), String> {
         ));
     }
     println!(
-        "{:<20} {:<24} {:>12} {:>12} {:>12} {:>12} {:>8}",
-        "program", "kernel", "C compile", "LLVM compile", "C run", "LLVM run", "LLVM/C"
+        "{:<20} {:<22} {:>17} {:>17} {:>19} {:>19} {:>7}",
+        "program", "kernel", "C compile ms", "LLVM compile ms", "C run ms", "LLVM run ms", "LLVM/C"
     );
+    println!("{:>61} {:>17} {:>19} {:>19}", "(min, median)", "", "", "");
     for (name, t) in &programs {
         let sched = Tensor::schedule(&[t]).map_err(|e| e.to_string())?;
         for k in sched.kernels.iter().filter(|k| !k.ast.src().is_empty()) {
@@ -146,14 +175,23 @@ fn main() -> Result<(), String> {
                     tl.push(y);
                 }
             }
-            let (cc, lc, cr, lr) = (rc.compile, rl.compile, median(tc), median(tl));
+            let (cc, lc, cr, lr) = (
+                spread(rc.compile.clone()),
+                spread(rl.compile.clone()),
+                spread(tc),
+                spread(tl),
+            );
             println!(
-                "{name:<20} {kernel_name:<24} {:>9.1} ms {:>9.1} ms {:>9.3} ms {:>9.3} ms {:>8.2}",
-                ms(cc),
-                ms(lc),
-                ms(cr),
-                ms(lr),
-                lr.as_secs_f64() / cr.as_secs_f64()
+                "{name:<20} {kernel_name:<22} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>7.2}",
+                ms(cc.0),
+                ms(cc.1),
+                ms(lc.0),
+                ms(lc.1),
+                ms(cr.0),
+                ms(cr.1),
+                ms(lr.0),
+                ms(lr.1),
+                lr.1.as_secs_f64() / cr.1.as_secs_f64().max(1e-9)
             );
         }
     }

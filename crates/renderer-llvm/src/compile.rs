@@ -1,10 +1,13 @@
 //! Compiling rendered IR with LLVM 19 through inkwell (feature `llvm`): parse the text,
 //! verify the module, optimize it with the new pass manager (`default<O3>` unless told
-//! otherwise, loop and SLP vectorization on) for a target machine, and emit a relocatable
-//! object file. The object is the end of this crate's work: loading it into memory (the
-//! CPU JIT) or linking it into a GPU code object belongs to the runtime or to the GPU
-//! renderer. Every call builds its own LLVM context, so kernels compile in parallel.
+//! otherwise; SLP vectorization on, the loop vectorizer and unroller off unless
+//! `loop_passes`) for a target machine, and emit a relocatable object file. The object
+//! is the end of this crate's work: loading it into memory (the CPU JIT) or linking it
+//! into a GPU code object belongs to the runtime or to the GPU renderer. Every call
+//! builds its own LLVM context (and each thread keeps its own target machine), so kernels
+//! compile in parallel.
 
+use std::cell::RefCell;
 use std::sync::Once;
 
 use inkwell::OptimizationLevel;
@@ -80,59 +83,68 @@ pub struct Compiler {
     pub machine: Machine,
     /// The new pass manager's pipeline, e.g. `default<O3>`.
     pub passes: String,
+    /// Whether LLVM's loop vectorizer and loop unroller run. Off by default: kernels
+    /// arrive vectorized and unrolled by the linearizer's opts, and re-vectorizing and
+    /// unrolling them made compiles slower with no faster kernels (docs/perf.md); the
+    /// C backend likewise compiles with `-fno-tree-loop-vectorize`.
+    pub loop_passes: bool,
 }
 
 impl Compiler {
-    /// A compiler for `machine` with the `default<O3>` pipeline.
+    /// A compiler for `machine` with the `default<O3>` pipeline, SLP vectorization on,
+    /// the loop vectorizer and unroller off.
     pub fn new(machine: Machine) -> Compiler {
         Compiler {
             machine,
             passes: "default<O3>".into(),
+            loop_passes: false,
         }
     }
 
     /// The relocatable object of the IR `ir` of kernel `kernel`, position independent.
     pub fn object(&self, kernel: &str, ir: &str) -> Result<Vec<u8>, LlvmError> {
-        let context = Context::create();
-        let (module, tm) = self.optimized(&context, kernel, ir)?;
-        let buffer = tm
-            .write_to_memory_buffer(&module, FileType::Object)
-            .map_err(|e| LlvmError::Codegen {
-                kernel: kernel.into(),
-                log: e.to_string(),
-            })?;
-        Ok(buffer.as_slice().to_vec())
+        self.emit(kernel, ir, FileType::Object)
     }
 
     /// The IR after the passes, as text (for tests and `DEBUG` output).
     pub fn optimized_ir(&self, kernel: &str, ir: &str) -> Result<String, LlvmError> {
-        let context = Context::create();
-        let (module, _) = self.optimized(&context, kernel, ir)?;
-        Ok(module.print_to_string().to_string())
+        self.with_machine(kernel, |tm| {
+            let context = Context::create();
+            let module = self.optimized(&context, tm, kernel, ir)?;
+            Ok(module.print_to_string().to_string())
+        })
     }
 
     /// The assembly LLVM writes for the IR.
     pub fn assembly(&self, kernel: &str, ir: &str) -> Result<String, LlvmError> {
-        let context = Context::create();
-        let (module, tm) = self.optimized(&context, kernel, ir)?;
-        let buffer = tm
-            .write_to_memory_buffer(&module, FileType::Assembly)
-            .map_err(|e| LlvmError::Codegen {
-                kernel: kernel.into(),
-                log: e.to_string(),
-            })?;
-        Ok(String::from_utf8_lossy(buffer.as_slice()).into_owned())
+        let bytes = self.emit(kernel, ir, FileType::Assembly)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// The parsed, verified and optimized module, and the machine it was made for.
+    /// The optimized IR written out as `kind`.
+    fn emit(&self, kernel: &str, ir: &str, kind: FileType) -> Result<Vec<u8>, LlvmError> {
+        self.with_machine(kernel, |tm| {
+            let context = Context::create();
+            let module = self.optimized(&context, tm, kernel, ir)?;
+            let buffer =
+                tm.write_to_memory_buffer(&module, kind)
+                    .map_err(|e| LlvmError::Codegen {
+                        kernel: kernel.into(),
+                        log: e.to_string(),
+                    })?;
+            Ok(buffer.as_slice().to_vec())
+        })
+    }
+
+    /// The parsed, verified and optimized module.
     fn optimized<'c>(
         &self,
         context: &'c Context,
+        tm: &TargetMachine,
         kernel: &str,
         ir: &str,
-    ) -> Result<(Module<'c>, TargetMachine), LlvmError> {
+    ) -> Result<Module<'c>, LlvmError> {
         let module = parse(context, kernel, ir)?;
-        let tm = self.target_machine(kernel)?;
         module.set_triple(&tm.get_triple());
         module.set_data_layout(&tm.get_target_data().get_data_layout());
         module.verify().map_err(|e| LlvmError::Verify {
@@ -140,18 +152,42 @@ impl Compiler {
             log: e.to_string(),
         })?;
         let options = PassBuilderOptions::create();
-        options.set_loop_vectorization(true);
+        options.set_loop_vectorization(self.loop_passes);
+        options.set_loop_interleaving(self.loop_passes);
+        options.set_loop_unrolling(self.loop_passes);
         options.set_loop_slp_vectorization(true);
-        options.set_loop_interleaving(true);
-        options.set_loop_unrolling(true);
         module
-            .run_passes(&self.passes, &tm, options)
+            .run_passes(&self.passes, tm, options)
             .map_err(|e| LlvmError::Passes {
                 kernel: kernel.into(),
                 passes: self.passes.clone(),
                 log: e.to_string(),
             })?;
-        Ok((module, tm))
+        Ok(module)
+    }
+
+    /// Runs `f` with this thread's target machine for `self.machine`, made on first use:
+    /// making one (and parsing the host's feature string) costs about a millisecond, so
+    /// each compiling thread keeps its own.
+    fn with_machine<R>(
+        &self,
+        kernel: &str,
+        f: impl FnOnce(&TargetMachine) -> Result<R, LlvmError>,
+    ) -> Result<R, LlvmError> {
+        thread_local! {
+            static MACHINES: RefCell<Vec<(Machine, TargetMachine)>> = const { RefCell::new(Vec::new()) };
+        }
+        MACHINES.with(|cell| {
+            let mut machines = cell.borrow_mut();
+            let at = match machines.iter().position(|(m, _)| *m == self.machine) {
+                Some(at) => at,
+                None => {
+                    machines.push((self.machine.clone(), self.target_machine(kernel)?));
+                    machines.len() - 1
+                }
+            };
+            f(&machines[at].1)
+        })
     }
 
     fn target_machine(&self, kernel: &str) -> Result<TargetMachine, LlvmError> {

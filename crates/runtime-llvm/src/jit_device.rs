@@ -36,10 +36,12 @@ impl LlvmCpuDevice {
 
     /// The device `name` rendering with `renderer` (tests fix its vectors).
     pub fn with_renderer(name: &str, renderer: LlvmRenderer) -> LlvmCpuDevice {
+        let mut compiler = Compiler::new(Machine::host());
+        compiler.loop_passes = std::env::var("FERROGRAD_LLVM_LOOP_PASSES").is_ok_and(|v| v == "1");
         LlvmCpuDevice {
             name: name.to_string(),
             renderer,
-            compiler: Compiler::new(Machine::host()),
+            compiler,
             pool: Arc::new(ThreadPool::for_this_machine()),
             programs: Mutex::new(Lru::new(device::program_cache_capacity())),
             roofline: OnceLock::new(),

@@ -10,7 +10,9 @@
 //! - `jit_device` (feature `llvm`): the `Device`, compiling with `renderer-llvm`.
 //!
 //! Without the `llvm` feature the crate builds without LLVM, and `open` says how to get
-//! the device. Only x86-64 Linux hosts are supported: the linker handles x86-64 objects.
+//! the device. `FERROGRAD_LLVM_LOOP_PASSES=1` turns LLVM's loop vectorizer and unroller
+//! on (off by default: see `renderer_llvm::compile::Compiler::loop_passes`). Only x86-64
+//! Linux hosts are supported: the linker handles x86-64 objects.
 
 pub mod link;
 pub mod memory;
