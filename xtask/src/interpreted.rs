@@ -4,6 +4,8 @@
 //! LOCAL and GROUP), and run by `linearizer::interpret` instead of the C compiler. So the
 //! opts meet the kernels rangeify makes (gates, pads, several stores), including the ones
 //! no CPU target has, and a wrong opt shows as a mismatch with the plain interpreter.
+//! A third of the kernels instead get the GPU heuristics and the grid stage for a CUDA
+//! device's target (`renderer_cuda::cuda_target`), as they would on a GPU.
 //! The opts of a kernel depend only on the run seed and the kernel's content key.
 
 use std::collections::HashMap;
@@ -102,15 +104,27 @@ pub fn execute_interpreted(p: &Program, seed: u64) -> Result<Run, String> {
     for k in &sched.kernels {
         let key = k.ast.key();
         let mut rng = SplitMix(seed ^ key.0[0] ^ key.0[1].rotate_left(17));
-        let gpu = rng.below(2) == 0;
-        let lowered = linearizer::lower_gates(&k.ast).map_err(|e| e.to_string())?;
-        let list = random_opts(&lowered, &mut rng, gpu)?;
-        let options = LinearizeOptions {
-            optimize: false,
-            opts: Some(list.clone()),
+        let mode = rng.below(3);
+        let gpu = mode == 0;
+        let (options, target, list) = if mode == 2 {
+            // the GPU heuristics and grid, for a CUDA device's target
+            let options = LinearizeOptions {
+                optimize: true,
+                opts: None,
+            };
+            let cuda = renderer_cuda::cuda_target(&renderer_cuda::CudaArch::h100());
+            (options, cuda, Vec::new())
+        } else {
+            let lowered = linearizer::lower_gates(&k.ast).map_err(|e| e.to_string())?;
+            let list = random_opts(&lowered, &mut rng, gpu)?;
+            let options = LinearizeOptions {
+                optimize: false,
+                opts: Some(list.clone()),
+            };
+            (options, target(gpu), list)
         };
-        let program = linearizer::linearize(&k.ast, &k.buffer_sizes(), &target(gpu), &options)
-            .map_err(|e| format!("linearize with {list:?}: {e}"))?;
+        let program = linearizer::linearize(&k.ast, &k.buffer_sizes(), &target, &options)
+            .map_err(|e| format!("linearize with {list:?} (mode {mode}): {e}"))?;
         let c = crate::execute::coverage(&program);
         counts.iter_mut().zip(c).for_each(|(n, x)| *n += x);
         let mut bufs: Vec<Vec<ConstValue>> = k

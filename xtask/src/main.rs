@@ -3,8 +3,11 @@
 //!
 //! `fuzz-symbolic` cross-checks the symbolic index simplifier against the `view-ref` oracle
 //! on random movement-op chains (see `fuzz.rs`). `fuzz-kernels` realizes random tensor
-//! programs on the CPU and compares them with a plain interpreter (see `fuzz_kernels.rs`).
+//! programs on the CPU and compares them with a plain interpreter (see `fuzz_kernels.rs`;
+//! `DEV=CUDA` with the `cuda` feature runs them on a GPU). `bench-gpu` gathers the GPU
+//! benchmark and its peers into a folder to run on a GPU machine (see `bench_gpu.rs`).
 
+mod bench_gpu;
 mod cases;
 mod check;
 mod execute;
@@ -32,6 +35,8 @@ usage: cargo xtask fuzz-symbolic [--seed S] [--iters N] [--case I] [--threads T]
   --show-larger K
                print the K smallest cases whose simplified expression is larger than
                the reference (default 0)
+
+usage: cargo xtask bench-gpu [DIR]     build the GPU benchmark into DIR (default .gpu/bench)
 
 usage: cargo xtask fuzz-kernels [--seed S] [--iters N] [--first I] [--case I] [--threads T]
                                 [--repros K] [--in-process] [--interpret] [--program FILE]
@@ -96,6 +101,7 @@ fn main() -> ExitCode {
             }
             Err(msg) => usage_error(&msg),
         },
+        Some("bench-gpu") => bench_gpu::main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -53,7 +53,7 @@
 use crate::{DType, DTypeError};
 
 /// The dtype of an integer literal with no other dtype to adopt.
-pub const DEFAULT_INT: DType = DType::I32;
+pub const DEFAULT_INT: DType = DType::I64;
 /// The dtype of a float literal, or of an integer op promoted by a float literal.
 pub const DEFAULT_FLOAT: DType = DType::F32;
 

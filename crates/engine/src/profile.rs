@@ -38,6 +38,22 @@ pub fn profiling() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
+/// Adds one launch of `program` over `bytes` that took `time`, if the profile is on.
+pub(crate) fn record_launch(program: &device::LinearProgram, bytes: u64, time: Duration) {
+    if !profiling() {
+        return;
+    }
+    let dims = &program.dims;
+    record(
+        &program.name,
+        dims.global_size() as usize,
+        dims.local_size() as usize,
+        time,
+        program.ops,
+        bytes,
+    );
+}
+
 /// Adds one launch.
 pub(crate) fn record(
     name: &str,

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use parking_lot::Mutex;
-use uop_ir::{Op, UOp, WeakUOp, substitute, toposort};
+use uop_ir::{Op, UOp, WeakUOp, substitute};
+
+use crate::structure::Structure;
 
 static WRITTEN: LazyLock<Mutex<HashMap<u64, Vec<WeakUOp>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -33,24 +35,26 @@ pub fn is_written(n: &UOp) -> bool {
         .is_some_and(|v| v.iter().any(|w| w.upgrade().is_some_and(|u| u == *n)))
 }
 
-/// `sink` with every written ASSIGN replaced by its target.
-pub fn settle(sink: &UOp) -> UOp {
-    if WRITTEN.lock().is_empty() {
-        return sink.clone();
+/// The graph `s` with every written ASSIGN replaced by its target (walked again), or `s`
+/// itself when it has none.
+pub fn settle_structure(s: Structure) -> Structure {
+    if !s.has_assign || WRITTEN.lock().is_empty() {
+        return s;
     }
-    let map: HashMap<UOp, UOp> = toposort(sink)
-        .into_iter()
+    match settle_nodes(&s.sink(), &s.nodes) {
+        Some(settled) => Structure::of(&settled),
+        None => s,
+    }
+}
+
+/// `root` (whose graph is `nodes`) with its written ASSIGNs replaced, if it has any.
+fn settle_nodes(root: &UOp, nodes: &[UOp]) -> Option<UOp> {
+    let map: HashMap<UOp, UOp> = nodes
+        .iter()
         .filter(|n| n.op() == Op::Assign && is_written(n))
-        .map(|n| {
-            let target = n.src()[0].clone();
-            (n, target)
-        })
+        .map(|n| (n.clone(), n.src()[0].clone()))
         .collect();
-    if map.is_empty() {
-        sink.clone()
-    } else {
-        substitute(sink, &map)
-    }
+    (!map.is_empty()).then(|| substitute(root, &map))
 }
 
 #[cfg(test)]
@@ -65,6 +69,7 @@ mod tests {
         let assign = UOp::new(Op::Assign, DType::F32, [b.clone(), one.clone()], Arg::None);
         let y = UOp::alu(Op::Mul, [assign.clone(), one.clone()]);
         let sink = UOp::new(Op::Sink, DType::Void, [y], Arg::None);
+        let settle = |sink: &UOp| settle_structure(Structure::of(sink)).sink();
         assert_eq!(settle(&sink), sink, "not written yet");
         record([&assign]);
         assert!(is_written(&assign));

@@ -18,6 +18,13 @@ impl Tensor {
     /// no element reads one already overwritten. Other tensors that read the buffer (views
     /// of it, or values computed from it) see its old contents when they are realized
     /// before or together with the assignment, and the new contents afterwards.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// x.assign(&x.mul_scalar(2.0)?)?; // writes into x's buffer
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn assign(&self, value: &Tensor) -> Result<Tensor> {
         if value.shape() != self.shape() || value.dtype() != self.dtype() {
             return Err(TensorError::Assign {

@@ -112,6 +112,8 @@ pub enum TensorError {
         tensor: Option<String>,
         why: String,
     },
+    #[error("Jit::call: {0}")]
+    Jit(String),
     #[error("{0}")]
     Promote(#[from] dtype::DTypeError),
     #[error("{0}")]

@@ -22,6 +22,14 @@ impl Tensor {
 
     /// A new shape with the same elements (row-major); one dim may be -1, inferred from
     /// the others.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.reshape(&[4])?;
+    /// let z = x.reshape(&[-1, 1])?; // (4, 1)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
         let shape = self.infer_reshape(shape)?;
         self.movement(
@@ -72,6 +80,13 @@ impl Tensor {
 
     /// Removes the size-1 dims `axes` (negative counts from the end); other dims listed
     /// are an error.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 3, 1])?;
+    /// let y = x.squeeze_axes(&[0])?; // (3, 1)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn squeeze_axes(&self, axes: &[isize]) -> Result<Tensor> {
         let rank = self.shape().len();
         let mut drop = Vec::new();
@@ -94,12 +109,26 @@ impl Tensor {
     }
 
     /// Removes every size-1 dim.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 3, 1])?;
+    /// let y = x.squeeze()?; // (3,)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn squeeze(&self) -> Result<Tensor> {
         let shape: Vec<i64> = self.shape().iter().copied().filter(|&d| d != 1).collect();
         named("squeeze", || self.reshape(&shape))
     }
 
     /// Merges dims `start..=end` (negative counts from the end) into one.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[2, 3, 4])?;
+    /// let y = x.flatten(1, -1)?; // (2, 12)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn flatten(&self, start: isize, end: isize) -> Result<Tensor> {
         let rank = self.shape().len().max(1);
         let (s, e) = (
@@ -117,6 +146,13 @@ impl Tensor {
 
     /// Tiles the tensor `repeats[i]` times along dim `i` (PyTorch's `repeat`; extra
     /// leading repeats add dims).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.repeat(&[2, 1])?; // (4, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
         if repeats.len() < self.shape().len() || repeats.iter().any(|&r| r < 1) {
             return Err(TensorError::Axis {
@@ -141,6 +177,14 @@ impl Tensor {
         })
     }
 
+    /// `permute`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[2, 3, 4])?;
+    /// let y = x.permute(&[2, 0, 1])?; // (4, 2, 3)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
         if axes.iter().enumerate().all(|(i, a)| i == *a) && axes.len() == self.shape().len() {
             return Ok(self.clone());
@@ -154,6 +198,13 @@ impl Tensor {
     }
 
     /// Grows size-1 dims to `shape` (same rank).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2, 1])?;
+    /// let y = x.expand(&[2, 3])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn expand(&self, shape: &[i64]) -> Result<Tensor> {
         self.movement(
             Op::Expand,
@@ -164,6 +215,13 @@ impl Tensor {
     }
 
     /// Zeros around each dim: `(before, after)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.pad(&[(1, 0), (0, 2)])?; // (3, 4), zeros around
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn pad(&self, pads: &[(i64, i64)]) -> Result<Tensor> {
         self.movement(
             Op::Pad,
@@ -174,6 +232,13 @@ impl Tensor {
     }
 
     /// Keeps `begin..end` of each dim.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.shrink(&[(0, 1), (0, 2)])?; // the first row
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn shrink(&self, ranges: &[(i64, i64)]) -> Result<Tensor> {
         self.movement(
             Op::Shrink,
@@ -184,6 +249,13 @@ impl Tensor {
     }
 
     /// Reverses the given axes.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.flip(&[1])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn flip(&self, axes: &[usize]) -> Result<Tensor> {
         let rank = self.shape().len();
         if let Some(&a) = axes.iter().find(|a| **a >= rank) {
@@ -203,6 +275,13 @@ impl Tensor {
     }
 
     /// Swaps two axes.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.transpose(0, 1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
         let rank = self.shape().len();
         for x in [a, b] {
@@ -222,6 +301,13 @@ impl Tensor {
     /// Python-style slicing per dim: `start..end` with negative indices counted from the
     /// end and out-of-range ends clamped (an empty range gives a dim of size 0); dims not
     /// given are kept whole.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.slice(&[(1, 2)])?; // x[1:2]
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn slice(&self, ranges: &[(i64, i64)]) -> Result<Tensor> {
         let rank = self.shape().len();
         if ranges.len() > rank {
@@ -248,6 +334,13 @@ impl Tensor {
     }
 
     /// Forces this tensor into a buffer of its own when realized (a kernel boundary).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.transpose(0, 1)?.contiguous(); // its own buffer when realized
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn contiguous(&self) -> Tensor {
         self.derive(
             UOp::new(Op::Contiguous, self.dtype(), [self.node()], Arg::None),
@@ -268,6 +361,13 @@ impl Tensor {
     /// changes nothing. Realized itself (rather than used by another tensor), the tensor
     /// is stored whole. Values are exactly those of the tensor: only where the work
     /// happens changes.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[4, 8])?;
+    /// let y = x.exp()?.contiguous_axes(&[1])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn contiguous_axes(&self, axes: &[usize]) -> Result<Tensor> {
         let rank = self.shape().len();
         if let Some(&a) = axes.iter().find(|a| **a >= rank) {
@@ -298,6 +398,13 @@ impl Tensor {
     }
 
     /// Inserts a size-1 dim at `axis`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.unsqueeze(0)?; // (1, 2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
         let mut shape = self.shape().to_vec();
         if axis > shape.len() {
@@ -312,7 +419,17 @@ impl Tensor {
     }
 
     /// Numpy broadcasting to `shape`: align right, size-1 (or missing) dims grow.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.reshape(&[4])?.broadcast_to(&[3, 4])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn broadcast_to(&self, shape: &[i64]) -> Result<Tensor> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
         checked_numel(shape).map_err(|error| TensorError::Shape {
             op: "broadcast_to",
             error,
@@ -334,11 +451,30 @@ impl Tensor {
                 b: shape.to_vec(),
             });
         }
-        named("broadcast_to", || self.reshape(&padded)?.expand(shape))
+        // the checks above are the reshape's and the expand's: build their nodes directly
+        let mut node = self.node();
+        if padded != self.shape() {
+            node = UOp::new(
+                Op::Reshape,
+                self.dtype(),
+                [node],
+                Arg::Shape(padded[..].into()),
+            );
+        }
+        if padded != shape {
+            node = UOp::new(Op::Expand, self.dtype(), [node], Arg::Shape(shape.into()));
+        }
+        Ok(self.derive(node, shape.to_vec()))
     }
 }
 
 /// The shape two shapes broadcast to.
+///
+/// ```no_run
+/// # use frontend_tensor::*;
+/// let s = broadcast_shape("add", &[3, 1], &[4])?; // [3, 4]
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn broadcast_shape(op: &'static str, a: &[i64], b: &[i64]) -> Result<Vec<i64>> {
     let rank = a.len().max(b.len());
     let get = |s: &[i64], i: usize| {

@@ -11,6 +11,13 @@ static SEED: AtomicU64 = AtomicU64::new(0);
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Restarts the generator.
+///
+/// ```no_run
+/// # use frontend_tensor::*;
+/// manual_seed(42);
+/// let x = Tensor::rand(&[3])?; // the same values on every run
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn manual_seed(seed: u64) {
     SEED.store(seed, Ordering::SeqCst);
     COUNTER.store(0, Ordering::SeqCst);
@@ -40,6 +47,12 @@ fn uniform(op: &'static str, n: usize) -> Result<Vec<f32>> {
 
 impl Tensor {
     /// Uniform in [0, 1), f32.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[2, 3])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn rand(shape: &[i64]) -> Result<Tensor> {
         let n = uop_ir::checked_numel(shape)
             .map_err(|error| crate::TensorError::Shape { op: "rand", error })?;
@@ -47,6 +60,12 @@ impl Tensor {
     }
 
     /// Standard normal, f32 (Box-Muller).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::randn(&[2, 3])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn randn(shape: &[i64]) -> Result<Tensor> {
         let n = uop_ir::checked_numel(shape)
             .map_err(|error| crate::TensorError::Shape { op: "randn", error })?

@@ -45,6 +45,8 @@ impl Tensor {
             let identity = match op {
                 Op::Add => 0.0,
                 Op::Mul => 1.0,
+                // `any` of nothing is false
+                Op::Max if self.dtype().is_bool() => 0.0,
                 _ => {
                     return Err(TensorError::Invalid {
                         op: name,
@@ -80,17 +82,27 @@ impl Tensor {
     /// dtype (f16, bf16 and fp8 accumulate in f32 and round once), bools and integers sum
     /// to i64 (u64 to u64). Long float sums are blocked so that no accumulator adds more
     /// than a block of terms (see rangeify's `block_reduce`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.sum(&[1], false)?; // over the last dim
+    /// let all = x.sum(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        let acc = sum_acc_dtype(self.dtype())?;
-        let out = if self.dtype().is_float() {
-            self.dtype()
-        } else {
-            acc
-        };
+        let (acc, out) = self.accumulation()?;
         self.sum_as(acc, axes, keepdim)?.cast(out)
     }
 
     /// Sum over `axes` computed and returned in `dtype` (PyTorch's `sum(dtype=...)`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let s = x.sum_dtype(&[], false, DType::F64)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn sum_dtype(&self, axes: &[isize], keepdim: bool, dtype: DType) -> Result<Tensor> {
         named("sum", || {
             let acc = if dtype.is_narrow_float() {
@@ -102,19 +114,157 @@ impl Tensor {
         })
     }
 
+    /// The dtype a sum or product of this tensor accumulates in, and the dtype of its
+    /// result: floats keep theirs, integers and bools give their accumulator (i64).
+    fn accumulation(&self) -> Result<(DType, DType)> {
+        let acc = sum_acc_dtype(self.dtype())?;
+        let out = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            acc
+        };
+        Ok((acc, out))
+    }
+
     fn sum_as(&self, acc: DType, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         self.cast(acc)?.reduce(Op::Add, "sum", axes, keepdim)
     }
 
+    /// Product over `axes` (integers and bools multiply as i64, narrow floats in f32).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.prod(&[1], false)?; // over the last dim
+    /// let all = x.prod(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn prod(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        let (acc, out) = self.accumulation()?;
+        named("prod", || {
+            self.cast(acc)?
+                .reduce(Op::Mul, "prod", axes, keepdim)?
+                .cast(out)
+        })
+    }
+
+    /// Whether any element along `axes` is nonzero: bool (u8 for a u8 input, as PyTorch).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.any(&[1], false)?; // over the last dim
+    /// let all = x.any(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn any(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        named("any", || {
+            self.cast(DType::Bool)?
+                .reduce(Op::Max, "any", axes, keepdim)?
+                .cast(self.truth_dtype())
+        })
+    }
+
+    /// Whether every element along `axes` is nonzero: bool (u8 for a u8 input).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.all(&[1], false)?; // over the last dim
+    /// let all = x.all(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn all(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        named("all", || {
+            self.logical_not()?
+                .any(axes, keepdim)?
+                .logical_not()?
+                .cast(self.truth_dtype())
+        })
+    }
+
+    /// What `any`/`all` return: u8 for u8 (PyTorch keeps it), bool otherwise.
+    fn truth_dtype(&self) -> DType {
+        if self.dtype() == DType::U8 {
+            DType::U8
+        } else {
+            DType::Bool
+        }
+    }
+
+    /// Variance over `axes` dividing by `n - correction` (PyTorch's `var(correction=)`:
+    /// 1 is the unbiased estimate, PyTorch's default; `var` is `correction = 0`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let v = x.var_correction(&[1], 1.0, false)?; // the unbiased variance
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn var_correction(&self, axes: &[isize], correction: f64, keepdim: bool) -> Result<Tensor> {
+        let count: i64 = self
+            .normalize_axes("var", axes)?
+            .iter()
+            .map(|a| self.shape()[*a])
+            .product();
+        named("var", || {
+            self.via_f32(|x| {
+                let centered = x.sub(&x.mean(axes, true)?)?;
+                let scale = 1.0 / (count as f64 - correction);
+                centered.square()?.sum(axes, keepdim)?.mul_scalar(scale)
+            })
+        })
+    }
+
+    /// Standard deviation over `axes` with `correction` (see `var_correction`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let s = x.std_correction(&[1], 1.0, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn std_correction(&self, axes: &[isize], correction: f64, keepdim: bool) -> Result<Tensor> {
+        named("std", || {
+            self.var_correction(axes, correction, keepdim)?.sqrt()
+        })
+    }
+
+    /// `max`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.max(&[1], false)?; // over the last dim
+    /// let all = x.max(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn max(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         self.reduce(Op::Max, "max", axes, keepdim)
     }
 
+    /// `min`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.min(&[1], false)?; // over the last dim
+    /// let all = x.min(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn min(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         named("min", || Ok(self.neg().max(axes, keepdim)?.neg()))
     }
 
     /// Mean over `axes`: a float of the input's dtype (integers give f32).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.mean(&[1], false)?; // over the last dim
+    /// let all = x.mean(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let count: i64 = self
             .normalize_axes("mean", axes)?
@@ -127,6 +277,14 @@ impl Tensor {
     }
 
     /// Population variance over `axes`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.var(&[1], false)?; // over the last dim
+    /// let all = x.var(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn var(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         named("var", || {
             self.via_f32(|x| {

@@ -13,7 +13,8 @@ use uop_ir::{Arg, ConstValue, Op, UOp, checked_numel};
 use crate::element::Element;
 use crate::error::{Result, TensorError, named};
 
-/// The device tensors are created on unless told otherwise.
+/// The device tensors are created on when neither `DEV` nor `set_default_device` says
+/// otherwise (see `device.rs`).
 pub const DEFAULT_DEVICE: &str = "CPU";
 
 /// A lazy tensor. Cloning gives another handle to the same tensor: clones share the graph
@@ -76,23 +77,62 @@ impl Tensor {
         Tensor::with_device(node, shape, self.inner.device.clone())
     }
 
+    /// `shape`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.shape(), &[2, 2]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn shape(&self) -> &[i64] {
         &self.inner.shape
     }
 
+    /// `dtype`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.dtype(), DType::F32);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn dtype(&self) -> DType {
         self.inner.dtype
     }
 
+    /// `device`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.device(), "CPU");
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn device(&self) -> &str {
         &self.inner.device
     }
 
+    /// `numel`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.numel(), 4);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn numel(&self) -> i64 {
         self.inner.shape.iter().product()
     }
 
     /// The current graph node.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let n = x.node(); // the graph node behind x
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn node(&self) -> UOp {
         self.inner.node.read().clone()
     }
@@ -111,6 +151,14 @@ impl Tensor {
     }
 
     /// Whether two handles are the same tensor (clones of one another).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.clone();
+    /// assert!(x.same(&y));
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn same(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
@@ -120,10 +168,23 @@ impl Tensor {
     }
 
     /// A tensor with `data` (row-major) of `shape` on the default device.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn from_slice<T: Element>(data: &[T], shape: &[i64]) -> Result<Tensor> {
-        Tensor::from_slice_on(data, shape, DEFAULT_DEVICE)
+        Tensor::from_slice_on(data, shape, &crate::device::default_device())
     }
 
+    /// `from_slice_on`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice_on(&[1.0f32, 2.0], &[2], "CPU")?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn from_slice_on<T: Element>(data: &[T], shape: &[i64], device: &str) -> Result<Tensor> {
         let numel = checked_numel(shape).map_err(|error| TensorError::Shape {
             op: "from_slice",
@@ -137,15 +198,21 @@ impl Tensor {
             });
         }
         let dev = device::open(device)?;
+        crate::autograd::forget_dead_origins();
         let buffer = UOp::new_buffer(T::DTYPE, data.len(), dev.name());
-        let memory = engine::store::alloc(&dev, data.len() * T::DTYPE.itemsize())?;
+        let memory = engine::store::alloc_for(&buffer, &dev, data.len() * T::DTYPE.itemsize())?;
         memory.copy_in(0, &T::write_bytes(data))?;
-        engine::store::insert(&buffer, dev.name(), memory);
         let node = UOp::new(Op::Reshape, T::DTYPE, [buffer], Arg::Shape(shape.into()));
         Ok(Tensor::from_node(node, shape.to_vec(), dev.name()))
     }
 
     /// A tensor of `shape` filled with `value` (lazy: no memory until realized).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::full(&[2, 2], 7.0, DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn full(shape: &[i64], value: f64, dtype: DType) -> Result<Tensor> {
         checked_numel(shape).map_err(|error| TensorError::Shape { op: "full", error })?;
         let c = UOp::const_of(dtype, ConstValue::Float(value));
@@ -154,13 +221,27 @@ impl Tensor {
         } else {
             UOp::const_of(dtype, ConstValue::Int(value as i128))
         };
-        Tensor::from_node(c, Vec::new(), DEFAULT_DEVICE).broadcast_to(shape)
+        Tensor::from_node(c, Vec::new(), &crate::device::default_device()).broadcast_to(shape)
     }
 
+    /// `zeros`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::zeros(&[2, 3], DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn zeros(shape: &[i64], dtype: DType) -> Result<Tensor> {
         named("zeros", || Tensor::full(shape, 0.0, dtype))
     }
 
+    /// `ones`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::ones(&[2, 3], DType::F32)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn ones(shape: &[i64], dtype: DType) -> Result<Tensor> {
         named("ones", || Tensor::full(shape, 1.0, dtype))
     }
@@ -171,6 +252,9 @@ impl Tensor {
     pub(crate) fn scalar_like(&self, v: f64) -> Tensor {
         let c = if self.dtype().is_float() {
             UOp::const_of(self.dtype(), ConstValue::Float(v))
+        } else if self.dtype().is_bool() && v.fract() == 0.0 && v.is_finite() {
+            // an integer next to bools is a (weak) default integer, as in PyTorch
+            UOp::const_of(dtype::DEFAULT_INT, ConstValue::Int(v as i128))
         } else if v.fract() == 0.0 && v.is_finite() {
             UOp::const_of(self.dtype(), ConstValue::Int(v as i128))
         } else {
@@ -181,6 +265,12 @@ impl Tensor {
     }
 
     /// `0, 1, .., n-1` as f32... or any dtype.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::arange(5, DType::I64)?; // tensor([0, 1, 2, 3, 4])
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn arange(n: i64, dtype: DType) -> Result<Tensor> {
         named("arange", || {
             checked_numel(&[n]).map_err(|error| TensorError::Shape {
@@ -227,18 +317,43 @@ impl Tensor {
     }
 
     /// Computes this tensor.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.exp()?;
+    /// y.realize()?; // runs its kernel
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn realize(&self) -> Result<&Tensor> {
         Tensor::realize_all(&[self])?;
         Ok(self)
     }
 
     /// Computes several tensors in one schedule.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let (a, b) = (x.exp()?, x.sin()?);
+    /// Tensor::realize_all(&[&a, &b])?; // one schedule
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn realize_all(tensors: &[&Tensor]) -> Result<()> {
         Tensor::realize_all_stats(tensors).map(|_| ())
     }
 
     /// Like [`Tensor::realize_all`], and says what it did: kernels, and the time spent
     /// scheduling, compiling and running (all zero when everything was realized already).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.exp()?;
+    /// let stats = Tensor::realize_all_stats(&[&y])?;
+    /// println!("{} kernels", stats.kernels);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn realize_all_stats(tensors: &[&Tensor]) -> Result<RunStats> {
         let pending: Vec<&Tensor> = tensors
             .iter()
@@ -260,12 +375,12 @@ impl Tensor {
                 }
             })
             .collect();
+        crate::autograd::forget_dead_origins();
         // tensors whose graph leads to a parameter keep it for `backward`
         let tracked = crate::autograd::tracked(&pending);
-        let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-        let (sched, stats) = engine::realize(&sink, first.device())?;
-        for ((t, n), tracked) in pending.iter().zip(nodes).zip(tracked) {
-            let Some(buffer) = sched.buffer_of(&n) else {
+        let (buffers, stats) = engine::realize_outputs(&nodes, first.device())?;
+        for ((t, buffer), tracked) in pending.iter().zip(buffers).zip(tracked) {
+            let Some(buffer) = buffer else {
                 continue;
             };
             let view = UOp::new(
@@ -291,6 +406,13 @@ impl Tensor {
     }
 
     /// The values, row-major. Realizes the tensor first.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let v: Vec<f32> = x.to_vec()?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if T::DTYPE != self.dtype() {
             return Err(TensorError::WrongType {
@@ -309,12 +431,23 @@ impl Tensor {
     }
 
     /// The kernels realizing these tensors would run, without running them.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.exp()?;
+    /// let s = Tensor::schedule(&[&y])?;
+    /// println!("{} kernels", s.kernels.len());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn schedule(tensors: &[&Tensor]) -> Result<engine::Schedule> {
         let nodes: Vec<UOp> = tensors.iter().map(|t| t.node()).collect();
         let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
         Ok(engine::schedule(
             &sink,
-            tensors.first().map_or(DEFAULT_DEVICE, |t| t.device()),
+            &tensors
+                .first()
+                .map_or_else(crate::device::default_device, |t| t.device().into()),
         )?)
     }
 }

@@ -121,3 +121,27 @@ fn misuse_is_an_error_that_says_what_to_do() {
         Err(TensorError::GradShape { .. })
     ));
 }
+
+#[test]
+fn dropout_passes_the_gradient_through_the_kept_elements_only() {
+    if !common::cpu() {
+        return;
+    }
+    let x = leaf(&[1.0; 64], &[64]);
+    let y = x.dropout(0.5, true).expect("dropout");
+    y.realize().expect("y");
+    let kept: Vec<bool> = y
+        .to_vec::<f32>()
+        .expect("y")
+        .iter()
+        .map(|&v| v != 0.0)
+        .collect();
+    y.sum(&[], false)
+        .and_then(|l| l.backward())
+        .expect("backward");
+    let g = grad_of(&x);
+    for (k, g) in kept.iter().zip(&g) {
+        assert_eq!(*g, if *k { 2.0 } else { 0.0 });
+    }
+    assert!(kept.iter().any(|k| *k) && kept.iter().any(|k| !*k));
+}

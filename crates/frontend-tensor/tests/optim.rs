@@ -151,7 +151,7 @@ fn run_against_reference(
     let buffer_before = a.node();
     for step in 0..STEPS {
         if step == STEPS / 2 {
-            opt.set_lr(opt.lr() * 0.5);
+            opt.set_lr(opt.lr() * 0.5).expect("set_lr");
         }
         let lr = opt.lr();
         opt.zero_grad().expect("zero_grad");
@@ -309,7 +309,7 @@ fn f32_adam_follows_the_f64_reference() {
             .collect();
         assert_close(&got, &rp, 2e-5, &format!("f32 Adam step {step}"));
     }
-    assert_eq!(opt.steps(0), STEPS as u64);
+    assert_eq!(opt.steps(0).expect("steps"), STEPS as u64);
 }
 
 #[test]

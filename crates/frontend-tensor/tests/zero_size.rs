@@ -40,3 +40,24 @@ fn empty_tensors_flow_through_ops() {
     assert_eq!(Tensor::arange(0, DType::I64).expect("arange").numel(), 0);
     assert!(Tensor::full(&[-1], 0.0, DType::F32).is_err());
 }
+
+#[test]
+fn index_entries_out_of_range_select_zeros_and_positions_are_checked() {
+    if !common::cpu() {
+        return;
+    }
+    use frontend_tensor::Idx;
+    let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0], &[3]).expect("x");
+    let idx = Tensor::from_slice(&[2i64, 7, -1, -9], &[4]).expect("idx");
+    let got = x
+        .index(&[Idx::Tensor(idx)])
+        .and_then(|t| t.to_vec::<f32>())
+        .expect("index");
+    assert_eq!(got, [3.0, 0.0, 3.0, 0.0], "7 and -9 are outside a dim of 3");
+    assert!(x.index(&[Idx::At(3)]).is_err());
+    assert!(x.index(&[Idx::At(0), Idx::At(0)]).is_err());
+    let g = x
+        .gather(0, &Tensor::from_slice(&[5i64], &[1]).expect("i"))
+        .and_then(|t| t.to_vec::<f32>());
+    assert_eq!(g.ok(), Some(vec![0.0]));
+}

@@ -6,7 +6,8 @@
 //! |---|---|---|
 //! | round narrow floats | `narrow.rs` | f16/bf16/fp8 math in f32, rounded after each op |
 //! | lower gated loads | `gate.rs` | a load through a gated index reads only where valid |
-//! | apply opts | `opts/` | the given opts, or the heuristics' (`heuristics.rs`) |
+//! | apply opts | `opts/` | the given opts, or the heuristics' (`heuristics.rs`; `heuristics_gpu.rs` for targets with workgroups) |
+//! | map output loops to the grid | `grid.rs` | on a GPU, the loops around the reductions become `gidx0` |
 //! | lower workgroup reductions | `opts/group.rs` | GROUP's ranges become `lidx`, partials in scratch |
 //! | lower reductions | `reduce.rs` | REDUCE becomes an accumulator register and a loop |
 //! | close the output loops | `loops.rs` | every store wrapped in the ENDs of its loops |
@@ -19,7 +20,9 @@
 
 mod access;
 mod gate;
+mod grid;
 pub mod heuristics;
+pub mod heuristics_gpu;
 mod interpret;
 mod loops;
 mod narrow;
@@ -34,6 +37,7 @@ use thiserror::Error;
 use uop_ir::{Op, UOp};
 
 pub use gate::lower_gates;
+pub use grid::map_to_grid;
 pub use heuristics::{THREAD_MIN_ELEMENTS, choose_vector_axis};
 pub use interpret::interpret;
 pub use narrow::round_narrow_floats;
@@ -83,12 +87,15 @@ pub struct StageContext<'a> {
 pub type Stage = fn(&UOp, &StageContext) -> Result<UOp, LinearizeError>;
 
 /// The stages of `linearize`, in order, by name (see the module doc).
-pub const STAGES: [(&str, Stage); 6] = [
+pub const STAGES: [(&str, Stage); 7] = [
     ("round narrow floats", |ast, _| {
         Ok(narrow::round_narrow_floats(ast)?)
     }),
     ("lower gated loads", |ast, _| Ok(gate::lower_gates(ast)?)),
     ("apply opts", opts::apply_opts),
+    ("map output loops to the grid", |ast, ctx| {
+        grid::map_to_grid(ast, ctx.target)
+    }),
     ("lower workgroup reductions", |ast, ctx| {
         opts::group::lower_groups(ast, ctx.target)
     }),
@@ -137,6 +144,7 @@ mod tests {
                 "round narrow floats",
                 "lower gated loads",
                 "apply opts",
+                "map output loops to the grid",
                 "lower workgroup reductions",
                 "lower reductions",
                 "close the output loops",

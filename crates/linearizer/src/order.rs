@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use uop_ir::{Op, UOp, toposort};
+use uop_ir::{Op, UOp, hoist_depth, toposort};
 
 use crate::ranges::{RangeKey, is_output, open_ranges};
 
@@ -130,15 +130,18 @@ fn range_groups(sink: &UOp, open: &HashMap<UOp, BTreeSet<RangeKey>>) -> Vec<Vec<
     }
     groups.retain(|g| g.iter().all(|r| !is_output(r)));
     let outer: Vec<RangeKey> = outer.into_iter().collect();
+    let axes: Vec<u32> = outer.iter().map(|r| r.axis).collect();
+    // the contract with rangeify (`uop_ir::hoist_depth`): such a chain runs once per trip
+    // of the output loops it needs when they are the first `k`
     let mut cuts: BTreeSet<usize> = inner_loops
         .iter()
         .filter_map(|c| {
-            let needs = &open[c];
-            let k = outer.iter().take_while(|r| needs.contains(r)).count();
-            (k > 0
-                && k < outer.len()
-                && needs.iter().filter(|r| is_output(&r.range.0)).count() == k)
-                .then_some(k)
+            let needs: Vec<u32> = open[c]
+                .iter()
+                .filter(|r| is_output(&r.range.0))
+                .map(|r| r.axis)
+                .collect();
+            hoist_depth(&axes, &needs).filter(|k| *k > 0 && *k < outer.len())
         })
         .collect();
     cuts.insert(outer.len());

@@ -31,6 +31,60 @@ pub fn open_ranges(root: &UOp) -> HashMap<UOp, BTreeSet<RangeKey>> {
     open
 }
 
+/// Ranges no opt may split or move: the loops of a scratch copy (kind `Stage`) and the
+/// output loops a copy is made in. A copy fills its scratch once per trip of those loops;
+/// split one (UPCAST, VECTOR, PADTO, LOCAL) or swap it with a loop inside, and the lanes
+/// or trips would share one scratch that each expects to hold its own values. A THREAD
+/// split is fine: each invocation has its own scratch.
+pub fn pinned(ast: &UOp) -> Vec<UOp> {
+    let mut out: Vec<UOp> = Vec::new();
+    for u in toposort(ast) {
+        let copy = u.op() == Op::Store
+            && u.src()[0].op() == Op::Index
+            && u.src()[0].src()[0].op() == Op::DefineLocal
+            && toposort(&u.src()[0]).iter().any(|r| {
+                matches!(
+                    r.arg(),
+                    Arg::Range {
+                        kind: AxisType::Stage,
+                        ..
+                    }
+                ) && r.op() == Op::Range
+            });
+        if !copy {
+            continue;
+        }
+        for r in toposort(&u) {
+            let keep = r.op() == Op::Range
+                && matches!(
+                    r.arg(),
+                    Arg::Range {
+                        kind: AxisType::Stage | AxisType::Loop,
+                        ..
+                    }
+                );
+            if keep && !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// Whether the kernel copies values into scratch (a rangeify stage or a PACK).
+pub fn has_copies(ast: &UOp) -> bool {
+    toposort(ast).iter().any(|u| {
+        u.op() == Op::Range
+            && matches!(
+                u.arg(),
+                Arg::Range {
+                    kind: AxisType::Stage,
+                    ..
+                }
+            )
+    })
+}
+
 /// The first axis number no RANGE among `nodes` uses.
 pub(crate) fn next_axis(nodes: &[UOp]) -> u32 {
     nodes

@@ -5,20 +5,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use uop_ir::{Arg, ConstValue, DType, Op, UOp, toposort};
+use uop_ir::{Arg, DType, Op, UOp, toposort};
 
 use crate::Target;
 use crate::ranges::{RangeKey, open_ranges};
 
-/// The value an empty reduction has.
+/// The value an empty reduction has (`Op::reduce_identity`), as a CONST.
 pub fn identity(op: Op, dtype: DType) -> UOp {
-    let v = match op {
-        Op::Mul => ConstValue::Int(1),
-        Op::Max if dtype.is_float() => ConstValue::Float(f64::NEG_INFINITY),
-        Op::Max => ConstValue::Int(dtype.int_min().unwrap_or(0)),
-        _ => ConstValue::Int(0),
-    };
-    UOp::const_of(dtype, v)
+    UOp::const_of(dtype, op.reduce_identity(dtype))
 }
 
 /// The accumulate step `acc op value`. A sum of products is one fused multiply-add

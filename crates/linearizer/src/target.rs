@@ -21,6 +21,10 @@ pub struct VectorTarget {
     pub dtypes: Vec<DType>,
     /// ALU ops the target has on vectors of a dtype; the rest are devectorized.
     pub alu: Vec<(Op, DType)>,
+    /// Whether a vector load or store must start at an element offset that is a multiple
+    /// of its lanes (a GPU's 16-byte accesses); where that cannot be shown, the access
+    /// stays one per lane. False where any offset is allowed (the CPU's unaligned loads).
+    pub aligned: bool,
 }
 
 impl VectorTarget {
@@ -116,6 +120,7 @@ mod tests {
             bytes: 32,
             dtypes: vec![DType::F32, DType::F64],
             alu: Vec::new(),
+            aligned: false,
         };
         assert_eq!(v.lanes(DType::F32), Some(8));
         assert_eq!(v.lanes(DType::F64), Some(4));

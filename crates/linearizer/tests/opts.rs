@@ -7,7 +7,7 @@ use common::*;
 use linearizer::{LinearizeError, Opt, Target, VectorTarget, apply_opt, linearize};
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
-/// out[r] = sum_c a[r * 20 + c] over 13 rows of 20.
+/// `out[r]` = sum_c a[r * 20 + c] over 13 rows of 20.
 fn row_sums() -> UOp {
     let f = DType::F32;
     let r = range(13, 0, AxisType::Loop);
@@ -76,6 +76,7 @@ fn vectors() -> Target {
             bytes: 32,
             dtypes: vec![DType::F32],
             alu: vec![(Op::Add, DType::F32)],
+            aligned: false,
         }),
         ..Default::default()
     }

@@ -11,7 +11,7 @@ use linearizer::{
 };
 use uop_ir::{Arg, AxisType, DType, Op, UOp, toposort};
 
-/// out[i] = a[i] * b[i] + 1 over 32 elements.
+/// `out[i]` = `a[i]` * `b[i]` + 1 over 32 elements.
 fn elementwise() -> (UOp, UOp) {
     let i = range(32, 0, AxisType::Loop);
     let v = &(&load(&param(1, F32), &i) * &load(&param(2, F32), &i)) + &f32c(1.0);

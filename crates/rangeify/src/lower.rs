@@ -1,129 +1,58 @@
-//! Pushing indices from consumers to producers: the value of a tensor-graph node at an
-//! index (one expression per dim) becomes a kernel expression. Movement ops become index
-//! math (`uop_ir::Movement::input_index`, the same functions `fuzz-symbolic` checks);
-//! PAD adds a validity gate; REDUCE opens fresh ranges for its reduced dims; a realized
-//! node becomes a LOAD from its buffer.
+//! Stages "lower movement", "lower compute" and "assign buffers": the rule sets that turn
+//! a kernel's root evaluation `INDEX(root, ranges)` into its value expression. Each rule
+//! pushes a tensor-level `INDEX(node, i.. [, valid])` (see `ranges.rs`) one node down,
+//! so `graph_rewrite` in bottom-up mode walks from the root to the leaves:
+//!
+//! - movement ops become index math (`Movement::input_index`, as the ranges walk
+//!   computed it) and PAD a gate;
+//! - elementwise ops take their operands at the same index; a REDUCE takes its source at
+//!   the fresh RANGEs the ranges walk opened for it;
+//! - a stored node or a BUFFER becomes a LOAD of its buffer (a kernel PARAM), a staged
+//!   node a LOAD of its scratch copy (built here: DEFINE_LOCAL, the copy loop, AFTER), a
+//!   partial CONTIGUOUS its template.
+//!
+//! The rules share one context (`LowerCtx`): the placement of every node, the kernel
+//! being built, its PARAMs in slot order and the tensor nodes it reads (for ordering).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::sync::{Arc, LazyLock};
 
-use uop_ir::{Arg, AxisType, ConstValue, DType, Op, StableHasher, UOp, UOpMap, linearize};
+use uop_ir::{
+    Arg, AxisType, ConstValue, DType, Mode, Op, PatternMatcher, UOp, UOpMap, UPat, graph_rewrite,
+    linearize,
+};
 
 use crate::RangeifyError;
 use crate::partial::Partial;
-use crate::shape::movement_of;
+use crate::ranges::{Moves, Place, Ranges, eval_parts, is_eval, source_evals};
 
-/// Lowered values by (node, index, gate), hashed by content keys.
-type Memo = HashMap<(UOp, Vec<UOp>, Option<UOp>), UOp, BuildHasherDefault<StableHasher>>;
-
-/// Builds the value expression of one kernel.
-pub struct Lowerer<'a> {
-    pub shapes: &'a UOpMap<Vec<i64>>,
-    /// Realized tensor nodes and the BUFFER holding each.
-    pub buffers: &'a UOpMap<UOp>,
+/// What the lowering rules read and write.
+#[derive(Debug)]
+pub struct LowerCtx {
+    pub ranges: Arc<Ranges>,
+    pub kernel: usize,
+    /// The node this kernel stores (lowered as a value, not loaded).
+    pub root: UOp,
+    /// Stored tensor nodes and the BUFFER holding each.
+    pub buffers: Arc<UOpMap<UOp>>,
     /// The kernel's buffer arguments, in slot order (slot 0 is the output).
     pub params: Vec<UOp>,
-    pub next_axis: u32,
-    /// Buffers whose reads go to another buffer instead (a copy of their old contents).
-    redirect: &'a UOpMap<(UOp, UOp)>,
-    /// Partial CONTIGUOUS nodes and the template each inlines.
-    partials: &'a UOpMap<Partial>,
     /// The tensor-graph nodes this kernel loads: BUFFERs (their contents before the
-    /// schedule), realized nodes, and the keys of `redirect` copies used.
+    /// schedule), stored nodes, and the keys of `redirect` copies used.
     pub reads: Vec<UOp>,
-    /// The kernel's output loops: RANGEs of kind Loop with axis `0..outputs`.
-    outputs: u32,
-    /// REDUCE nodes this kernel computes whose result cannot be shared across the loops
-    /// it is broadcast over (see [`Lowerer::unshared`]).
-    unshared: Vec<UOp>,
-    /// Whether the node being lowered is read through a broadcast (an EXPAND that grows a
-    /// dim) since the last reduction above it.
-    broadcast: bool,
-    memo: Memo,
+    /// Buffers whose reads go to another buffer instead (a copy of their old contents).
+    pub redirect: Arc<UOpMap<(UOp, UOp)>>,
+    /// Partial CONTIGUOUS nodes and the template each inlines.
+    pub partials: Arc<UOpMap<Partial>>,
+    /// The next free RANGE axis of the kernel (for templates' reduce ranges).
+    pub next_axis: u32,
 }
 
-fn and(a: Option<UOp>, b: Option<UOp>) -> Option<UOp> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.and(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-impl<'a> Lowerer<'a> {
-    pub fn new(
-        shapes: &'a UOpMap<Vec<i64>>,
-        buffers: &'a UOpMap<UOp>,
-        output: UOp,
-        first_axis: u32,
-        redirect: &'a UOpMap<(UOp, UOp)>,
-        partials: &'a UOpMap<Partial>,
-    ) -> Self {
-        Lowerer {
-            shapes,
-            buffers,
-            params: vec![output],
-            next_axis: first_axis,
-            redirect,
-            partials,
-            reads: Vec::new(),
-            outputs: first_axis,
-            unshared: Vec::new(),
-            broadcast: false,
-            memo: Default::default(),
-        }
-    }
-
-    /// The REDUCE nodes fused into this kernel, read through a broadcast, that would run
-    /// again for every trip of a loop they do not depend on: the output loops such a
-    /// reduction depends on must be the outermost ones (so that the linearizer runs it
-    /// between those and the rest), it must not sit inside another reduction's loop (which
-    /// runs inside every output loop), and one broadcast over every output loop is left to
-    /// a kernel of its own (where it can be split across threads). The scheduler stores
-    /// these and schedules again.
-    pub fn unshared(&self) -> &[UOp] {
-        &self.unshared
-    }
-
-    /// Checks where reduction `n`, lowered at `idx`, would run (see [`Lowerer::unshared`]).
-    fn check_shared(&mut self, n: &UOp, idx: &[UOp]) {
-        if self.outputs == 0 {
-            return;
-        }
-        let ranges: Vec<UOp> = idx
-            .iter()
-            .flat_map(uop_ir::toposort)
-            .filter(|u| u.op() == Op::Range)
-            .collect();
-        let nested = ranges
-            .iter()
-            .any(|r| matches!(r.arg(), Arg::Range { kind, .. } if *kind != AxisType::Loop));
-        let mut loops: Vec<u32> = ranges
-            .iter()
-            .filter_map(|u| match u.arg() {
-                Arg::Range {
-                    axis,
-                    kind: AxisType::Loop,
-                } => Some(*axis),
-                _ => None,
-            })
-            .collect();
-        loops.sort_unstable();
-        loops.dedup();
-        let prefix = loops.iter().enumerate().all(|(i, a)| *a == i as u32);
-        if (nested || loops.is_empty() || !prefix) && !self.unshared.contains(n) {
-            self.unshared.push(n.clone());
-        }
-    }
-
+impl LowerCtx {
     /// Records that the kernel loads what tensor-graph node `n` stores.
     pub fn read(&mut self, n: &UOp) {
         if !self.reads.contains(n) {
             self.reads.push(n.clone());
         }
-    }
-
-    fn shape(&self, u: &UOp) -> &'a [i64] {
-        self.shapes.get(u).map_or(&[], Vec::as_slice)
     }
 
     /// The PARAM for `buffer`, adding it to the kernel's arguments on first use.
@@ -143,51 +72,21 @@ impl<'a> Lowerer<'a> {
         )
     }
 
-    /// A load of a stored tensor of `shape` at `idx` (gated by `valid`).
-    fn load(&mut self, buffer: &UOp, shape: &[i64], idx: &[UOp], valid: Option<UOp>) -> UOp {
+    /// A load of `buffer` holding a tensor of `shape`, at `idx` (gated by `valid`).
+    fn load(&mut self, buffer: &UOp, shape: &[i64], idx: &[UOp], valid: Option<&UOp>) -> UOp {
         let param = self.param(buffer);
-        let offset = linearize(idx, shape);
-        let offset = match valid {
-            Some(v) => v.where_(&offset, &UOp::invalid()),
-            None => offset,
-        };
-        let index = UOp::new(Op::Index, buffer.dtype(), [param, offset], Arg::None);
-        UOp::new(Op::Load, buffer.dtype(), [index], Arg::None)
+        load_at(param, linearize(idx, shape), valid)
     }
 
-    /// The value of `n` at `idx`, where `valid` says whether the point is real.
-    /// `root` is lowered as a value even if it is realized (it is the kernel's output).
-    pub fn lower(
-        &mut self,
-        n: &UOp,
-        idx: &[UOp],
-        valid: Option<UOp>,
-        root: bool,
-    ) -> Result<UOp, RangeifyError> {
-        if n.op() == Op::Reduce && self.broadcast && !root && !self.buffers.contains_key(n) {
-            self.check_shared(n, idx);
+    /// `x` (an evaluation) as a load of the buffer it is read from, if it is stored.
+    fn load_stored(&mut self, x: &UOp) -> Option<UOp> {
+        if !is_eval(x) {
+            return None;
         }
-        let key = (n.clone(), idx.to_vec(), valid.clone());
-        if !root && let Some(v) = self.memo.get(&key) {
-            return Ok(v.clone());
-        }
-        let out = self.lower_uncached(n, idx, valid, root)?;
-        if !root {
-            self.memo.insert(key, out.clone());
-        }
-        Ok(out)
-    }
-
-    fn lower_uncached(
-        &mut self,
-        n: &UOp,
-        idx: &[UOp],
-        valid: Option<UOp>,
-        root: bool,
-    ) -> Result<UOp, RangeifyError> {
+        let (n, idx, valid) = eval_parts(x);
+        let shape = n.shape()?;
         if n.op() == Op::Buffer {
-            let shape = self.shape(n);
-            return Ok(match self.redirect.get(n).cloned() {
+            return Some(match self.redirect.get(n).cloned() {
                 Some((copy_node, copy)) => {
                     self.read(&copy_node);
                     self.load(&copy, shape, idx, valid)
@@ -198,93 +97,244 @@ impl<'a> Lowerer<'a> {
                 }
             });
         }
-        let partials = self.partials;
-        if let Some(p) = partials.get(n) {
-            return Ok(p.inline(self, idx, valid));
+        if *n == self.root || !matches!(self.ranges.place.get(n), Some(Place::Global(_))) {
+            return None;
         }
-        if !root && let Some(buf) = self.buffers.get(n).cloned() {
-            self.read(n);
-            return Ok(self.load(&buf, self.shape(n), idx, valid));
+        let buffer = self.buffers.get(n)?.clone();
+        self.read(n);
+        Some(self.load(&buffer, shape, idx, valid))
+    }
+
+    /// `x` as a load of its scratch copy, if it is staged (the copy's own evaluation is
+    /// left to the value rules).
+    fn load_staged(&mut self, x: &UOp) -> Option<UOp> {
+        if !is_eval(x) {
+            return None;
         }
-        match n.op() {
-            Op::Const | Op::DefineVar => Ok(n.clone()),
-            op if op.is_movement() => {
-                let src = &n.src()[0];
-                let src_shape = self.shape(src);
-                let m = movement_of(n, src_shape.len()).ok_or_else(|| {
-                    RangeifyError::Malformed(format!("{op} without its argument"))
-                })?;
-                let (src_idx, gate) = m.input_index(src_shape, idx);
-                let outer = self.broadcast;
-                self.broadcast |= op == Op::Expand && src_shape != self.shape(n);
-                let inner = self.lower(src, &src_idx, and(valid, gate.clone()), false);
-                self.broadcast = outer;
-                let inner = inner?;
-                Ok(match gate {
-                    Some(g) => g.where_(&inner, &UOp::const_of(inner.dtype(), ConstValue::Int(0))),
-                    None => inner,
-                })
+        let (n, idx, valid) = eval_parts(x);
+        let Some(Place::Local(stage)) = self.ranges.place.get(n) else {
+            return None;
+        };
+        if stage.eval == *x || stage.kernel != self.kernel {
+            return None;
+        }
+        let shape = n.shape()?;
+        let held_shape: Vec<i64> = stage.held.iter().map(|&d| shape[d]).collect();
+        let size: i64 = held_shape.iter().product();
+        let local = UOp::new(
+            Op::DefineLocal,
+            n.dtype(),
+            [UOp::int(size)],
+            Arg::Param { slot: stage.slot },
+        );
+        let (_, stage_idx, _) = eval_parts(&stage.eval);
+        let copy_ranges: Vec<UOp> = stage.held.iter().map(|&d| stage_idx[d].clone()).collect();
+        let at = |rs: &[UOp]| linearize(rs, &held_shape);
+        let store = UOp::new(
+            Op::Store,
+            DType::Void,
+            [
+                UOp::new(
+                    Op::Index,
+                    n.dtype(),
+                    [local.clone(), at(&copy_ranges)],
+                    Arg::None,
+                ),
+                stage.eval.clone(),
+            ],
+            Arg::None,
+        );
+        let copy = copy_ranges.iter().rev().fold(store, |st, r| {
+            UOp::new(Op::End, DType::Void, [st, r.clone()], Arg::None)
+        });
+        let after = UOp::new(Op::After, n.dtype(), [local, copy], Arg::None);
+        let read: Vec<UOp> = stage.held.iter().map(|&d| idx[d].clone()).collect();
+        Some(load_at(after, at(&read), valid))
+    }
+
+    /// `x` as the template of its partial CONTIGUOUS, if it is one.
+    fn inline_partial(&mut self, x: &UOp) -> Option<UOp> {
+        if !is_eval(x) {
+            return None;
+        }
+        let (n, idx, valid) = eval_parts(x);
+        let partials = self.partials.clone();
+        let p = partials.get(n)?;
+        let (idx, valid) = (idx.to_vec(), valid.cloned());
+        Some(p.inline(self, &idx, valid))
+    }
+}
+
+/// `LOAD(INDEX(buf, offset))`, the offset gated by `valid`.
+fn load_at(buf: UOp, offset: UOp, valid: Option<&UOp>) -> UOp {
+    let offset = match valid {
+        Some(v) => v.where_(&offset, &UOp::invalid()),
+        None => offset,
+    };
+    let dtype = buf.dtype();
+    let index = UOp::new(Op::Index, dtype, [buf, offset], Arg::None);
+    UOp::new(Op::Load, dtype, [index], Arg::None)
+}
+
+/// A tensor-level evaluation, bound to `x`; rule bodies check which node it evaluates.
+fn eval() -> UPat {
+    UPat::op(Op::Index).named("x")
+}
+
+/// The evaluated tensor node of `x`, when `x` is an evaluation of an `op` node.
+fn evaluates(x: &UOp, op: impl Fn(Op) -> bool) -> bool {
+    is_eval(x) && op(x.src()[0].op())
+}
+
+/// Rule set "assign buffers": stored nodes, BUFFERs, staged nodes and partial
+/// CONTIGUOUS nodes are read from where they are kept.
+pub fn pm_buffers() -> PatternMatcher<LowerCtx> {
+    PatternMatcher::new()
+        // INDEX(stored x, i..) -> LOAD(INDEX(PARAM(buffer of x), flat(i..)))
+        .rule_ctx(
+            "INDEX(stored x, i) -> LOAD(buffer[i])",
+            eval(),
+            |c: &mut LowerCtx, b| c.load_stored(&b["x"]),
+        )
+        // INDEX(staged x, i..) -> LOAD(INDEX(AFTER(DEFINE_LOCAL, copy), flat(held i..)))
+        .rule_ctx(
+            "INDEX(staged x, i) -> LOAD(scratch[i])",
+            eval(),
+            |c: &mut LowerCtx, b| c.load_staged(&b["x"]),
+        )
+        // INDEX(CONTIGUOUS(x, axes), i..) -> template(i..)
+        .rule_ctx(
+            "INDEX(partial x, i) -> template(i)",
+            eval(),
+            |c: &mut LowerCtx, b| c.inline_partial(&b["x"]),
+        )
+}
+
+/// Rule set "lower movement": a movement op becomes index math on its source.
+pub fn pm_movement() -> PatternMatcher<LowerCtx> {
+    // INDEX(m(x), i..) -> WHERE(gate, INDEX(x, m^-1(i..)), 0)
+    PatternMatcher::new().rule_ctx(
+        "INDEX(m(x), i) -> gate ? INDEX(x, m^-1(i)) : 0",
+        eval(),
+        |c: &mut LowerCtx, b| {
+            let x = &b["x"];
+            if !evaluates(x, Op::is_movement) {
+                return None;
             }
-            Op::Reduce => {
-                let Arg::Reduce { op, axes } = n.arg() else {
-                    return Err(RangeifyError::Malformed("REDUCE without axes".into()));
-                };
-                let src = &n.src()[0];
-                let src_shape = self.shape(src);
-                let mut src_idx = idx.to_vec();
+            let (inner, gate) = match c.ranges.moves.through.get(x) {
+                Some(done) => done.clone(),
+                None => Moves::default().through(x).ok()?,
+            };
+            Some(match gate {
+                Some(g) => g.where_(&inner, &UOp::const_of(inner.dtype(), ConstValue::Int(0))),
+                None => inner,
+            })
+        },
+    )
+}
+
+/// Rule set "lower compute": values at an index.
+pub fn pm_compute() -> PatternMatcher<LowerCtx> {
+    PatternMatcher::new()
+        // INDEX(c, i..) -> c   (CONST, DEFINE_VAR)
+        .rule_ctx("INDEX(c, i) -> c", eval(), |_: &mut LowerCtx, b| {
+            let x = &b["x"];
+            evaluates(x, |op| matches!(op, Op::Const | Op::DefineVar)).then(|| x.src()[0].clone())
+        })
+        // INDEX(REDUCE(x, axes), i..) -> REDUCE(INDEX(x, i[axes := r..]), r..)
+        .rule_ctx(
+            "INDEX(REDUCE(x), i) -> REDUCE(INDEX(x, i'), r)",
+            eval(),
+            |c: &mut LowerCtx, b| {
+                let x = &b["x"];
+                if !evaluates(x, |op| op == Op::Reduce) {
+                    return None;
+                }
+                let n = &x.src()[0];
+                let recorded = c.ranges.reduce_ranges.get(&(x.clone(), c.kernel)).cloned();
+                let next = &mut c.next_axis;
                 let mut ranges = Vec::new();
-                for &a in axes.iter() {
-                    if src_shape[a] == 1 {
-                        // one element: no loop
-                        src_idx[a] = UOp::int(0);
-                        continue;
-                    }
-                    let r = UOp::range_of(UOp::int(src_shape[a]), self.next_axis, AxisType::Reduce);
-                    self.next_axis += 1;
-                    src_idx[a] = r.clone();
-                    ranges.push(r);
-                }
-                // the source runs once per element of the reduction's own loops
-                let outer = std::mem::replace(&mut self.broadcast, false);
-                let value = self.lower(src, &src_idx, valid, false);
-                self.broadcast = outer;
-                let value = value?;
+                let srcs = source_evals(
+                    x,
+                    false,
+                    |extents| {
+                        ranges = recorded.clone().unwrap_or_else(|| {
+                            extents
+                                .iter()
+                                .filter(|e| **e != 1)
+                                .map(|e| {
+                                    *next += 1;
+                                    UOp::range_of(UOp::int(*e), *next - 1, AxisType::Reduce)
+                                })
+                                .collect()
+                        });
+                        ranges.clone()
+                    },
+                    &mut Moves::default(),
+                )
+                .ok()?;
+                let value = srcs.into_iter().next()?.1;
                 if ranges.is_empty() {
-                    return Ok(value);
+                    return Some(value);
                 }
-                let mut srcs = vec![value];
-                srcs.extend(ranges);
-                Ok(UOp::new(
+                let Arg::Reduce { op, .. } = n.arg() else {
+                    return None;
+                };
+                let mut src = vec![value];
+                src.extend(ranges);
+                Some(UOp::new(
                     Op::Reduce,
                     n.dtype(),
-                    srcs,
+                    src,
                     Arg::Reduce {
                         op: *op,
                         axes: Vec::new().into(),
                     },
                 ))
-            }
-            Op::Contiguous | Op::Detach => self.lower(&n.src()[0], idx, valid, false),
-            // the value written; the target is where it goes (the kernel's output)
-            Op::Assign => self.lower(&n.src()[1], idx, valid, false),
-            op if op.is_elementwise() => {
-                let mut srcs = Vec::with_capacity(n.src().len());
-                for s in n.src() {
-                    srcs.push(self.lower(s, idx, valid.clone(), false)?);
+            },
+        )
+        // INDEX(op(a, b..), i..) -> op(INDEX(a, i), INDEX(b, i)..)
+        .rule_ctx(
+            "INDEX(op(a..), i) -> op(INDEX(a, i)..)",
+            eval(),
+            |_: &mut LowerCtx, b| {
+                let x = &b["x"];
+                if !evaluates(x, Op::is_elementwise) {
+                    return None;
                 }
-                Ok(n.with_src(srcs))
-            }
-            op => Err(RangeifyError::Unsupported(op)),
-        }
-    }
+                let srcs = source_evals(x, false, |_| Vec::new(), &mut Moves::default()).ok()?;
+                Some(x.src()[0].with_src(srcs.into_iter().map(|(_, e, _)| e).collect::<Vec<_>>()))
+            },
+        )
+        // INDEX(CONTIGUOUS(x), i..) -> INDEX(x, i..); likewise DETACH, and ASSIGN's value
+        .rule_ctx(
+            "INDEX(CONTIGUOUS(x), i) -> INDEX(x, i)",
+            eval(),
+            |_: &mut LowerCtx, b| {
+                let x = &b["x"];
+                if !evaluates(x, |op| {
+                    matches!(op, Op::Contiguous | Op::Detach | Op::Assign)
+                }) {
+                    return None;
+                }
+                source_evals(x, false, |_| Vec::new(), &mut Moves::default())
+                    .ok()?
+                    .into_iter()
+                    .next()
+                    .map(|(_, e, _)| e)
+            },
+        )
 }
 
-/// The identity element of a reduction (what an empty reduction gives).
-pub fn reduce_identity(op: Op, dtype: DType) -> ConstValue {
-    match op {
-        Op::Mul => ConstValue::Int(1),
-        Op::Max if dtype.is_float() => ConstValue::Float(f64::NEG_INFINITY),
-        Op::Max => ConstValue::Int(dtype.int_min().unwrap_or(0)),
-        _ => ConstValue::Int(0),
-    }
+/// The three lowering rule sets, in the order they are tried.
+pub fn pm_lower() -> PatternMatcher<LowerCtx> {
+    pm_buffers().extend(&pm_movement()).extend(&pm_compute())
+}
+
+static PM_LOWER: LazyLock<PatternMatcher<LowerCtx>> = LazyLock::new(pm_lower);
+
+/// The value of evaluation `e` in the kernel `ctx` builds.
+pub fn lower(e: &UOp, ctx: &mut LowerCtx) -> Result<UOp, RangeifyError> {
+    // every op the rules do not lower was refused by the ranges walk already
+    Ok(graph_rewrite(e, &PM_LOWER, ctx, Mode::BottomUp)?)
 }

@@ -14,9 +14,34 @@
 //! changes keys, so a renumbered AST is simplified again; that cannot open new gaps, and
 //! the loop stops after at most `MAX_ROUNDS` (the result is correct either way).
 
-use uop_ir::{Arg, Op, UOp, UOpMap, substitute, toposort};
+use std::sync::LazyLock;
+
+use uop_ir::{Arg, Mode, Op, PatternMatcher, UOp, UOpMap, UPat, graph_rewrite, toposort};
 
 use crate::RangeifyError;
+
+/// The new RANGE or PARAM for each old one.
+#[derive(Debug)]
+pub struct Renumber(UOpMap<UOp>);
+
+/// Rule set "renumber ranges": loops and arguments numbered `0..n` in their old order.
+pub fn pm_renumber() -> PatternMatcher<Renumber> {
+    PatternMatcher::new()
+        // RANGE(n, axis a) -> RANGE(n, axis new(a))
+        .rule_ctx(
+            "RANGE(a) -> RANGE(new a)",
+            UPat::op(Op::Range).named("r"),
+            |c: &mut Renumber, b| c.0.get(&b["r"]).cloned(),
+        )
+        // PARAM(slot s) -> PARAM(slot new(s))
+        .rule_ctx(
+            "PARAM(s) -> PARAM(new s)",
+            UPat::op(Op::Param).named("p"),
+            |c: &mut Renumber, b| c.0.get(&b["p"]).cloned(),
+        )
+}
+
+static PM_RENUMBER: LazyLock<PatternMatcher<Renumber>> = LazyLock::new(pm_renumber);
 
 /// How many renumber + simplify rounds are tried before the AST is taken as it is.
 pub const MAX_ROUNDS: usize = 4;
@@ -95,7 +120,8 @@ pub fn normal_form(mut ast: UOp, n: usize) -> Result<(UOp, Vec<u32>), RangeifyEr
         if map.is_empty() {
             return Ok((ast, params));
         }
-        ast = symbolic::simplify(&substitute(&ast, &map))?;
+        ast = graph_rewrite(&ast, &PM_RENUMBER, &mut Renumber(map), Mode::Walk)?;
+        ast = symbolic::simplify(&ast)?;
     }
     Ok((ast, params))
 }

@@ -20,7 +20,8 @@ use uop_ir::{Arg, AxisType, Op, UOp, UOpMap, UOpSet, linearize, substitute, topo
 
 use crate::RangeifyError;
 use crate::assign::Built;
-use crate::lower::Lowerer;
+use crate::lower::{LowerCtx, lower};
+use crate::ranges::eval_node;
 
 /// The inlinable rest of a partial `CONTIGUOUS`.
 #[derive(Clone, Debug)]
@@ -63,14 +64,17 @@ fn free_ranges(value: &UOp) -> UOpMap<UOpSet> {
     free
 }
 
-/// The kernels materializing the listed-axes part of partial `CONTIGUOUS` `n` of `shape`
-/// (each with the buffer it stores), and the template consumers inline.
+/// The kernels materializing the listed-axes part of partial `CONTIGUOUS` `n` (each with
+/// the buffer it stores), and the template consumers inline. `low` is the context of its
+/// kernel (`ranges`: one per dim, Loop ranges for the listed dims, Placeholder ranges for
+/// the others, `0` for size-1 dims).
 pub fn build(
     n: &UOp,
-    shape: &[i64],
-    low: &mut Lowerer<'_>,
+    ranges: &[UOp],
+    low: &mut LowerCtx,
     device: &str,
 ) -> Result<(Partial, Vec<(UOp, Built)>), RangeifyError> {
+    let shape = n.shape().unwrap_or(&[]);
     let listed = listed_axes(n).unwrap_or(&[]);
     if let Some(&axis) = listed.iter().find(|a| **a >= shape.len()) {
         return Err(RangeifyError::BadAxis {
@@ -78,29 +82,22 @@ pub fn build(
             rank: shape.len(),
         });
     }
-    let mut axis = 0u32;
     let mut kept_ranges = Vec::new();
     let mut kept_shape = Vec::new();
-    let ranges: Vec<UOp> = shape
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| {
-            if s == 1 {
-                return UOp::int(0);
+    for (r, &s) in ranges.iter().zip(shape) {
+        if matches!(
+            r.arg(),
+            Arg::Range {
+                kind: AxisType::Loop,
+                ..
             }
-            axis += 1;
-            if listed.contains(&i) {
-                let r = UOp::range_of(UOp::int(s), axis - 1, AxisType::Loop);
-                kept_ranges.push(r.clone());
-                kept_shape.push(s);
-                r
-            } else {
-                UOp::range_of(UOp::int(s), axis - 1, AxisType::Placeholder)
-            }
-        })
-        .collect();
-    low.next_axis = axis;
-    let value = symbolic::simplify(&low.lower(&n.src()[0], &ranges, None, false)?)?;
+        ) {
+            kept_ranges.push(r.clone());
+            kept_shape.push(s);
+        }
+    }
+    let ranges = ranges.to_vec();
+    let value = symbolic::simplify(&lower(&eval_node(&n.src()[0], &ranges, None), low)?)?;
     let kept: UOpSet = kept_ranges.iter().cloned().collect();
     let free = free_ranges(&value);
     let mut loads: UOpSet = Default::default();
@@ -186,7 +183,7 @@ pub fn build(
 
 impl Partial {
     /// The value at `idx` inside the kernel `low` builds (gated by `valid`).
-    pub fn inline(&self, low: &mut Lowerer<'_>, idx: &[UOp], valid: Option<UOp>) -> UOp {
+    pub fn inline(&self, low: &mut LowerCtx, idx: &[UOp], valid: Option<UOp>) -> UOp {
         let mut map: UOpMap<UOp> = Default::default();
         for (r, i) in self.ranges.iter().zip(idx) {
             if r.op() == Op::Range {

@@ -1,33 +1,17 @@
-//! Shapes of a tensor graph for scheduling. Every tensor-graph node knows its shape
-//! (`UOp::shape`, inferred by uop-ir when the node is made); this gathers them and turns a
+//! Shape errors. Every tensor-graph node knows its shape (`UOp::shape`, inferred once by
+//! uop-ir when the node is made); scheduling checks that each node has one, and turns a
 //! node without one into the error that says why.
 
-use uop_ir::{Movement, ShapeInferError, UOp, UOpMap, infer_shape, toposort};
+use uop_ir::{ShapeInferError, UOp, infer_shape};
 
 use crate::RangeifyError;
 
-/// The movement op a node performs, with its argument (`rank` is its input's rank).
-pub fn movement_of(u: &UOp, rank: usize) -> Option<Movement> {
-    Movement::of(u, rank)
-}
-
-/// The shape of every node reachable from `root`.
-pub fn shapes(root: &UOp) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
-    shapes_in(&toposort(root))
-}
-
-/// The shape of every node of `order` (sources before users, as `toposort` gives them).
-pub fn shapes_in(order: &[UOp]) -> Result<UOpMap<Vec<i64>>, RangeifyError> {
-    let mut out: UOpMap<Vec<i64>> = Default::default();
-    out.reserve(order.len());
-    for n in order {
-        let shape = match n.shape() {
-            Some(s) => s.to_vec(),
-            None => return Err(why_no_shape(n)),
-        };
-        out.insert(n.clone(), shape);
+/// An error for the first node of `order` that has no shape.
+pub fn check_shapes(order: &[UOp]) -> Result<(), RangeifyError> {
+    match order.iter().find(|n| n.shape().is_none()) {
+        Some(n) => Err(why_no_shape(n)),
+        None => Ok(()),
     }
-    Ok(out)
 }
 
 /// The error of a node that has no shape.
@@ -51,9 +35,14 @@ mod tests {
     #[test]
     fn a_bad_node_names_its_error() {
         let b = UOp::new_buffer(DType::F32, 6, "CPU");
-        let r = UOp::new(Op::Reshape, DType::F32, [b], Arg::Shape(vec![4].into()));
+        let r = UOp::new(
+            Op::Reshape,
+            DType::F32,
+            [b.clone()],
+            Arg::Shape(vec![4].into()),
+        );
         assert!(matches!(
-            shapes(&r),
+            check_shapes(&[b, r]),
             Err(RangeifyError::Shape {
                 op: Op::Reshape,
                 ..

@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 
-use uop_ir::{Arg, Op, UOp, substitute, toposort};
+use std::sync::LazyLock;
+
+use uop_ir::{Arg, Mode, Op, PatternMatcher, UOp, UPat, graph_rewrite};
 
 use crate::RangeifyError;
 use crate::block_reduce::blocked_reduce;
@@ -28,28 +30,53 @@ pub const SPLIT_MAX_OUTPUTS: i64 = 16;
 /// The partial counts tried, largest first.
 pub const SPLIT_PARTS: std::ops::RangeInclusive<i64> = 8..=256;
 
-/// `sink` with every qualifying REDUCE split in two, and the replaced nodes (old -> new).
+/// The nodes the rules replaced, as each was when its rule fired (old -> new).
+#[derive(Debug, Default)]
+pub struct Replaced(pub HashMap<UOp, UOp>);
+
+/// Rule set "split reductions".
+pub fn pm_split_reduce() -> PatternMatcher<Replaced> {
+    PatternMatcher::new()
+        // REDUCE(x, axes) -> RESHAPE(REDUCE(CONTIGUOUS(REDUCE(RESHAPE(x), axes')), a))
+        // when it folds many elements into few outputs
+        .rule_ctx(
+            "REDUCE(x) -> REDUCE(CONTIGUOUS(partials))",
+            UPat::op(Op::Reduce).named("r"),
+            |c: &mut Replaced, b| {
+                let r = &b["r"];
+                let new = split_one(r, r.src()[0].shape()?, r.shape()?)?;
+                c.0.insert(r.clone(), new.clone());
+                Some(new)
+            },
+        )
+        // REDUCE_ADD(x: float, axes) -> REDUCE(RESHAPE(REDUCE(RESHAPE(x), inner))) when it
+        // folds more than SUM_BLOCK elements per output
+        .rule_ctx(
+            "REDUCE_ADD(x) -> blocked levels",
+            UPat::op(Op::Reduce).named("r"),
+            |c: &mut Replaced, b| {
+                let r = &b["r"];
+                let Arg::Reduce { op, axes } = r.arg() else {
+                    return None;
+                };
+                let op: &Op = op;
+                let new = blocked_reduce(*op, &r.src()[0], r.src()[0].shape()?, &axes[..]);
+                (new != *r).then(|| {
+                    c.0.insert(r.clone(), new.clone());
+                    new
+                })
+            },
+        )
+}
+
+static PM_SPLIT: LazyLock<PatternMatcher<Replaced>> = LazyLock::new(pm_split_reduce);
+
+/// `sink` with every qualifying REDUCE split in two (or blocked), and the replaced
+/// nodes (old -> new).
 pub fn split_reductions(sink: &UOp) -> Result<(UOp, HashMap<UOp, UOp>), RangeifyError> {
-    let graph = toposort(sink);
-    let shapes = crate::shape::shapes_in(&graph)?;
-    let mut replace = HashMap::new();
-    for n in graph.iter().filter(|n| n.op() == Op::Reduce) {
-        let (Some(src_shape), Some(out_shape)) = (shapes.get(&n.src()[0]), shapes.get(n)) else {
-            continue;
-        };
-        let Arg::Reduce { op, axes } = n.arg() else {
-            continue;
-        };
-        let new = split_one(n, src_shape, out_shape)
-            .unwrap_or_else(|| blocked_reduce(*op, &n.src()[0], src_shape, axes));
-        if new != *n {
-            replace.insert(n.clone(), new);
-        }
-    }
-    if replace.is_empty() {
-        return Ok((sink.clone(), replace));
-    }
-    Ok((substitute(sink, &replace), replace))
+    let mut replaced = Replaced::default();
+    let out = graph_rewrite(sink, &PM_SPLIT, &mut replaced, Mode::PostOrder)?;
+    Ok((out, replaced.0))
 }
 
 /// The two-step form of `red` (see the module doc), or `None` when it does not qualify.
@@ -151,8 +178,7 @@ mod tests {
             }
         );
         assert_eq!(inner.src()[0].arg(), &Arg::Shape(vec![256, 256].into()));
-        let shapes = crate::shape::shapes_in(&toposort(&out)).unwrap();
-        assert_eq!(shapes[new], vec![1]);
+        assert_eq!(new.shape(), Some(&[1][..]));
     }
 
     #[test]

@@ -75,6 +75,9 @@ impl AmdRenderer {
                     bytes: 16,
                     dtypes: vec![DType::F32],
                     alu: VECTOR_OPS.iter().map(|&op| (op, DType::F32)).collect(),
+                    // vector accesses are emitted with the element's alignment, which
+                    // LLVM lowers for any offset
+                    aligned: false,
                 }),
                 max_threads: 1,
                 max_local_size: 1024,

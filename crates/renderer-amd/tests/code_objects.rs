@@ -186,6 +186,18 @@ fn the_same_kernels_compile_for_rdna() {
 }
 
 #[test]
+fn the_gpu_heuristics_kernels_compile() {
+    if skip_without_lld() {
+        return;
+    }
+    for arch in [Arch::Gfx942, Arch::Gfx1100] {
+        for (_, p) in heuristic_programs(arch) {
+            checked_kernel(arch, &p, &code_object(arch, &p));
+        }
+    }
+}
+
+#[test]
 fn newer_processors_need_newer_llvm() {
     for (arch, major) in [(Arch::Gfx950, "20"), (Arch::Gfx1250, "22")] {
         let err = CodeObjectCompiler::new(arch)

@@ -60,6 +60,21 @@ fn snapshot_mfma_f16_and_bf16() {
 }
 
 #[test]
+fn the_gpu_heuristics_kernels_render() {
+    for arch in [Arch::Gfx942, Arch::Gfx1100] {
+        for (name, p) in heuristic_programs(arch) {
+            // the TC opt's GEMM is CUDA's (mma.sync m16n8k16), not MFMA's
+            assert!(
+                p.uops.iter().all(|u| u.op() != Op::Wmma),
+                "{name} on {arch}"
+            );
+            assert!(p.dims.local[0] > 1, "{name} on {arch}: workgroups");
+            render(arch, &p);
+        }
+    }
+}
+
+#[test]
 fn the_target_describes_the_processor() {
     let t = AmdRenderer::new(Arch::Gfx942).target().clone();
     assert_eq!((t.name, t.warp_size, t.scratch_bytes), ("AMD", 64, 65536));

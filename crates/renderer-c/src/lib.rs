@@ -58,6 +58,7 @@ impl CRenderer {
                     bytes: vector_bytes,
                     dtypes: vector::C_VECTOR_DTYPES.to_vec(),
                     alu,
+                    aligned: false,
                 }),
                 max_threads,
                 max_local_size: 0,

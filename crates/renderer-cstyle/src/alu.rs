@@ -15,7 +15,7 @@ use uop_ir::Op;
 use crate::dtypes::{bits_type, math_suffix};
 use crate::helpers::Helpers;
 use crate::language::CStyle;
-use crate::narrow::{decode, encode, f32_bits, f64_bits, f64_to_f32_odd};
+use crate::narrow::{f32_bits, f64_bits, f64_to_f32_odd};
 
 /// An operand: its text (a name or a literal), dtype and lanes (1 for a scalar).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,8 +125,8 @@ fn cast<L: CStyle + ?Sized>(
         } else {
             format!("(float){x}")
         };
-        let bits = encode(helpers, to, &single);
-        decode(helpers, to, &bits)
+        let bits = lang.encode_narrow(to, &single, helpers);
+        lang.decode_narrow(to, &bits, helpers)
     } else if to == DType::F32 && from.is_float() && from != DType::F64 {
         x.to_string()
     } else {
@@ -155,7 +155,7 @@ fn bitcast<L: CStyle + ?Sized>(
             f64_bits(helpers);
             format!("f64_bits({x})")
         }
-        d if lang.stores_as_bits(d) => encode(helpers, d, x),
+        d if lang.stores_as_bits(d) => lang.encode_narrow(d, x, helpers),
         _ => format!("({}){x}", bits_type(from)),
     };
     Ok(match to {
@@ -168,7 +168,7 @@ fn bitcast<L: CStyle + ?Sized>(
             f64_bits(helpers);
             format!("f64_from_bits({bits})")
         }
-        d if lang.stores_as_bits(d) => decode(helpers, d, &bits),
+        d if lang.stores_as_bits(d) => lang.decode_narrow(d, &bits, helpers),
         _ => format!("({ty}){bits}"),
     })
 }

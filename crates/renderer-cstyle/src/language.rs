@@ -81,6 +81,19 @@ pub trait CStyle: Send + Sync + fmt::Debug {
         is_narrow_float(dtype)
     }
 
+    /// The `float` value of the bits `bits` of the narrow float `dtype` (a LOAD or CAST of
+    /// one). By default the base's integer-only decoder (`narrow::decode`); a language
+    /// with a conversion instruction may use it, if it converts exactly as the base does.
+    fn decode_narrow(&self, dtype: DType, bits: &str, helpers: &mut Helpers) -> String {
+        crate::narrow::decode(helpers, dtype, bits)
+    }
+
+    /// The bits of the narrow float `dtype` nearest to the `float` `x` (ties to even). By
+    /// default the base's integer-only encoder (`narrow::encode`).
+    fn encode_narrow(&self, dtype: DType, x: &str, helpers: &mut Helpers) -> String {
+        crate::narrow::encode(helpers, dtype, x)
+    }
+
     /// The literal of positive infinity as a value of the float `dtype`.
     fn infinity(&self, _dtype: DType) -> &'static str {
         "INFINITY"

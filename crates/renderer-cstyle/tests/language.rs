@@ -120,6 +120,7 @@ fn row_sums(opts: Vec<Opt>) -> LinearProgram {
             bytes: 16,
             dtypes: vec![DType::F32],
             alu: Vec::new(),
+            aligned: true,
         }),
         max_local_size: 256,
         max_local_dims: [256, 256, 64],

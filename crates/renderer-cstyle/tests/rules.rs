@@ -156,6 +156,30 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A float cast to a narrow integer keeps the IR's value (truncate, then wrap) when it
+    /// goes through i64.
+    #[test]
+    fn float_to_narrow_int_casts_are_sound(
+        d in 0..FLOATS.len(),
+        t in 0..6usize,
+        v in prop_oneof![-70_000.0f64..70_000.0, -300.0f64..300.0, Just(-5.0), Just(255.9)],
+    ) {
+        let to = [DType::I8, DType::I16, DType::I32, DType::U8, DType::U16, DType::U32][t];
+        let from = FLOATS[d];
+        let x = UOp::const_of(from, ConstValue::Float(from.round_float(v)));
+        let e = x.cast(to);
+        let want = eval_with(&e, &HashMap::new()).map_err(|err| TestCaseError::fail(format!("{err}")))?;
+        for pm in [&rules::casts::rules(), rules::base()] {
+            let out = graph_rewrite(&e, pm, &mut (), Mode::PostOrder)
+                .map_err(|err| TestCaseError::fail(format!("{err}")))?;
+            prop_assert!(out.src()[0].dtype() == DType::I64, "{out:?}");
+            let got = eval_with(&out, &HashMap::new()).map_err(|err| TestCaseError::fail(format!("{err}")))?;
+            prop_assert!(same(got, want), "{e:?} -> {out:?}: {got:?} != {want:?}");
+        }
+    }
+}
+
 #[test]
 fn vector_max_is_left_to_the_language() {
     let v = UOp::new_vec(

@@ -111,6 +111,7 @@ impl LlvmRenderer {
                     bytes: vector_bytes,
                     dtypes: VECTOR_DTYPES.to_vec(),
                     alu: vector_alu(fma),
+                    aligned: false,
                 }),
                 max_threads,
                 max_local_size: 0,

@@ -6,6 +6,10 @@
 //! temp dir (only if it is ours and not writable by others); else no cache at all.
 //! `DISABLE_COMPILER_CACHE=1` turns it off. Entries are written to a temp file in the same
 //! directory and renamed into place, so concurrent processes never see a partial file.
+//!
+//! The cache is bounded: it keeps at most `FERROGRAD_CACHE_MAX_ENTRIES` objects (default
+//! `DEFAULT_MAX_ENTRIES`). A hit refreshes an object's modification time; every
+//! `TRIM_EVERY` new objects, the least recently used are removed down to 90% of the bound.
 
 use std::ffi::OsString;
 use std::fs;
@@ -65,10 +69,19 @@ pub(crate) fn unique_stem() -> String {
     format!("{}-{serial}-{nanos}", std::process::id())
 }
 
+/// The most objects a cache keeps unless `FERROGRAD_CACHE_MAX_ENTRIES` says otherwise.
+pub const DEFAULT_MAX_ENTRIES: usize = 4096;
+/// How many new objects are written between two trims.
+const TRIM_EVERY: u64 = 64;
+
+/// New objects written by this process (the first one trims too).
+static PUBLISHED: AtomicU64 = AtomicU64::new(0);
+
 /// A directory of compiled shared objects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiskCache {
     dir: PathBuf,
+    max_entries: usize,
 }
 
 impl DiskCache {
@@ -83,20 +96,28 @@ impl DiskCache {
         if disabled(&get) {
             return None;
         }
+        let max = get("FERROGRAD_CACHE_MAX_ENTRIES")
+            .and_then(|v| v.to_str()?.parse().ok())
+            .unwrap_or(DEFAULT_MAX_ENTRIES);
         if let Some(cache) = cache_dir(&get).and_then(|dir| DiskCache::at(dir).ok()) {
-            return Some(cache);
+            return Some(cache.with_max_entries(max));
         }
         let user = get("USER").unwrap_or_else(|| "user".into());
         let mut name = OsString::from("ferrograd-cache-");
         name.push(user);
-        DiskCache::private(std::env::temp_dir().join(name)).ok()
+        DiskCache::private(std::env::temp_dir().join(name))
+            .ok()
+            .map(|c| c.with_max_entries(max))
     }
 
     /// A cache in `dir`, created if missing; fails if the directory cannot be written.
     pub fn at(dir: impl Into<PathBuf>) -> io::Result<DiskCache> {
         let dir = std::path::absolute(dir.into())?;
         fs::create_dir_all(&dir)?;
-        let cache = DiskCache { dir };
+        let cache = DiskCache {
+            dir,
+            max_entries: DEFAULT_MAX_ENTRIES,
+        };
         cache.probe()?;
         Ok(cache)
     }
@@ -119,7 +140,10 @@ impl DiskCache {
                 dir.display()
             )));
         }
-        let cache = DiskCache { dir };
+        let cache = DiskCache {
+            dir,
+            max_entries: DEFAULT_MAX_ENTRIES,
+        };
         let probe_meta = cache.probe()?;
         #[cfg(unix)]
         {
@@ -154,10 +178,49 @@ impl DiskCache {
         self.dir.join(format!("c-{key:032x}.so"))
     }
 
-    /// The cached object for `key`, if there is one.
+    /// This cache keeping at most `max` objects (at least 1).
+    pub fn with_max_entries(mut self, max: usize) -> DiskCache {
+        self.max_entries = max.max(1);
+        self
+    }
+
+    /// The cached object for `key`, if there is one (a hit marks it recently used).
     pub fn lookup(&self, key: u128) -> Option<PathBuf> {
         let path = self.path_for(key);
-        path.is_file().then_some(path)
+        if !path.is_file() {
+            return None;
+        }
+        if let Ok(f) = fs::File::options().append(true).open(&path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+        Some(path)
+    }
+
+    /// Removes the least recently used objects when there are more than the bound, down
+    /// to 90% of it; returns how many it removed.
+    pub fn trim(&self) -> usize {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut objects: Vec<(std::time::SystemTime, PathBuf)> = dir
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("c-") && name.ends_with(".so")
+            })
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        if objects.len() <= self.max_entries {
+            return 0;
+        }
+        objects.sort();
+        let keep = self.max_entries * 9 / 10;
+        let remove = objects.len() - keep;
+        objects[..remove]
+            .iter()
+            .filter(|(_, p)| fs::remove_file(p).is_ok())
+            .count()
     }
 
     /// A fresh path in the cache directory to build the object for `key` into.
@@ -170,6 +233,12 @@ impl DiskCache {
     pub fn publish(&self, temp: &Path, key: u128) -> io::Result<PathBuf> {
         let path = self.path_for(key);
         fs::rename(temp, &path)?;
+        if PUBLISHED
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(TRIM_EVERY)
+        {
+            self.trim();
+        }
         Ok(path)
     }
 
@@ -260,5 +329,33 @@ mod tests {
         assert!(!disabled(&env(&[])));
         let off = [("DISABLE_COMPILER_CACHE", "1"), ("FERROGRAD_CACHE", "/f")];
         assert_eq!(DiskCache::from_lookup(env(&off)), None);
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::*;
+
+    #[test]
+    fn the_least_recently_used_objects_go_past_the_bound() {
+        let dir = std::env::temp_dir().join(format!("ferrograd-trim-{}", unique_stem()));
+        let cache = DiskCache::at(&dir).expect("cache").with_max_entries(10);
+        let t0 = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for k in 0..15u128 {
+            let p = cache.path_for(k);
+            fs::write(&p, b"x").expect("write");
+            let f = fs::File::options().append(true).open(&p).expect("open");
+            f.set_modified(t0 + std::time::Duration::from_secs(k as u64))
+                .expect("mtime");
+        }
+        // a hit makes the oldest the newest
+        assert!(cache.lookup(0).is_some());
+        assert_eq!(cache.trim(), 6, "15 objects trimmed to 9");
+        assert!(cache.lookup(0).is_some(), "recently used stays");
+        for k in 1..7 {
+            assert!(cache.lookup(k).is_none(), "object {k} was among the oldest");
+        }
+        assert_eq!(cache.trim(), 0);
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -32,7 +32,7 @@ pub use buffer::{ALIGN, CpuBuffer};
 pub use cache::{DiskCache, Fnv1a128};
 pub use compiler::{CCompiler, DEFAULT_CFLAGS, SharedObject};
 pub use pool::{KernelFn, ThreadPool};
-pub use program::{CpuProgram, is_c_identifier};
+pub use program::{CpuProgram, is_c_identifier, launch_on_pool};
 
 /// The host CPU as a ferrograd device.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! `ThreadPool`: persistent worker threads that run the `core_id`s of one launch. The
 //! calling thread runs `core_id` 0 itself; the others go to workers, started on first need
 //! and kept for later launches (a small kernel would otherwise pay a thread spawn per
-//! launch). With more `core_id`s than workers, they are dealt out round robin: kernels
+//! launch). A launch of one `core_id` touches no worker and allocates nothing. With more `core_id`s than workers, they are dealt out round robin: kernels
 //! never synchronise across `core_id`s, so any order is correct. A launch returns only
 //! when every `core_id` has finished, with the time that took: the pool is the CPU's
 //! clock for kernel times.
@@ -149,6 +149,22 @@ impl ThreadPool {
     /// `kernel` must be safe to call with `args` for each of these `core_id`s, concurrently.
     pub unsafe fn run(&self, kernel: KernelFn, args: &[*mut c_void], threads: usize) -> Duration {
         let start = Instant::now();
+        // SAFETY: the caller's contract.
+        unsafe { self.run_untimed(kernel, args, threads) };
+        start.elapsed()
+    }
+
+    /// [`ThreadPool::run`] without taking the time. A launch of one `core_id` runs on
+    /// the calling thread alone: no worker is woken, nothing is allocated.
+    ///
+    /// # Safety
+    /// As for [`ThreadPool::run`].
+    pub unsafe fn run_untimed(&self, kernel: KernelFn, args: &[*mut c_void], threads: usize) {
+        if threads == 1 {
+            // SAFETY: the caller's contract.
+            unsafe { kernel(args.as_ptr(), 0) };
+            return;
+        }
         let wanted = threads.saturating_sub(1).min(self.max_workers);
         let senders = if wanted > 0 {
             self.senders(wanted)
@@ -186,7 +202,6 @@ impl ThreadPool {
             unsafe { kernel(args.as_ptr(), core_id) };
         }
         latch.wait();
-        start.elapsed()
     }
 }
 
@@ -238,6 +253,13 @@ mod tests {
         let pool = ThreadPool::new(0);
         assert_eq!(run_marks(&pool, 5), 0b11111);
         assert_eq!(pool.workers(), 0);
+    }
+
+    #[test]
+    fn one_thread_runs_on_the_caller_without_workers() {
+        let pool = ThreadPool::new(3);
+        assert_eq!(run_marks(&pool, 1), 1);
+        assert_eq!(pool.workers(), 0, "no worker was started");
     }
 
     #[test]

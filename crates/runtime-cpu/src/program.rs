@@ -11,6 +11,9 @@ use libloading::Library;
 
 use crate::pool::{KernelFn, ThreadPool};
 
+/// Launches with at most this many buffers pass their pointers from the stack.
+const INLINE_ARGS: usize = 16;
+
 /// A compiled C kernel `void NAME(void* const* bufs, int core_id)`.
 #[derive(Debug)]
 pub struct CpuProgram {
@@ -47,7 +50,7 @@ impl CpuProgram {
     /// Loads `function` from the shared object at `path`.
     ///
     /// # Safety
-    /// As for [`open_library`]; and if the library defines `function`, it must have the
+    /// As for `open_library`; and if the library defines `function`, it must have the
     /// kernel signature `void function(void* const* bufs, int core_id)`.
     pub unsafe fn load(path: &Path, function: &str, pool: Arc<ThreadPool>) -> Result<CpuProgram> {
         // SAFETY: the caller's contract.
@@ -98,7 +101,8 @@ impl Program for CpuProgram {
     }
 
     /// Runs `dims.global[0]` threads (`core_id` 0..) on the pool and returns when all have
-    /// finished, with the time the pool measured (whether or not `wait` asks for it).
+    /// finished, with the time the pool measured when `wait` asks for it (one thread runs
+    /// on the caller).
     /// C kernels have no workgroups and no scalar arguments: other dims and any `vals`
     /// are an error.
     unsafe fn launch(
@@ -106,37 +110,84 @@ impl Program for CpuProgram {
         buffers: &[&Buffer],
         dims: &LaunchDims,
         vals: &[i64],
-        _wait: bool,
+        wait: bool,
     ) -> Result<Option<Duration>> {
-        let fail = |why: String| DeviceError::Launch {
-            function: self.name.clone(),
-            why,
-        };
-        let threads = dims.global[0];
-        if threads == 0 || i32::try_from(threads).is_err() {
-            return Err(fail(format!(
-                "threads must be in 1..={}, not {threads}",
-                i32::MAX
-            )));
+        // SAFETY: the caller's contract.
+        unsafe {
+            launch_on_pool(
+                &self.name,
+                &self.pool,
+                self.kernel,
+                buffers,
+                dims,
+                vals,
+                wait,
+            )
         }
-        if dims.global[1..] != [1, 1] || dims.local != [1, 1, 1] {
-            return Err(fail(format!(
-                "a CPU launch is threads along one dimension with no workgroups, not {dims:?}"
-            )));
+    }
+}
+
+/// Launches `kernel` (named `name` in errors) as a CPU program does: `dims.global[0]`
+/// threads (`core_id` 0..) on `pool`, returning when all have finished, with the time the
+/// pool measured when `wait` asks for it (one thread runs on the caller). Up to
+/// `INLINE_ARGS` buffer pointers are passed from the stack. Other dims and any `vals` are
+/// an error: CPU kernels have no workgroups and no scalar arguments. Every CPU device
+/// (C or LLVM) launches through here.
+///
+/// # Safety
+/// `kernel` must have the kernel signature `void NAME(void* const* bufs, int core_id)`,
+/// and `buffers` must fit it and not be in use.
+pub unsafe fn launch_on_pool(
+    name: &str,
+    pool: &ThreadPool,
+    kernel: KernelFn,
+    buffers: &[&Buffer],
+    dims: &LaunchDims,
+    vals: &[i64],
+    wait: bool,
+) -> Result<Option<Duration>> {
+    let fail = |why: String| DeviceError::Launch {
+        function: name.to_string(),
+        why,
+    };
+    let threads = dims.global[0];
+    if threads == 0 || i32::try_from(threads).is_err() {
+        return Err(fail(format!(
+            "threads must be in 1..={}, not {threads}",
+            i32::MAX
+        )));
+    }
+    if dims.global[1..] != [1, 1] || dims.local != [1, 1, 1] {
+        return Err(fail(format!(
+            "a CPU launch is threads along one dimension with no workgroups, not {dims:?}"
+        )));
+    }
+    if !vals.is_empty() {
+        return Err(fail(format!(
+            "CPU kernels take no scalar arguments, but {} values were given",
+            vals.len()
+        )));
+    }
+    let pointer = |b: &&Buffer| std::ptr::with_exposed_provenance_mut(b.addr() as usize);
+    let mut inline = [std::ptr::null_mut::<c_void>(); INLINE_ARGS];
+    let spilled: Vec<*mut c_void>;
+    let args: &[*mut c_void] = if buffers.len() <= INLINE_ARGS {
+        for (slot, b) in inline.iter_mut().zip(buffers) {
+            *slot = pointer(b);
         }
-        if !vals.is_empty() {
-            return Err(fail(format!(
-                "C kernels take no scalar arguments, but {} values were given",
-                vals.len()
-            )));
+        &inline[..buffers.len()]
+    } else {
+        spilled = buffers.iter().map(pointer).collect();
+        &spilled
+    };
+    // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
+    // kernel's core_ids write disjoint data by construction.
+    unsafe {
+        if wait {
+            Ok(Some(pool.run(kernel, args, threads as usize)))
+        } else {
+            pool.run_untimed(kernel, args, threads as usize);
+            Ok(None)
         }
-        let args: Vec<*mut c_void> = buffers
-            .iter()
-            .map(|b| std::ptr::with_exposed_provenance_mut(b.addr() as usize))
-            .collect();
-        // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
-        // kernel's core_ids write disjoint data by construction.
-        let took = unsafe { self.pool.run(self.kernel, &args, threads as usize) };
-        Ok(Some(took))
     }
 }

@@ -9,7 +9,7 @@ use runtime_cpu::CCompiler;
 
 const N: usize = 1001;
 
-/// out[i] = a[i] + 1 over half of 0..N: the first half for core 0, the rest for core 1.
+/// `out[i]` = `a[i]` + 1 over half of 0..N: the first half for core 0, the rest for core 1.
 const ADD1: &str = r#"
 #define N 1001
 void add1(void* const* bufs, int core_id) {

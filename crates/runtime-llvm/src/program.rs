@@ -1,13 +1,13 @@
 //! `JitProgram`: a kernel linked into executable memory by the JIT, launched through the
 //! CPU runtime's thread pool exactly as a C kernel is: one call per `core_id`, no
-//! workgroups, no scalar arguments, and the pool's clock as the kernel's time.
+//! workgroups, no scalar arguments, and the pool's clock as the kernel's time when a
+//! launch waits.
 
-use std::ffi::c_void;
 use std::sync::Arc;
 use std::time::Duration;
 
 use device::{Buffer, DeviceError, LaunchDims, Program, Result};
-use runtime_cpu::{KernelFn, ThreadPool};
+use runtime_cpu::{KernelFn, ThreadPool, launch_on_pool};
 
 use crate::memory::ExecutableMemory;
 
@@ -52,43 +52,26 @@ impl Program for JitProgram {
     }
 
     /// Runs `dims.global[0]` threads (`core_id` 0..) on the pool and returns when all have
-    /// finished, with the time the pool measured. Other dims and any `vals` are errors.
+    /// finished, with the time the pool measured when `wait` asks for it (as a C kernel:
+    /// `runtime_cpu::launch_on_pool`). Other dims and any `vals` are errors.
     unsafe fn launch(
         &self,
         buffers: &[&Buffer],
         dims: &LaunchDims,
         vals: &[i64],
-        _wait: bool,
+        wait: bool,
     ) -> Result<Option<Duration>> {
-        let fail = |why: String| DeviceError::Launch {
-            function: self.name.clone(),
-            why,
-        };
-        let threads = dims.global[0];
-        if threads == 0 || i32::try_from(threads).is_err() {
-            return Err(fail(format!(
-                "threads must be in 1..={}, not {threads}",
-                i32::MAX
-            )));
+        // SAFETY: the caller's contract; `kernel` has the kernel signature (`new`).
+        unsafe {
+            launch_on_pool(
+                &self.name,
+                &self.pool,
+                self.kernel,
+                buffers,
+                dims,
+                vals,
+                wait,
+            )
         }
-        if dims.global[1..] != [1, 1] || dims.local != [1, 1, 1] {
-            return Err(fail(format!(
-                "a CPU launch is threads along one dimension with no workgroups, not {dims:?}"
-            )));
-        }
-        if !vals.is_empty() {
-            return Err(fail(format!(
-                "CPU kernels take no scalar arguments, but {} values were given",
-                vals.len()
-            )));
-        }
-        let args: Vec<*mut c_void> = buffers
-            .iter()
-            .map(|b| std::ptr::with_exposed_provenance_mut(b.addr() as usize))
-            .collect();
-        // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
-        // kernel's core_ids write disjoint data by construction.
-        let took = unsafe { self.pool.run(self.kernel, &args, threads as usize) };
-        Ok(Some(took))
     }
 }

@@ -133,7 +133,7 @@ pub enum Arg {
     #[default]
     None,
     Const(ConstValue),
-    /// RANGE: a loop axis; src[0] is the end.
+    /// RANGE: a loop axis; `src[0]` is the end.
     Range {
         axis: u32,
         kind: AxisType,

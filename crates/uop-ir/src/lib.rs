@@ -15,6 +15,7 @@ mod key;
 mod matcher;
 mod movement;
 mod op;
+mod placement;
 mod print;
 mod rewrite;
 mod shape;
@@ -34,8 +35,9 @@ pub use movement::{
     Movement, ShapeError, checked_numel, contiguous_strides, index_through, linearize,
 };
 pub use op::{AxisType, Op};
+pub use placement::hoist_depth;
 pub use print::{expr_string, graph_string, short_string};
 pub use rewrite::{CHAIN_LIMIT, Mode, RewriteError, graph_rewrite, rewrite};
 pub use shape::{ShapeInferError, infer_shape};
-pub use uop::{PassThrough, UOp, UOpMap, UOpSet, WeakUOp, live_nodes};
+pub use uop::{PassThrough, UOp, UOpMap, UOpSet, WeakUOp, live_nodes, on_buffer_freed};
 pub use upat::{ArgPat, Bindings, SrcPat, UPat};

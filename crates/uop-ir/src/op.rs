@@ -30,21 +30,21 @@ ops! {
     Buffer => "BUFFER",
     /// A bounded integer variable; arg `Var { name, min, max }`.
     DefineVar => "DEFINE_VAR",
-    /// A launch index (`core_id`, `gidx0`, `lidx1`); arg `Special`, src[0] = its count
+    /// A launch index (`core_id`, `gidx0`, `lidx1`); arg `Special`, `src[0]` = its count
     /// (the index runs over `0..count`).
     Special => "SPECIAL",
     /// A mutable scalar of a kernel (an accumulator); arg `Param { slot }` numbers it,
-    /// src[0] is its initial value.
+    /// `src[0]` is its initial value.
     DefineReg => "DEFINE_REG",
     /// Scratch memory of a kernel, indexed like a PARAM; arg `Param { slot }` numbers it,
-    /// src[0] is its element count (CONST), dtype = element type. A GPU workgroup shares
+    /// `src[0]` is its element count (CONST), dtype = element type. A GPU workgroup shares
     /// one; on the CPU every invocation (`core_id`) has its own.
     DefineLocal => "DEFINE_LOCAL",
     /// Does nothing; a placeholder left by rewrites.
     Noop => "NOOP",
     /// The root that keeps its sources alive; a kernel AST is a SINK of STOREs.
     Sink => "SINK",
-    /// src[0], ordered after every other src.
+    /// `src[0]`, ordered after every other src.
     After => "AFTER",
     /// Groups statements with no order between them.
     Group => "GROUP",
@@ -53,11 +53,11 @@ ops! {
     /// One lane of a vector; arg `Axes([lane])`.
     Gep => "GEP",
     // -- memory --
-    /// Pointer arithmetic: src[0] buffer, src[1..] index expressions.
+    /// Pointer arithmetic: `src[0]` buffer, `src[1..]` index expressions.
     Index => "INDEX",
-    /// Reads through an INDEX; an optional src[1] is the alternate value of a gated load.
+    /// Reads through an INDEX; an optional `src[1]` is the alternate value of a gated load.
     Load => "LOAD",
-    /// Writes src[1] through the INDEX src[0].
+    /// Writes `src[1]` through the INDEX `src[0]`.
     Store => "STORE",
     // -- unary ALU --
     Exp2 => "EXP2",
@@ -95,17 +95,17 @@ ops! {
     CmpLt => "CMPLT",
     CmpNe => "CMPNE",
     CmpEq => "CMPEQ",
-    /// The threefry2x32 counter-based random function on u64 (key in src[1]).
+    /// The threefry2x32 counter-based random function on u64 (key in `src[1]`).
     Threefry => "THREEFRY",
     // -- ternary ALU --
-    /// src[0] ? src[1] : src[2].
+    /// `src[0]` ? `src[1]` : `src[2]`.
     Where => "WHERE",
-    /// src[0] * src[1] + src[2], fused for floats (one rounding, as C's `fma`).
+    /// `src[0]` * `src[1]` + `src[2]`, fused for floats (one rounding, as C's `fma`).
     MulAcc => "MULACC",
     // -- control --
     /// A loop over `0..src[0]`; arg `Range { axis, kind }`.
     Range => "RANGE",
-    /// Closes the ranges in src[1..] after the statement src[0].
+    /// Closes the ranges in `src[1..]` after the statement `src[0]`.
     End => "END",
     If => "IF",
     EndIf => "ENDIF",
@@ -115,7 +115,7 @@ ops! {
     /// Tensor-core matrix multiply-accumulate; arg `Name` of the instruction.
     Wmma => "WMMA",
     // -- tensor graph only --
-    /// Reduction; arg `Reduce { op, axes }`. After rangeify the reduced RANGEs are src[1..].
+    /// Reduction; arg `Reduce { op, axes }`. After rangeify the reduced RANGEs are `src[1..]`.
     Reduce => "REDUCE",
     Reshape => "RESHAPE",
     Permute => "PERMUTE",
@@ -129,7 +129,7 @@ ops! {
     Copy => "COPY",
     /// Stops gradients.
     Detach => "DETACH",
-    /// Writes src[1] into the buffer behind src[0] (a realized tensor of the same shape);
+    /// Writes `src[1]` into the buffer behind `src[0]` (a realized tensor of the same shape);
     /// its value is that buffer after the write.
     Assign => "ASSIGN",
 }
@@ -228,6 +228,19 @@ impl Op {
     /// Division or remainder of integers, in either rounding.
     pub const fn is_int_division(self) -> bool {
         matches!(self, Op::CDiv | Op::CMod | Op::FloorDiv | Op::FloorMod)
+    }
+
+    /// The value a reduction by this op has over no elements (its identity): 0 for ADD,
+    /// 1 for MUL, the lowest value of `dtype` for MAX (-inf for floats). Every pass that
+    /// needs it (empty reductions, accumulators, padded reductions) asks here.
+    pub fn reduce_identity(self, dtype: dtype::DType) -> crate::ConstValue {
+        use crate::ConstValue;
+        match self {
+            Op::Mul => ConstValue::Int(1),
+            Op::Max if dtype.is_float() => ConstValue::Float(f64::NEG_INFINITY),
+            Op::Max => ConstValue::Int(dtype.int_min().unwrap_or(0)),
+            _ => ConstValue::Int(0),
+        }
     }
 
     /// The number of srcs an ALU op takes, `None` for non-ALU ops.

@@ -54,7 +54,7 @@ impl UOp {
         let shard = &INTERNER.shards[(key.0[0] as usize) % SHARDS];
         let mut map = shard.lock();
         let bucket = map.entry(key.0[0]).or_default();
-        for weak in bucket.iter() {
+        for weak in bucket.as_slice() {
             let Some(node) = weak.upgrade() else { continue };
             if node.op == op
                 && node.dtype == dtype
@@ -67,7 +67,7 @@ impl UOp {
             }
             misses.push(node);
         }
-        bucket.retain(|w| w.strong_count() > 0);
+        bucket.retain_live();
         let bounds = if lanes == 1 {
             compute_bounds(op, dtype, &src, &arg)
         } else {
@@ -242,9 +242,22 @@ fn content_key(op: Op, dtype: DType, lanes: u8, src: &[UOp], arg: &Arg) -> Key {
     h.key()
 }
 
+/// Called with the id of each BUFFER node as it is freed (set once, by the engine's
+/// store: memory goes back the moment its node dies, without scanning for dead nodes).
+static BUFFER_FREED: std::sync::OnceLock<fn(u64)> = std::sync::OnceLock::new();
+
+/// Installs the function told the id of every BUFFER node freed from now on; only the
+/// first call installs one (returns whether this one did).
+pub fn on_buffer_freed(hook: fn(u64)) -> bool {
+    BUFFER_FREED.set(hook).is_ok()
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         INTERNER.evict(self.key);
+        if let (Arg::Buffer { id, .. }, Some(hook)) = (&self.arg, BUFFER_FREED.get()) {
+            hook(*id);
+        }
         // Free the sources iteratively: a child whose last handle is ours is taken out of
         // its Arc, its own sources go on the stack, and it drops with none.
         let mut stack: Vec<UOp> = std::mem::take(&mut self.src).into_vec();
@@ -281,7 +294,48 @@ impl Hasher for PassThrough {
     }
 }
 
-type Bucket = Vec<Weak<Node>>;
+/// The nodes whose keys share their first 64 bits: almost always one, held inline.
+enum Bucket {
+    One(Weak<Node>),
+    Many(Vec<Weak<Node>>),
+}
+
+impl Default for Bucket {
+    fn default() -> Bucket {
+        Bucket::Many(Vec::new())
+    }
+}
+
+impl Bucket {
+    fn as_slice(&self) -> &[Weak<Node>] {
+        match self {
+            Bucket::One(w) => std::slice::from_ref(w),
+            Bucket::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, w: Weak<Node>) {
+        match self {
+            Bucket::Many(v) if v.is_empty() => *self = Bucket::One(w),
+            Bucket::Many(v) => v.push(w),
+            Bucket::One(first) => {
+                let first = std::mem::replace(first, Weak::new());
+                *self = Bucket::Many(vec![first, w]);
+            }
+        }
+    }
+
+    /// Drops the dead entries; whether none is left.
+    fn retain_live(&mut self) -> bool {
+        match self {
+            Bucket::One(w) if w.strong_count() == 0 => *self = Bucket::default(),
+            Bucket::One(_) => {}
+            Bucket::Many(v) => v.retain(|w| w.strong_count() > 0),
+        }
+        self.as_slice().is_empty()
+    }
+}
+
 type Shard = Mutex<HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>>;
 
 struct Interner {
@@ -298,11 +352,10 @@ impl Interner {
     /// Drops the dead entries of the bucket that held a node with this key.
     fn evict(&self, key: Key) {
         let mut map = self.shards[(key.0[0] as usize) % SHARDS].lock();
-        if let Some(bucket) = map.get_mut(&key.0[0]) {
-            bucket.retain(|w| w.strong_count() > 0);
-            if bucket.is_empty() {
-                map.remove(&key.0[0]);
-            }
+        if let Some(bucket) = map.get_mut(&key.0[0])
+            && bucket.retain_live()
+        {
+            map.remove(&key.0[0]);
         }
     }
 }
@@ -315,7 +368,7 @@ pub fn live_nodes() -> usize {
         .map(|s| {
             s.lock()
                 .values()
-                .map(|b| b.iter().filter(|w| w.strong_count() > 0).count())
+                .map(|b| b.as_slice().iter().filter(|w| w.strong_count() > 0).count())
                 .sum::<usize>()
         })
         .sum()

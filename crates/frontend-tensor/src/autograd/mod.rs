@@ -20,6 +20,8 @@ mod walk;
 
 pub use scope::{NoGradGuard, no_grad};
 
-pub(crate) use origins::record_origin;
+pub(crate) use origins::{
+    forget as forget_origin, forget_dead as forget_dead_origins, record_origin,
+};
 pub(crate) use scope::{detached, grad_enabled};
 pub(crate) use walk::tracked;

@@ -19,6 +19,17 @@ pub(crate) fn record_origin(view: &UOp, origin: UOp) {
     origins.insert(view.id(), (view.downgrade(), origin));
 }
 
+/// Drops the graphs of views that died: a graph holds the buffers it reads (a
+/// micro-batch's inputs), which must not outlive the loss realized from them.
+pub(crate) fn forget_dead() {
+    ORIGINS.lock().retain(|_, (w, _)| w.is_alive());
+}
+
+/// Forgets the graph `view` was realized from: no gradient flows back through it.
+pub(crate) fn forget(view: &UOp) {
+    ORIGINS.lock().remove(&view.id());
+}
+
 /// The graph `u` was realized from, if it was a tracked tensor's.
 pub(crate) fn origin_of(u: &UOp) -> Option<UOp> {
     let origins = ORIGINS.lock();

@@ -6,7 +6,7 @@
 //!
 //! The running statistics are updated lazily with `assign`: they are written when
 //! realized, at the latest by the next training `forward` (realize them with the
-//! optimizer's step, `step_with(&model.buffers())`, to keep the step one schedule).
+//! optimizer's step, `step_with(&model.buffers())`, to write them in the step's schedule).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

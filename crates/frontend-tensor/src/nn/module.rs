@@ -117,7 +117,7 @@ pub trait Module: Send + Sync {
         let device = self
             .state_dict()
             .first()
-            .map_or(crate::tensor::DEFAULT_DEVICE.to_string(), |(_, t)| {
+            .map_or(crate::device::default_device().to_string(), |(_, t)| {
                 t.device().to_string()
             });
         let state = crate::state::load_safetensors_on(path, &device)?;

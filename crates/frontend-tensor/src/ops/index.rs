@@ -9,6 +9,13 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     /// The index of the first maximum along `axis` (i64, as PyTorch).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.argmax(1, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn argmax(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let rank = self.shape().len().max(1);
         let a = self.axis_of("argmax", axis, rank)?;
@@ -35,12 +42,26 @@ impl Tensor {
     }
 
     /// The index of the first minimum along `axis` (i64).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.argmin(1, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn argmin(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         named("argmin", || self.neg().argmax(axis, keepdim))
     }
 
     /// `(.., classes)` bools: true at each index's class (indices are integers in
     /// `0..classes`; others give an all-false row).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let y = Tensor::from_slice(&[2i64, 0], &[2])?;
+    /// let h = y.one_hot(3)?; // [[F, F, T], [T, F, F]]
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn one_hot(&self, classes: i64) -> Result<Tensor> {
         if !self.dtype().is_int() || classes < 1 {
             return Err(TensorError::Invalid {
@@ -60,6 +81,14 @@ impl Tensor {
     }
 
     /// Rows of `weight` (`(num, dim)`) at these integer indices: `(.., dim)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let w = Tensor::rand(&[10, 4])?;
+    /// let idx = Tensor::from_slice(&[2i64, 7], &[2])?;
+    /// let rows = idx.embedding(&w)?; // (2, 4)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn embedding(&self, weight: &Tensor) -> Result<Tensor> {
         if weight.shape().len() != 2 || !self.dtype().is_int() {
             return Err(TensorError::Invalid {

@@ -7,6 +7,14 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     /// The tensors joined along `axis`; every other dim must agree. Dtypes promote.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let c = Tensor::cat(&[&a, &a], 0)?; // (4, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cat(tensors: &[&Tensor], axis: isize) -> Result<Tensor> {
         let Some(first) = tensors.first() else {
             return Err(TensorError::Invalid {
@@ -52,6 +60,14 @@ impl Tensor {
     }
 
     /// The tensors (all of one shape) stacked along a new axis `axis`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let s = Tensor::stack(&[&a, &a], 0)?; // (2, 2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn stack(tensors: &[&Tensor], axis: isize) -> Result<Tensor> {
         let Some(first) = tensors.first() else {
             return Err(TensorError::Invalid {

@@ -30,6 +30,14 @@ impl Tensor {
     /// (or `(n, d..)`): `-log softmax(logits)[target]`, mixed with the mean over classes
     /// by `label_smoothing`. Indices outside `0..c` other than `ignore_index` count as
     /// no class (they add only the smoothing term): check them first when unsure.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let logits = Tensor::randn(&[4, 10])?;
+    /// let y = Tensor::from_slice(&[3i64, 0, 9, 1], &[4])?;
+    /// let loss = logits.cross_entropy(&y, &CrossEntropyOpts::default())?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn cross_entropy(&self, target: &Tensor, opts: &CrossEntropyOpts) -> Result<Tensor> {
         if !(0.0..=1.0).contains(&opts.label_smoothing) {
             return Err(TensorError::Invalid {
@@ -54,6 +62,14 @@ impl Tensor {
     }
 
     /// Negative log likelihood of log-probabilities `(n, c, ..)` at class indices.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let logp = Tensor::randn(&[4, 10])?.log_softmax(1)?;
+    /// let y = Tensor::from_slice(&[3i64, 0, 9, 1], &[4])?;
+    /// let loss = logp.nll_loss(&y, None, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn nll_loss(
         &self,
         target: &Tensor,
@@ -68,6 +84,14 @@ impl Tensor {
     }
 
     /// Mean (or sum, or none) of squared differences.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let loss = a.mse_loss(&a.flip(&[1])?, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn mse_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
         named("mse_loss", || {
             let d = self.sub(target)?.square()?;
@@ -76,6 +100,148 @@ impl Tensor {
                 Reduction::Sum => d.sum(&[], false),
                 Reduction::None => Ok(d),
             }
+        })
+    }
+
+    /// Binary cross entropy of probabilities against targets in [0, 1] (each log is
+    /// clamped at -100, as PyTorch does).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let p = Tensor::from_slice(&[0.9f32, 0.2], &[2])?;
+    /// let y = Tensor::from_slice(&[1.0f32, 0.0], &[2])?;
+    /// let loss = p.binary_cross_entropy(&y, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn binary_cross_entropy(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        named("binary_cross_entropy", || {
+            let floor = self.scalar_like(-100.0);
+            let lp = self.log()?.maximum(&floor)?;
+            let lq = self.neg().add_scalar(1.0)?.log()?.maximum(&floor)?;
+            let y = target.cast(lp.dtype())?;
+            let per = y.mul(&lp)?.add(&y.neg().add_scalar(1.0)?.mul(&lq)?)?.neg();
+            reduce_plain(&per, reduction)
+        })
+    }
+
+    /// Binary cross entropy of logits: `max(x, 0) - x*y + log(1 + exp(-|x|))`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[2.0f32, -1.0], &[2])?;
+    /// let y = Tensor::from_slice(&[1.0f32, 0.0], &[2])?;
+    /// let loss = x.binary_cross_entropy_with_logits(&y, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn binary_cross_entropy_with_logits(
+        &self,
+        target: &Tensor,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        named("binary_cross_entropy_with_logits", || {
+            self.via_f32(|x| {
+                let y = target.cast(x.dtype())?;
+                let per = x
+                    .relu()?
+                    .sub(&x.mul(&y)?)?
+                    .add(&x.abs()?.neg().exp()?.log1p()?)?;
+                reduce_plain(&per, reduction)
+            })
+        })
+    }
+
+    /// Mean (or sum, or none) of absolute differences.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let loss = a.l1_loss(&a.flip(&[1])?, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn l1_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        named("l1_loss", || {
+            reduce_plain(&self.sub(target)?.abs()?, reduction)
+        })
+    }
+
+    /// `0.5 d^2 / beta` where `|d| < beta`, else `|d| - 0.5 beta`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let loss = a.smooth_l1_loss(&a.flip(&[1])?, 1.0, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn smooth_l1_loss(
+        &self,
+        target: &Tensor,
+        beta: f64,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        named("smooth_l1_loss", || {
+            let d = self.sub(target)?.abs()?;
+            let per = if beta == 0.0 {
+                d
+            } else {
+                d.lt_scalar(beta)?.where_(
+                    &d.square()?.mul_scalar(0.5 / beta)?,
+                    &d.add_scalar(-0.5 * beta)?,
+                )?
+            };
+            reduce_plain(&per, reduction)
+        })
+    }
+
+    /// `0.5 d^2` where `|d| <= delta`, else `delta (|d| - 0.5 delta)`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let loss = a.huber_loss(&a.flip(&[1])?, 1.0, Reduction::Mean)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn huber_loss(&self, target: &Tensor, delta: f64, reduction: Reduction) -> Result<Tensor> {
+        named("huber_loss", || {
+            let d = self.sub(target)?.abs()?;
+            let near = d.le(&d.scalar_like(delta))?;
+            let per = near.where_(
+                &d.square()?.mul_scalar(0.5)?,
+                &d.add_scalar(-0.5 * delta)?.mul_scalar(delta)?,
+            )?;
+            reduce_plain(&per, reduction)
+        })
+    }
+
+    /// KL divergence of `target` from this tensor's log-probabilities:
+    /// `target * (log(target) - input)` (0 where target is 0), or with log-targets.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let b = Tensor::from_slice(&[0.5f32, -1.0], &[2])?;
+    /// let loss = a.log_softmax(1)?.kl_div(&a.softmax(1)?, false, Reduction::Sum)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn kl_div(
+        &self,
+        target: &Tensor,
+        log_target: bool,
+        reduction: Reduction,
+    ) -> Result<Tensor> {
+        named("kl_div", || {
+            let t = target.cast(self.dtype())?;
+            let per = if log_target {
+                t.exp()?.mul(&t.sub(self)?)?
+            } else {
+                let zero = t.full_like_value(0.0)?;
+                let pos = t.gt(&zero)?;
+                let safe = pos.where_(&t, &t.full_like_value(1.0)?)?;
+                pos.where_(&t.mul(&safe.log()?.sub(self)?)?, &zero)?
+            };
+            reduce_plain(&per, reduction)
         })
     }
 
@@ -124,6 +290,15 @@ fn pick_class(values: &Tensor, target: &Tensor) -> Result<Tensor> {
         .eq(&Tensor::positions(classes, values.device())?.reshape(&cshape)?)?;
     let zero = values.mul_scalar(0.0)?;
     hit.where_(values, &zero)?.sum(&[1], false)
+}
+
+/// Per-element losses reduced as `reduction` says.
+fn reduce_plain(per: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    match reduction {
+        Reduction::Mean => per.mean(&[], false),
+        Reduction::Sum => per.sum(&[], false),
+        Reduction::None => Ok(per.clone()),
+    }
 }
 
 /// Per-element losses zeroed where the target is `ignore`, then reduced.

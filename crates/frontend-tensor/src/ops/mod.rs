@@ -3,14 +3,27 @@
 //! pooling, losses, indexing, joining.
 
 mod activation;
+mod attention;
 mod conv;
 mod index;
+mod indexing;
+mod integer;
 mod join;
 mod linalg;
 mod loss;
+mod math;
+mod norm;
 mod normalize;
+mod order;
 pub(crate) mod pool;
+mod resize;
+mod select;
 
-pub use conv::Conv2dOpts;
+pub use attention::AttentionOpts;
+pub use conv::{Conv2dOpts, ConvOpts};
+pub use indexing::Idx;
+pub use integer::Rounding;
 pub use loss::{CrossEntropyOpts, Reduction};
 pub use pool::Pool2dOpts;
+pub use resize::Interpolation;
+pub use select::PadMode;

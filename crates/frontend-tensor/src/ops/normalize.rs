@@ -6,6 +6,13 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     /// `exp(x - max) / sum(exp(x - max))` along `axis`.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.softmax(-1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn softmax(&self, axis: isize) -> Result<Tensor> {
         named("softmax", || {
             self.via_f32(|x| {
@@ -16,6 +23,13 @@ impl Tensor {
     }
 
     /// `(x - mean) / sqrt(var + eps)` along `axis` (no affine).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.layernorm(-1, 1e-5)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn layernorm(&self, axis: isize, eps: f64) -> Result<Tensor> {
         named("layernorm", || {
             self.via_f32(|x| {
@@ -28,6 +42,13 @@ impl Tensor {
 
     /// `x - max - log(sum(exp(x - max)))` along `axis`: the log of softmax, without
     /// its underflow.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.log_softmax(-1)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn log_softmax(&self, axis: isize) -> Result<Tensor> {
         named("log_softmax", || {
             self.via_f32(|x| {
@@ -38,6 +59,13 @@ impl Tensor {
     }
 
     /// `log(sum(exp(x)))` along `axes`, computed stably.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let y = x.logsumexp(&[1], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn logsumexp(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         named("logsumexp", || {
             self.via_f32(|x| {

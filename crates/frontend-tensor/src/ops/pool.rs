@@ -40,6 +40,13 @@ pub struct Pool2dOpts {
 
 impl Pool2dOpts {
     /// A `k x k` pool with stride `k` (PyTorch's default stride), no padding.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 4, 4])?;
+    /// let y = x.max_pool2d(&Pool2dOpts::square(2))?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn square(k: i64) -> Pool2dOpts {
         Pool2dOpts {
             kernel: (k, k),
@@ -113,6 +120,15 @@ impl Tensor {
         windows.transpose(rank - 1, rank)
     }
 
+    /// The last dim as `(.., o, k)` windows of `kernel` with stride 1 (for scans).
+    pub(crate) fn window_last_pub(&self, kernel: i64) -> Result<Tensor> {
+        self.window_last(Window {
+            kernel,
+            stride: 1,
+            dilation: 1,
+        })
+    }
+
     fn window_error(&self, w: Window) -> TensorError {
         TensorError::Window {
             shape: self.shape().to_vec(),
@@ -124,16 +140,28 @@ impl Tensor {
 
     /// The last two dims `(.., h, w)` as windows `(.., oh, ow, kh, kw)`.
     pub(crate) fn windows_2d(&self, win: [Window; 2]) -> Result<Tensor> {
+        self.windows_nd(&win)
+    }
+
+    /// The last `win.len()` dims `(.., i1, .., id)` as windows `(.., o1, .., od, k1, .., kd)`.
+    pub(crate) fn windows_nd(&self, win: &[Window]) -> Result<Tensor> {
         let rank = self.shape().len();
-        // (.., h, w) -> (.., w, h) -> (.., w, oh, kh) -> (.., oh, kh, w) -> (.., oh, kh, ow, kw)
-        let x = self.transpose(rank - 2, rank - 1)?.window_last(win[0])?;
-        let mut axes: Vec<usize> = (0..rank - 2).collect();
-        axes.extend([rank - 1, rank, rank - 2]);
-        let x = x.permute(&axes)?.window_last(win[1])?;
-        // -> (.., oh, ow, kh, kw)
-        let mut axes: Vec<usize> = (0..rank - 2).collect();
-        axes.extend([rank - 2, rank, rank - 1, rank + 1]);
-        x.permute(&axes)
+        let d = win.len();
+        let lead = rank - d;
+        // window each spatial dim in turn, moving it last first: after step j the tensor is
+        // (.., spatial dims not yet windowed.., (o, k) pairs of those done)
+        let mut x = self.clone();
+        for w in win {
+            let r = x.shape().len();
+            let mut order: Vec<usize> = (0..r).filter(|&a| a != lead).collect();
+            order.push(lead);
+            x = x.permute(&order)?.window_last(*w)?;
+        }
+        // now (.., o1, k1, .., od, kd): outputs first, then kernels
+        let mut order: Vec<usize> = (0..lead).collect();
+        order.extend((0..d).map(|j| lead + 2 * j));
+        order.extend((0..d).map(|j| lead + 2 * j + 1));
+        x.permute(&order)
     }
 
     /// Pads the last two dims with `value` (zeros are a plain pad).
@@ -168,6 +196,13 @@ impl Tensor {
     }
 
     /// Max over `k x k` windows of the last two dims (NCHW or CHW), padding with -inf.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 4, 4])?;
+    /// let y = x.max_pool2d(&Pool2dOpts::square(2))?; // (1, 1, 2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn max_pool2d(&self, opts: &Pool2dOpts) -> Result<Tensor> {
         let w = self.pool_2d("max_pool2d", opts, f64::NEG_INFINITY)?;
         named("max_pool2d", || w.max(&[-2, -1], false))
@@ -175,8 +210,39 @@ impl Tensor {
 
     /// Mean over windows of the last two dims; padding counts as zeros in the mean (as
     /// PyTorch's default `count_include_pad=True`).
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 4, 4])?;
+    /// let y = x.avg_pool2d(&Pool2dOpts::square(2))?; // (1, 1, 2, 2)
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn avg_pool2d(&self, opts: &Pool2dOpts) -> Result<Tensor> {
+        self.avg_pool2d_count(opts, true)
+    }
+
+    /// `avg_pool2d`, dividing by the window's elements that are not padding when
+    /// `count_include_pad` is false.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::rand(&[1, 1, 5, 5])?;
+    /// let opts = Pool2dOpts { kernel: (3, 3), stride: Some((2, 2)), padding: (1, 1), dilation: (1, 1) };
+    /// let y = x.avg_pool2d_count(&opts, false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn avg_pool2d_count(&self, opts: &Pool2dOpts, count_include_pad: bool) -> Result<Tensor> {
         let w = self.pool_2d("avg_pool2d", opts, 0.0)?;
-        named("avg_pool2d", || w.mean(&[-2, -1], false))
+        if count_include_pad || opts.padding == (0, 0) {
+            return named("avg_pool2d", || w.mean(&[-2, -1], false));
+        }
+        named("avg_pool2d", || {
+            let rank = self.shape().len();
+            let plane = Tensor::ones(&self.shape()[rank - 2..], self.dtype())?;
+            let counts = plane
+                .pool_2d("avg_pool2d", opts, 0.0)?
+                .sum(&[-2, -1], false)?;
+            w.sum(&[-2, -1], false)?.div(&counts)
+        })
     }
 }

@@ -8,8 +8,15 @@
 //! v_max = max(v_max, v)  (AMSGrad: used for v below)
 //! p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 //! ```
+//!
+//! `t` is a tensor (f64, shape `[]`) per parameter, counted up by each step on the device,
+//! and the bias corrections are computed from it there (in f64, `beta^t` as
+//! `exp2(t * log2(beta))`), so that a replayed step corrects as the step would.
+
+use dtype::DType;
 
 use super::optimizer::{Optimizer, Step, check_ranges, lerp};
+use super::rate::LearningRate;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -34,10 +41,10 @@ impl Default for AdamConfig {
     }
 }
 
-/// The moments of one parameter.
+/// The moments of one parameter, and its step count (made by its first step).
 #[derive(Debug, Clone, Default)]
 struct Moments {
-    steps: u64,
+    steps: Option<Tensor>,
     exp_avg: Option<Tensor>,
     exp_avg_sq: Option<Tensor>,
     max_exp_avg_sq: Option<Tensor>,
@@ -47,7 +54,7 @@ struct Moments {
 #[derive(Debug)]
 pub struct Adam {
     params: Vec<Tensor>,
-    lr: f64,
+    lr: LearningRate,
     config: AdamConfig,
     decoupled: bool,
     state: Vec<Moments>,
@@ -88,7 +95,7 @@ impl Adam {
         let state = vec![Moments::default(); params.len()];
         Ok(Adam {
             params,
-            lr,
+            lr: LearningRate::new(lr),
             config,
             decoupled,
             state,
@@ -102,9 +109,12 @@ impl Adam {
         Some((m.exp_avg.as_ref()?, m.exp_avg_sq.as_ref()?))
     }
 
-    /// How many steps updated parameter `index`.
-    pub fn steps(&self, index: usize) -> u64 {
-        self.state.get(index).map_or(0, |m| m.steps)
+    /// How many steps updated parameter `index` (read from the device).
+    pub fn steps(&self, index: usize) -> Result<u64> {
+        match self.state.get(index).and_then(|m| m.steps.as_ref()) {
+            Some(t) => Ok(t.to_vec::<f64>()?.first().map_or(0, |&n| n as u64)),
+            None => Ok(0),
+        }
     }
 
     fn update(&mut self, also: &[&Tensor]) -> Result<()> {
@@ -113,14 +123,22 @@ impl Adam {
         let mut step = Step::new();
         for (p, m) in self.params.iter().zip(&mut self.state) {
             let Some(g) = step.grad(p) else { continue };
-            m.steps += 1;
-            let t = m.steps as f64;
+            let lr = self.lr.on(p.device())?;
+            let t = match &m.steps {
+                Some(t) => t.add_scalar(1.0)?,
+                None => Tensor::from_bytes(&1f64.to_ne_bytes(), DType::F64, &[], p.device())?,
+            };
+            let t = step.write_state(&mut m.steps, &t)?;
+            // 1 - beta^t, in f64 on the device
+            let unbiased = |beta: f64| -> Result<Tensor> {
+                t.mul_scalar(beta.log2())?.exp2()?.neg().add_scalar(1.0)
+            };
             let mut g = g;
             let mut base = p.clone();
             if c.weight_decay != 0.0 {
                 if self.decoupled {
-                    let shrink = step.scalar(1.0 - self.lr * c.weight_decay, p)?;
-                    base = p.mul(&shrink)?;
+                    let shrink = lr.mul_scalar(-c.weight_decay)?.add_scalar(1.0)?;
+                    base = p.mul(&shrink.cast(p.dtype())?)?;
                 } else {
                     g = g.add(&p.mul_scalar(c.weight_decay)?)?;
                 }
@@ -140,8 +158,8 @@ impl Adam {
                 };
                 sq = step.write_state(&mut m.max_exp_avg_sq, &max)?;
             }
-            let step_size = step.scalar(self.lr / (1.0 - b1.powf(t)), p)?;
-            let root_correction = step.scalar((1.0 - b2.powf(t)).sqrt(), p)?;
+            let step_size = lr.div(&unbiased(b1)?)?.cast(p.dtype())?;
+            let root_correction = unbiased(b2)?.sqrt()?.cast(p.dtype())?;
             let denom = sq.sqrt()?.div(&root_correction)?.add_scalar(c.eps)?;
             let value = base.sub(&step_size.mul(&avg.div(&denom)?)?)?;
             step.write(p, &value)?;
@@ -156,11 +174,11 @@ impl Optimizer for Adam {
     }
 
     fn lr(&self) -> f64 {
-        self.lr
+        self.lr.value()
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        self.lr.set(lr)
     }
 
     fn step_with(&mut self, also: &[&Tensor]) -> Result<()> {
@@ -193,7 +211,7 @@ impl AdamW {
     }
 
     /// See [`Adam::steps`].
-    pub fn steps(&self, index: usize) -> u64 {
+    pub fn steps(&self, index: usize) -> Result<u64> {
         self.0.steps(index)
     }
 }
@@ -204,11 +222,11 @@ impl Optimizer for AdamW {
     }
 
     fn lr(&self) -> f64 {
-        self.0.lr
+        self.0.lr.value()
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.0.lr = lr;
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        self.0.lr.set(lr)
     }
 
     fn step_with(&mut self, also: &[&Tensor]) -> Result<()> {

@@ -1,10 +1,11 @@
 //! Optimizers and learning-rate schedules, as `torch.optim` has them: `SGD` (momentum,
 //! dampening, Nesterov, weight decay), `Adam`, `AdamW`, and the schedules `StepLR`,
 //! `CosineAnnealingLR`, `LinearLR` (warmup) and `OneCycleLR`. A step is lazy until its
-//! end and then one schedule (see `optimizer.rs`). One parameter group per optimizer.
+//! end and then one schedule (see `optimizer.rs`), after `backward` computed the gradients. One parameter group per optimizer.
 
 mod adam;
 mod optimizer;
+mod rate;
 mod schedule;
 mod sgd;
 

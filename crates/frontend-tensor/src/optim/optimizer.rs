@@ -2,15 +2,14 @@
 //!
 //! A step builds each parameter's update as a lazy graph inside `no_grad`, writes the
 //! parameters and the optimizer's state in place with `Tensor::assign`, then realizes
-//! everything in one `Tensor::realize_all`: the gradients (lazy until then: the backward
-//! graph), the updates, and what the caller adds (the loss, a model's buffers) are one
-//! schedule. Values that change from step to step (the learning rate, Adam's bias
-//! corrections) enter as one-element tensors made on the host for that step, not as
-//! constants, so every step runs the same kernels (compiled once).
-
-use std::collections::HashMap;
-
-use dtype::DType;
+//! everything in one `Tensor::realize_all`: the updates and what the caller adds (a
+//! model's buffers) are one schedule, reading the gradients `backward` computed.
+//!
+//! Every value that changes from step to step is device state, never a constant or a
+//! host value baked into the step's graph: the learning rate is a tensor that `set_lr`
+//! overwrites (`rate.rs`), and Adam counts its steps in a tensor and computes its bias
+//! corrections from it. So every step runs the same kernels (compiled once), and a step
+//! captured by `Jit` and replayed updates exactly as the step would have.
 
 use crate::autograd::NoGradGuard;
 use crate::error::Result;
@@ -24,13 +23,14 @@ pub trait Optimizer {
     /// The learning rate of the next step.
     fn lr(&self) -> f64;
 
-    /// Sets the learning rate of the next steps (schedules call this).
-    fn set_lr(&mut self, lr: f64);
+    /// Sets the learning rate of the next steps (schedules call this); the device copies of
+    /// the rate are written at once.
+    fn set_lr(&mut self, lr: f64) -> Result<()>;
 
     /// One update of every parameter that has a gradient (the others are skipped), with
-    /// `also` realized in the same schedule: pass the loss (realized with the step, it has
-    /// the value computed before the update) and the model's buffers (batch norm's
-    /// running statistics) to keep a training step one schedule.
+    /// `also` realized in the same schedule: pass the model's buffers (batch norm's
+    /// running statistics) to write them with the update. A lazy tensor in `also` that
+    /// reads the parameters sees their values before the update.
     fn step_with(&mut self, also: &[&Tensor]) -> Result<()>;
 
     /// One update, realizing nothing else.
@@ -47,10 +47,8 @@ pub trait Optimizer {
     }
 }
 
-/// One step in the making: the per-step scalars made so far, and the tensors written.
-/// Gradients are off while it lives.
+/// One step in the making: the tensors written so far. Gradients are off while it lives.
 pub(crate) struct Step {
-    scalars: HashMap<(u64, DType), Tensor>,
     written: Vec<Tensor>,
     _no_grad: NoGradGuard,
 }
@@ -58,35 +56,9 @@ pub(crate) struct Step {
 impl Step {
     pub(crate) fn new() -> Step {
         Step {
-            scalars: HashMap::new(),
             written: Vec::new(),
             _no_grad: NoGradGuard::enter(),
         }
-    }
-
-    /// `value` as a one-element tensor (shape `[]`) of `like`'s dtype and device, made on
-    /// the host for this step (one per value and dtype).
-    pub(crate) fn scalar(&mut self, value: f64, like: &Tensor) -> Result<Tensor> {
-        let key = (value.to_bits(), like.dtype());
-        if let Some(t) = self.scalars.get(&key) {
-            return Ok(t.clone());
-        }
-        let device = like.device();
-        let t = match like.dtype() {
-            DType::F64 => Tensor::from_bytes(&value.to_ne_bytes(), DType::F64, &[], device)?,
-            DType::F16 => {
-                let bits = half::f16::from_f64(value).to_bits().to_ne_bytes();
-                Tensor::from_bytes(&bits, DType::F16, &[], device)?
-            }
-            DType::BF16 => {
-                let bits = half::bf16::from_f64(value).to_bits().to_ne_bytes();
-                Tensor::from_bytes(&bits, DType::BF16, &[], device)?
-            }
-            other => Tensor::from_bytes(&(value as f32).to_ne_bytes(), DType::F32, &[], device)?
-                .cast(other)?,
-        };
-        self.scalars.insert(key, t.clone());
-        Ok(t)
     }
 
     /// The gradient of `p`, remembered to be realized with the step; None when `p` has

@@ -27,8 +27,7 @@ pub trait LrScheduler {
     fn step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let lr = self.lr_at(self.steps_taken() + 1)?;
         self.count_step();
-        optimizer.set_lr(lr);
-        Ok(())
+        optimizer.set_lr(lr)
     }
 }
 
@@ -156,7 +155,7 @@ impl LinearLR {
             total_iters,
             steps: 0,
         };
-        optimizer.set_lr(schedule.lr_at(0)?);
+        optimizer.set_lr(schedule.lr_at(0)?)?;
         Ok(schedule)
     }
 }
@@ -245,7 +244,7 @@ impl OneCycleLR {
             anneal,
             steps: 0,
         };
-        optimizer.set_lr(schedule.lr_at(0)?);
+        optimizer.set_lr(schedule.lr_at(0)?)?;
         Ok(schedule)
     }
 }

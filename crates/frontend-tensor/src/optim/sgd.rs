@@ -10,6 +10,7 @@
 //! ```
 
 use super::optimizer::{Optimizer, Step, check_ranges};
+use super::rate::LearningRate;
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
@@ -26,7 +27,7 @@ pub struct SgdConfig {
 #[derive(Debug)]
 pub struct SGD {
     params: Vec<Tensor>,
-    lr: f64,
+    lr: LearningRate,
     config: SgdConfig,
     /// The momentum buffer of each parameter, made at its first step.
     momentum_buffers: Vec<Option<Tensor>>,
@@ -63,7 +64,7 @@ impl SGD {
         let momentum_buffers = vec![None; params.len()];
         Ok(SGD {
             params,
-            lr,
+            lr: LearningRate::new(lr),
             config,
             momentum_buffers,
         })
@@ -81,11 +82,11 @@ impl Optimizer for SGD {
     }
 
     fn lr(&self) -> f64 {
-        self.lr
+        self.lr.value()
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        self.lr.set(lr)
     }
 
     fn step_with(&mut self, also: &[&Tensor]) -> Result<()> {
@@ -112,7 +113,7 @@ impl Optimizer for SGD {
                     b
                 };
             }
-            let lr = step.scalar(self.lr, p)?;
+            let lr = self.lr.on(p.device())?.cast(p.dtype())?;
             step.write(p, &p.sub(&lr.mul(&d)?)?)?;
         }
         step.finish(also)

@@ -12,7 +12,7 @@ use ::safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use dtype::DType;
 
 use crate::error::{Result, TensorError};
-use crate::tensor::{DEFAULT_DEVICE, Tensor};
+use crate::tensor::Tensor;
 
 /// ferrograd's dtypes and the format's names for them (every dtype with values has one).
 const DTYPES: [(DType, Dtype); 17] = [
@@ -98,7 +98,7 @@ pub fn save_safetensors(path: impl AsRef<Path>, tensors: &[(String, Tensor)]) ->
 
 /// The tensors of the safetensors file at `path`, on the default device, sorted by name.
 pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
-    load_safetensors_on(path, DEFAULT_DEVICE)
+    load_safetensors_on(path, &crate::device::default_device())
 }
 
 /// The tensors of the safetensors file at `path`, on `device`, sorted by name.

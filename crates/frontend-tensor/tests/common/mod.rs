@@ -7,6 +7,7 @@
 // each test binary uses a different part of this module
 #![allow(dead_code)]
 
+pub mod memory;
 pub mod prop;
 
 use std::sync::{Arc, Once};

@@ -4,7 +4,8 @@
 //! - GROUP splits a reduction's range `r` across `a` threads: `r = r' * a + g` (GROUPTOP:
 //!   `r = g * (n / a) + r'`, a contiguous part each), with `g` a range of kind GroupReduce.
 //!   Later opts (UPCAST, UNROLL, ...) see an ordinary reduction over `r'` and `g`. After
-//!   all opts, `lower_groups` makes each `g` an `lidx`: every thread reduces its part,
+//!   all opts, `lower_groups` makes each `g` an `lidx` (the first dimensions, LOCAL's
+//!   `lidx` moving after them): every thread reduces its part,
 //!   writes the partial result into scratch shared by the workgroup, waits at a BARRIER,
 //!   and then reduces the partials of its group itself. Stores whose address does not
 //!   depend on `g` (every thread of the group would write the same value there) are gated
@@ -32,6 +33,23 @@ pub fn group(
     top: bool,
     target: &Target,
 ) -> Result<Option<UOp>, String> {
+    group_at(ast, r, amount, top, target, None)
+}
+
+/// GROUP with the workgroup range numbered `axis` (a fresh one when `None`). Reductions
+/// grouped with the same axis and amount share one GroupReduce range, so one dimension of
+/// threads splits them all (softmax's row max and row sum).
+pub fn group_at(
+    ast: &UOp,
+    r: &UOp,
+    amount: i64,
+    top: bool,
+    target: &Target,
+    axis_of_group: Option<u32>,
+) -> Result<Option<UOp>, String> {
+    if crate::ranges::has_copies(ast) {
+        return Err("the kernel copies into scratch, which a workgroup would share".into());
+    }
     let (Some(n), Arg::Range { axis, .. }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
     };
@@ -43,18 +61,23 @@ pub fn group(
     if reduces.is_empty() {
         return Ok(None);
     }
+    // an inner reduction that runs once per trip of an outer one; one that only feeds a
+    // later reduction (softmax's max feeds its sum) runs before it, outside its loop
     let nested = nodes.iter().any(|outer| {
         outer.op() == Op::Reduce
-            && toposort(&outer.src()[0])
-                .iter()
-                .any(|inner| reduces.contains(&inner))
+            && toposort(&outer.src()[0]).iter().any(|inner| {
+                reduces.contains(&inner)
+                    && toposort(inner).iter().any(|x| outer.src()[1..].contains(x))
+            })
     });
     if nested {
         return Err("the reduction is nested inside another".into());
     }
-    check_workgroup(ast, amount, target)?;
-    let next_axis = next_axis(&nodes);
-    let g = UOp::range_of(UOp::int(amount), next_axis, AxisType::GroupReduce);
+    let g_axis = axis_of_group.unwrap_or_else(|| next_axis(&nodes));
+    let g = UOp::range_of(UOp::int(amount), g_axis, AxisType::GroupReduce);
+    if !group_ranges(ast).contains(&g) {
+        check_workgroup(ast, amount, target)?;
+    }
     let rest = (n > amount).then(|| UOp::range_of(UOp::int(n / amount), *axis, AxisType::Reduce));
     let split = match &rest {
         None => g.clone(),
@@ -94,13 +117,23 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
     if groups.is_empty() {
         return Ok(ast.clone());
     }
-    let mut wg = workgroup(ast);
+    // the group dimensions come first (on a GPU the first one is the warp's: a warp's
+    // threads then read neighbouring elements of one reduction), LOCAL's after them
+    let mut wg: Vec<UOp> = Vec::new();
     let to_lidx: HashMap<UOp, UOp> = groups
         .iter()
         .map(|r| {
             let l = lidx(wg.len(), size(r));
             wg.push(l.clone());
             (r.clone(), l)
+        })
+        .collect();
+    let renumber: HashMap<UOp, UOp> = workgroup(ast)
+        .iter()
+        .map(|l| {
+            let moved = lidx(wg.len(), size(l));
+            wg.push(moved.clone());
+            (l.clone(), moved)
         })
         .collect();
     for (d, l) in wg.iter().enumerate() {
@@ -121,7 +154,9 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
         .filter(|u| u.op() == Op::DefineLocal)
         .map(|u| size(u) as usize * u.dtype().itemsize())
         .sum();
-    let mut replace = HashMap::new();
+    // reductions lowered so far (inner ones first: `nodes` is in topological order), so
+    // that one feeding another (softmax's max feeding its sum) is the lowered one there
+    let mut replace: HashMap<UOp, UOp> = HashMap::new();
     for red in nodes.iter().filter(|u| u.op() == Op::Reduce) {
         let own: Vec<&UOp> = red.src()[1..]
             .iter()
@@ -131,7 +166,10 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
             continue;
         }
         let lanes = red.lanes() as i64;
-        let value = substitute(&red.src()[0], &to_lidx);
+        let mut lowered = to_lidx.clone();
+        lowered.extend(renumber.iter().map(|(k, v)| (k.clone(), v.clone())));
+        lowered.extend(replace.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let value = substitute(&red.src()[0], &lowered);
         let others: Vec<UOp> = red.src()[1..]
             .iter()
             .filter(|x| !groups.contains(x))
@@ -193,6 +231,7 @@ pub fn lower_groups(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError> {
     }
     let mut all = replace;
     all.extend(to_lidx.clone());
+    all.extend(renumber);
     let ast = substitute(ast, &all);
     let first = to_lidx
         .values()

@@ -12,6 +12,9 @@ use crate::Target;
 
 /// LOCAL of `r` by `amount`; `Ok(None)` when `amount` does not divide the extent.
 pub fn local(ast: &UOp, r: &UOp, amount: i64, target: &Target) -> Result<Option<UOp>, String> {
+    if crate::ranges::has_copies(ast) {
+        return Err("the kernel copies into scratch, which a workgroup would share".into());
+    }
     let (Some(n), Arg::Range { axis, kind }) = (divisible(r, amount), r.arg()) else {
         return Ok(None);
     };

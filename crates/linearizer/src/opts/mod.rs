@@ -14,6 +14,7 @@
 //! | PACK | `pack.rs` | a strided operand copied into scratch once per trip of a loop |
 //! | LOCAL | `local.rs` | an output loop split across the threads of a workgroup (`lidx`) |
 //! | GROUP, GROUPTOP | `group.rs` | a reduction split across the threads of a workgroup |
+//! | TC | `tc.rs` | a matrix product of narrow floats as a tensor-core GEMM |
 //!
 //! `workgroup.rs` holds what LOCAL and GROUP share. PACK needs a target with scratch and
 //! goes after every other opt (one that split a loop after it would have the copies of
@@ -24,6 +25,7 @@ pub mod local;
 pub mod pack;
 pub mod padto;
 pub mod swap;
+pub mod tc;
 pub mod thread;
 pub mod unroll;
 pub mod upcast;
@@ -70,6 +72,8 @@ pub enum Opt {
     Group { axis: u32, amount: i64 },
     /// Split a reduction across `amount` threads of a workgroup, a contiguous part each.
     GroupTop { axis: u32, amount: i64 },
+    /// Run the kernel, a matrix product, on the target's tensor cores.
+    Tc,
 }
 
 impl fmt::Display for Opt {
@@ -85,6 +89,7 @@ impl fmt::Display for Opt {
             Opt::Local { axis, amount } => write!(f, "LOCAL(axis {axis}, {amount})"),
             Opt::Group { axis, amount } => write!(f, "GROUP(axis {axis}, {amount})"),
             Opt::GroupTop { axis, amount } => write!(f, "GROUPTOP(axis {axis}, {amount})"),
+            Opt::Tc => write!(f, "TC"),
         }
     }
 }
@@ -186,6 +191,7 @@ pub fn apply_opt(ast: &UOp, opt: &Opt, target: &Target) -> Result<UOp, Linearize
             let top = matches!(opt, Opt::GroupTop { .. });
             group(ast, &r, amount, top, target).map_err(|why| fail(&why))?
         }
+        Opt::Tc => self::tc::tc(ast, target),
     };
     applied.ok_or_else(|| {
         fail("the amount does not divide the extent, or the kernel has no such split")
@@ -246,6 +252,9 @@ pub fn apply_opts(ast: &UOp, ctx: &StageContext) -> Result<UOp, LinearizeError> 
         Some(list) => list
             .iter()
             .try_fold(ast.clone(), |ast, opt| apply_opt(&ast, opt, ctx.target)),
+        None if ctx.options.optimize && ctx.target.has_workgroups() => {
+            crate::heuristics_gpu::gpu_heuristics(ast, ctx.target)
+        }
         None if ctx.options.optimize => crate::heuristics::heuristics(ast, ctx.target),
         None => Ok(ast.clone()),
     }

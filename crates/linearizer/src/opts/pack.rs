@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! local = DEFINE_LOCAL(prod(extent(i..)) * lanes)
-//! copy  = for s..: local[flat(s..)] = LOAD(INDEX(buf, off(o.., s..)))     (Stage ranges s..)
+//! copy  = for s..: `local[flat(s..)]` = LOAD(INDEX(buf, off(o.., s..)))     (Stage ranges s..)
 //! LOAD(INDEX(buf, off(o.., i..))) -> LOAD(INDEX(AFTER(local, copy), flat(i..)))
 //! ```
 //!

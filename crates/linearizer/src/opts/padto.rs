@@ -22,6 +22,9 @@ pub fn padto(ast: &UOp, r: &UOp, amount: i64) -> Result<Option<UOp>, LinearizeEr
     if amount < 2 || n % amount == 0 {
         return Ok(None);
     }
+    if crate::ranges::pinned(ast).contains(r) {
+        return Ok(None);
+    }
     let computed_divisor = toposort(ast).iter().any(|u| {
         matches!(u.op(), Op::CDiv | Op::CMod | Op::FloorDiv | Op::FloorMod)
             && u.src()[1].op() != Op::Const

@@ -14,6 +14,10 @@ pub fn swap(ast: &UOp, a: &UOp, b: &UOp) -> Option<UOp> {
     if a == b {
         return None;
     }
+    let pinned = crate::ranges::pinned(ast);
+    if pinned.contains(a) || pinned.contains(b) {
+        return None;
+    }
     let a2 = UOp::range_of(a.src()[0].clone(), *xb, *ka);
     let b2 = UOp::range_of(b.src()[0].clone(), *xa, *kb);
     Some(substitute(

@@ -1,5 +1,5 @@
 //! The UNROLL opt: a reduction over `r` split by `u`, `REDUCE(v, r) -> REDUCE(v[r'*u+0], r')
-//! op ... op REDUCE(v[r'*u+u-1], r')`: independent accumulators that share one loop, so
+//! op ... op REDUCE(`v[r'*u+u-1]`, r')`: independent accumulators that share one loop, so
 //! the loop is not bound by the latency of one add. Integer results stay exact; float
 //! sums are reassociated (as numpy's pairwise summation also does).
 

@@ -11,6 +11,9 @@ use crate::ranges::split_range;
 
 /// UPCAST: every store of `ast` copied for each lane of `r` split by `u`.
 pub fn upcast(ast: &UOp, r: &UOp, u: i64) -> Option<UOp> {
+    if crate::ranges::pinned(ast).contains(r) {
+        return None;
+    }
     let (_, lanes) = split_range(r, u, AxisType::Loop)?;
     let mut stores = Vec::new();
     for s in ast.src() {

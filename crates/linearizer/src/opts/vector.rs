@@ -7,7 +7,9 @@
 //! - LOAD: a vector load at the lane-0 address when lane `k` reads element `off_0 + k`; a
 //!   gate that differs between lanes (the last vector of a padded loop) becomes a bool
 //!   vector of the lanes' gates (a masked load). Otherwise (a gather) `u` scalar loads
-//!   stacked into a vector (STACK).
+//!   stacked into a vector (STACK). On a target whose vector accesses must be aligned
+//!   (`VectorTarget::aligned`), a load or store whose lane-0 offset is not provably a
+//!   multiple of the lanes is a gather (or scatter) too.
 //! - STORE: a vector store under the same condition (a gated store keeps its gate, a
 //!   gate per lane becomes a bool vector); otherwise `u` scalar stores of the lanes
 //!   (GEP), in lane order, each with its gate.
@@ -88,6 +90,9 @@ pub fn vectorize(
     if lanes < 2 || n < u || n % u != 0 {
         return Ok(None);
     }
+    if crate::ranges::pinned(ast).contains(r) {
+        return Ok(None);
+    }
     let lane = lane_var(*axis, lanes);
     let outer = UOp::range_of(UOp::int((n / u) as i64), *axis, *kind);
     let split = if n == u {
@@ -141,7 +146,8 @@ pub fn vectorize(
 }
 
 /// The nodes whose vector form is used: statements, and the values that stores and
-/// reductions take, down to the loads (not the addresses or gates of loads and stores).
+/// reductions take, down to the loads (not the addresses or gates of loads and stores),
+/// and the copies that fill the scratch a load reads.
 fn value_nodes(ast: &UOp) -> HashSet<UOp> {
     let mut seen = HashSet::new();
     let mut stack = vec![ast.clone()];
@@ -150,7 +156,13 @@ fn value_nodes(ast: &UOp) -> HashSet<UOp> {
             continue;
         }
         match n.op() {
-            Op::Load | Op::Index => {}
+            // a load of scratch: the copy that fills it holds values too
+            Op::Load => {
+                if let Some(after) = n.src()[0].src().first().filter(|b| b.op() == Op::After) {
+                    stack.extend(after.src()[1..].iter().cloned());
+                }
+            }
+            Op::Index => {}
             Op::Store => stack.push(n.src()[1].clone()),
             Op::Reduce => stack.push(n.src()[0].clone()),
             _ => stack.extend(n.src().iter().cloned()),
@@ -187,6 +199,18 @@ impl Vectorizer<'_> {
         }
         let fixed = substitute(e, &HashMap::from([(self.lane.clone(), UOp::int(k as i64))]));
         Ok(Some(symbolic::simplify(&fixed)?))
+    }
+
+    /// Whether a vector access may start at element `off`: always where the target allows
+    /// any offset, else only where every term and the constant of `off` are multiples of
+    /// the lanes (so every value it takes is).
+    fn aligned(&self, off: &UOp) -> bool {
+        if !self.target.aligned {
+            return true;
+        }
+        let u = self.lanes as i128;
+        symbolic::Linear::of(off)
+            .is_some_and(|l| l.constant % u == 0 && l.terms.iter().all(|(_, c)| c % u == 0))
     }
 
     /// `off` per lane, and whether lane `k` is `off_0 + k`.
@@ -249,7 +273,7 @@ impl Vectorizer<'_> {
         };
         let gate = n.src().get(1);
         let gate_uniform = gate.is_none_or(|g| !self.depends[g]);
-        if contiguous && self.vector_dtype(n.dtype()) {
+        if contiguous && self.vector_dtype(n.dtype()) && self.aligned(&offs[0]) {
             let mut src = vec![idx.with_src([buf.clone(), offs[0].clone()])];
             if let Some(g) = gate.filter(|_| !gate_uniform) {
                 // a gate per lane (a padded loop's last vector): a masked load
@@ -304,7 +328,7 @@ impl Vectorizer<'_> {
         let Some((offs, contiguous)) = self.lane_offsets(off)? else {
             return Ok(None);
         };
-        if contiguous && self.vector_dtype(value.dtype()) {
+        if contiguous && self.vector_dtype(value.dtype()) && self.aligned(&offs[0]) {
             let idx = idx.with_src([buf.clone(), offs[0].clone()]);
             let src = vec![idx, widen(value, self.lanes)];
             let gate = match gate {

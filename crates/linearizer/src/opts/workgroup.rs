@@ -1,7 +1,7 @@
 //! What LOCAL and GROUP share: a kernel's workgroup (its `lidx` SPECIALs and the GroupReduce
 //! ranges that become `lidx` when lowered) and the check that one more dimension fits the
 //! target's workgroup limits. A workgroup thread is told apart by its `lidx{n}` SPECIALs,
-//! numbered in the order the opts made them (GROUP's after LOCAL's).
+//! numbered in the order the opts made them until `lower_groups` puts GROUP's first.
 
 use uop_ir::{AxisType, Special, UOp, toposort};
 
@@ -36,8 +36,8 @@ pub(crate) fn size(u: &UOp) -> i64 {
 
 /// Checks that a new workgroup dimension of `amount` threads fits the target: in the
 /// workgroup's size, in the count of dimensions, and in the limit of the dimension it
-/// takes now (GROUP's dimensions are numbered after LOCAL's when they are lowered, so
-/// `lower_groups` checks the final numbering again).
+/// takes now (`lower_groups` renumbers the dimensions, GROUP's first, and checks the
+/// final numbering again).
 pub(crate) fn check_workgroup(ast: &UOp, amount: i64, target: &Target) -> Result<(), String> {
     if !target.has_workgroups() {
         return Err("the target has no workgroups".into());

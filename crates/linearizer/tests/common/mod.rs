@@ -26,6 +26,7 @@ pub fn avx2() -> VectorTarget {
             .iter()
             .flat_map(|&op| [(op, DType::F32), (op, DType::F64)])
             .collect(),
+        aligned: false,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The programs the AMD tests render: the matmul and softmax kernels the scheduler makes
 //! from tensor programs (scheduling needs a registered device: the C CPU device, which
-//! runs nothing here), linearized for an AMD target with explicit workgroup opts; a
-//! hand-built `add1` (the kernel of the descriptor golden vectors); and a WMMA tile.
+//! runs nothing here), linearized for an AMD target with explicit workgroup opts or with
+//! the GPU heuristics; a hand-built `add1` (the kernel of the descriptor golden vectors);
+//! and a WMMA tile.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Once};
@@ -26,6 +27,15 @@ fn register_cpu() {
 
 /// The single kernel the scheduler makes of `t`, linearized for `arch` with `opts`.
 fn one_kernel(t: &Tensor, arch: Arch, opts: Vec<Opt>) -> LinearProgram {
+    let options = LinearizeOptions {
+        optimize: false,
+        opts: Some(opts),
+    };
+    one_kernel_with(t, arch, &options)
+}
+
+/// The single kernel the scheduler makes of `t`, linearized for `arch` with `options`.
+fn one_kernel_with(t: &Tensor, arch: Arch, options: &LinearizeOptions) -> LinearProgram {
     let sched = Tensor::schedule(&[t]).unwrap_or_else(|e| panic!("{e}"));
     let kernels: Vec<_> = sched
         .kernels
@@ -34,15 +44,11 @@ fn one_kernel(t: &Tensor, arch: Arch, opts: Vec<Opt>) -> LinearProgram {
         .collect();
     assert_eq!(kernels.len(), 1, "one kernel");
     let k = kernels[0];
-    let options = LinearizeOptions {
-        optimize: false,
-        opts: Some(opts),
-    };
     linearize(
         &k.ast,
         &k.buffer_sizes(),
         AmdRenderer::new(arch).target(),
-        &options,
+        options,
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -72,6 +78,36 @@ pub fn matmul(arch: Arch, m: i64, n: i64, k: i64) -> LinearProgram {
             Opt::Local { axis: 0, amount: 4 },
         ],
     )
+}
+
+/// What the GPU heuristics (and the grid stage) make for `arch` of an f32 matmul, an f16
+/// matmul of a size the tensor-core GEMM would take, and softmax, by name.
+pub fn heuristic_programs(arch: Arch) -> Vec<(&'static str, LinearProgram)> {
+    register_cpu();
+    let options = LinearizeOptions {
+        optimize: true,
+        opts: None,
+    };
+    let half = |shape: &[i64]| {
+        data(shape)
+            .cast(DType::F16)
+            .and_then(|t| t.realize().cloned())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let matmul = data(&[64, 64])
+        .matmul(&data(&[64, 64]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let half_matmul = half(&[256, 64])
+        .matmul(&half(&[64, 128]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let softmax = data(&[8, 256])
+        .softmax(-1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    vec![
+        ("matmul", one_kernel_with(&matmul, arch, &options)),
+        ("half_matmul", one_kernel_with(&half_matmul, arch, &options)),
+        ("softmax", one_kernel_with(&softmax, arch, &options)),
+    ]
 }
 
 /// Softmax over the rows of (rows, cols) f32, each row's reductions split across 64

@@ -10,7 +10,6 @@ use uop_ir::UOp;
 use super::{Emitter, Node};
 use crate::dtypes::bits_type;
 use crate::language::CStyle;
-use crate::narrow::{decode, encode};
 
 impl<L: CStyle + ?Sized> Emitter<'_, L> {
     /// The type of an element of `dtype` in memory: its bits where the language stores
@@ -26,7 +25,7 @@ impl<L: CStyle + ?Sized> Emitter<'_, L> {
     /// The value of a buffer element `lvalue` of `dtype`.
     pub(super) fn load_element(&mut self, dtype: DType, lvalue: &str) -> String {
         if self.lang.stores_as_bits(dtype) {
-            decode(&mut self.helpers, dtype, lvalue)
+            self.lang.decode_narrow(dtype, lvalue, &mut self.helpers)
         } else {
             lvalue.to_string()
         }
@@ -35,7 +34,7 @@ impl<L: CStyle + ?Sized> Emitter<'_, L> {
     /// The element of `dtype` that stores the value `x`.
     pub(super) fn store_element(&mut self, dtype: DType, x: &str) -> String {
         if self.lang.stores_as_bits(dtype) {
-            encode(&mut self.helpers, dtype, x)
+            self.lang.encode_narrow(dtype, x, &mut self.helpers)
         } else {
             x.to_string()
         }

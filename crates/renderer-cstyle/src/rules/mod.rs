@@ -4,12 +4,14 @@
 //!
 //! - `floordiv.rs`: floor division and modulo in C's truncating `/` and `%`;
 //! - `max.rs`: MAX of floats, NaN if either side is NaN (C's `fmax` would drop a NaN);
-//! - `bools.rs`: ADD, MUL and MULACC of bools as OR and AND.
+//! - `bools.rs`: ADD, MUL and MULACC of bools as OR and AND;
+//! - `casts.rs`: a float to a narrow integer through `i64` (wrapping, as the IR does).
 //!
 //! Every rule keeps the value `uop_ir::exec_alu` gives (proptests in
 //! `tests/rules.rs`). The rules make only ops that no rule matches, so a rewrite ends.
 
 pub mod bools;
+pub mod casts;
 pub mod floordiv;
 pub mod max;
 
@@ -23,6 +25,7 @@ pub fn base() -> &'static PatternMatcher {
         floordiv::rules()
             .extend(&max::rules())
             .extend(&bools::rules())
+            .extend(&casts::rules())
     });
     &BASE
 }
