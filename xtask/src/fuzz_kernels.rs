@@ -26,6 +26,19 @@ const SHOW_DATA: usize = 256;
 /// Outputs with at most this many values are printed whole by `--case`.
 const SHOW_OUTPUT: usize = 48;
 
+/// Which backend runs the kernels: the interpreter, or the CPU device's renderer (the
+/// C compiler, or LLVM with `CPU_LLVM=1`).
+fn backend(args: &KernelArgs) -> String {
+    if args.interpret {
+        return "kernels in the program interpreter".into();
+    }
+    ferrograd::init();
+    match ferrograd::layers::device::open("CPU") {
+        Ok(dev) => format!("kernels rendered by {}", dev.renderer().target().name),
+        Err(e) => format!("no CPU device: {e}"),
+    }
+}
+
 pub fn main(args: &KernelArgs) -> ExitCode {
     execute::quiet_panics();
     if args.interpret {
@@ -65,7 +78,7 @@ pub fn main(args: &KernelArgs) -> ExitCode {
 fn run(args: &KernelArgs) -> ExitCode {
     let end = args.first + args.iters;
     println!(
-        "fuzz-kernels: seed {}, cases {}..{end}, {} {}",
+        "fuzz-kernels: seed {}, cases {}..{end}, {} {}, {}",
         args.seed,
         args.first,
         args.threads,
@@ -73,7 +86,8 @@ fn run(args: &KernelArgs) -> ExitCode {
             "threads"
         } else {
             "worker processes"
-        }
+        },
+        backend(args)
     );
     let start = Instant::now();
     let outcomes = if args.in_process {

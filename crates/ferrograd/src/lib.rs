@@ -28,6 +28,8 @@
 //! | `DISABLE_COMPILER_CACHE` | `1` keeps no compiled kernels on disk |
 //! | `FERROGRAD_CACHE_MAX_ENTRIES` | the most compiled kernels kept on disk (default 4096; the least recently used go first) |
 //! | `FERROGRAD_PROGRAM_CACHE` | the most compiled kernels kept loaded in a process (default 4096) |
+//! | `CPU_LLVM` | `1` (with the `llvm` feature): plain `"CPU"` is the CPU:LLVM device |
+//! | `FERROGRAD_LLVM_LOOP_PASSES` | `1`: LLVM's loop vectorizer and unroller run on CPU:LLVM |
 
 pub mod datasets;
 
@@ -43,22 +45,56 @@ pub use frontend_tensor::{
     optim, save_safetensors,
 };
 
-/// Registers the built-in devices: `"CPU"` (C kernels compiled by the system compiler)
-/// and, with the `cuda` feature, `"CUDA"` / `"CUDA:n"` (CUDA C compiled by NVRTC; opening
-/// one without a driver or a GPU is an error that says so). Idempotent; call it before
-/// creating tensors.
+/// Registers the built-in devices: `"CPU"` (C kernels compiled by the system compiler);
+/// with the `llvm` feature, `"CPU:LLVM"` (kernels compiled in process by LLVM, no C
+/// compiler needed; with `CPU_LLVM=1` in the environment plain `"CPU"` is the LLVM one
+/// too, so that a program or a test suite runs on it unchanged); with the `amd` feature,
+/// `"AMD"` and `"AMD:N"` (AMD GPUs through the KFD); with the `cuda` feature, `"CUDA"` /
+/// `"CUDA:n"` (CUDA C compiled by NVRTC; opening one without a driver or a GPU is an error
+/// that says so). Idempotent; call it before creating tensors.
 pub fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        device::register("CPU", |name| {
-            Ok(Arc::new(runtime_cpu::CpuDevice::new(
-                name,
-                Box::new(renderer_c::CRenderer::new()),
-            )))
-        });
+        device::register("CPU", open_cpu);
+        #[cfg(feature = "amd")]
+        device::register("AMD", runtime_amd::open);
         #[cfg(feature = "cuda")]
         device::register("CUDA", cuda::open);
     });
+}
+
+/// The CPU device `name` (registered for the prefix `"CPU"`): `CPU:LLVM`, or `CPU` when
+/// `CPU_LLVM=1`, compiles with LLVM; any other `CPU...` name with the C compiler.
+fn open_cpu(name: &str) -> device::Result<Arc<dyn device::Device>> {
+    let llvm = name.eq_ignore_ascii_case("CPU:LLVM")
+        || (name.eq_ignore_ascii_case("CPU") && cpu_llvm_requested());
+    if llvm {
+        return open_llvm(name);
+    }
+    Ok(Arc::new(runtime_cpu::CpuDevice::new(
+        name,
+        Box::new(renderer_c::CRenderer::new()),
+    )))
+}
+
+/// Whether `CPU_LLVM` asks for the LLVM backend on plain `"CPU"` (set and not `0`).
+pub fn cpu_llvm_requested() -> bool {
+    std::env::var("CPU_LLVM").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+#[cfg(feature = "llvm")]
+fn open_llvm(name: &str) -> device::Result<Arc<dyn device::Device>> {
+    runtime_llvm::open(name)
+}
+
+#[cfg(not(feature = "llvm"))]
+fn open_llvm(name: &str) -> device::Result<Arc<dyn device::Device>> {
+    Err(device::DeviceError::Unavailable {
+        device: name.to_string(),
+        why: "ferrograd was built without its `llvm` feature (cargo build --features \
+              ferrograd/llvm, with LLVM 19 installed: apt-get install llvm-19-dev)"
+            .into(),
+    })
 }
 
 /// The CUDA backend: its runtime and renderer, and the bridge between the two.

@@ -32,7 +32,7 @@ pub use buffer::{ALIGN, CpuBuffer};
 pub use cache::{DiskCache, Fnv1a128};
 pub use compiler::{CCompiler, DEFAULT_CFLAGS, SharedObject};
 pub use pool::{KernelFn, ThreadPool};
-pub use program::{CpuProgram, is_c_identifier};
+pub use program::{CpuProgram, is_c_identifier, launch_on_pool};
 
 /// The host CPU as a ferrograd device.
 #[derive(Debug)]
@@ -155,20 +155,26 @@ impl Device for CpuDevice {
     /// This CPU's peaks (see `roofline.rs`), computed and measured on the first call.
     fn roofline(&self) -> Roofline {
         *self.roofline.get_or_init(|| {
-            let cores = std::thread::available_parallelism().map_or(1, usize::from);
             let vector_bytes = self
                 .renderer
                 .target()
                 .vector
                 .as_ref()
                 .map_or(4, |v| v.bytes);
-            roofline::roofline_from(
-                |k| std::env::var(k).ok(),
-                || roofline::peak_gflops(cores, roofline::clock_ghz(), vector_bytes),
-                || roofline::measure_gbs(cores),
-            )
+            host_roofline(vector_bytes)
         })
     }
+}
+
+/// The peaks of this host for kernels with vectors of `vector_bytes` (see `roofline.rs`),
+/// computed and measured on each call: every CPU device (C or LLVM) keeps its own.
+pub fn host_roofline(vector_bytes: usize) -> Roofline {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    roofline::roofline_from(
+        |k| std::env::var(k).ok(),
+        || roofline::peak_gflops(cores, roofline::clock_ghz(), vector_bytes),
+        || roofline::measure_gbs(cores),
+    )
 }
 
 #[cfg(test)]

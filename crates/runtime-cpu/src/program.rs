@@ -112,49 +112,82 @@ impl Program for CpuProgram {
         vals: &[i64],
         wait: bool,
     ) -> Result<Option<Duration>> {
-        let fail = |why: String| DeviceError::Launch {
-            function: self.name.clone(),
-            why,
-        };
-        let threads = dims.global[0];
-        if threads == 0 || i32::try_from(threads).is_err() {
-            return Err(fail(format!(
-                "threads must be in 1..={}, not {threads}",
-                i32::MAX
-            )));
-        }
-        if dims.global[1..] != [1, 1] || dims.local != [1, 1, 1] {
-            return Err(fail(format!(
-                "a CPU launch is threads along one dimension with no workgroups, not {dims:?}"
-            )));
-        }
-        if !vals.is_empty() {
-            return Err(fail(format!(
-                "C kernels take no scalar arguments, but {} values were given",
-                vals.len()
-            )));
-        }
-        let pointer = |b: &&Buffer| std::ptr::with_exposed_provenance_mut(b.addr() as usize);
-        let mut inline = [std::ptr::null_mut::<c_void>(); INLINE_ARGS];
-        let spilled: Vec<*mut c_void>;
-        let args: &[*mut c_void] = if buffers.len() <= INLINE_ARGS {
-            for (slot, b) in inline.iter_mut().zip(buffers) {
-                *slot = pointer(b);
-            }
-            &inline[..buffers.len()]
-        } else {
-            spilled = buffers.iter().map(pointer).collect();
-            &spilled
-        };
-        // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
-        // kernel's core_ids write disjoint data by construction.
+        // SAFETY: the caller's contract.
         unsafe {
-            if wait {
-                Ok(Some(self.pool.run(self.kernel, args, threads as usize)))
-            } else {
-                self.pool.run_untimed(self.kernel, args, threads as usize);
-                Ok(None)
-            }
+            launch_on_pool(
+                &self.name,
+                &self.pool,
+                self.kernel,
+                buffers,
+                dims,
+                vals,
+                wait,
+            )
+        }
+    }
+}
+
+/// Launches `kernel` (named `name` in errors) as a CPU program does: `dims.global[0]`
+/// threads (`core_id` 0..) on `pool`, returning when all have finished, with the time the
+/// pool measured when `wait` asks for it (one thread runs on the caller). Up to
+/// `INLINE_ARGS` buffer pointers are passed from the stack. Other dims and any `vals` are
+/// an error: CPU kernels have no workgroups and no scalar arguments. Every CPU device
+/// (C or LLVM) launches through here.
+///
+/// # Safety
+/// `kernel` must have the kernel signature `void NAME(void* const* bufs, int core_id)`,
+/// and `buffers` must fit it and not be in use.
+pub unsafe fn launch_on_pool(
+    name: &str,
+    pool: &ThreadPool,
+    kernel: KernelFn,
+    buffers: &[&Buffer],
+    dims: &LaunchDims,
+    vals: &[i64],
+    wait: bool,
+) -> Result<Option<Duration>> {
+    let fail = |why: String| DeviceError::Launch {
+        function: name.to_string(),
+        why,
+    };
+    let threads = dims.global[0];
+    if threads == 0 || i32::try_from(threads).is_err() {
+        return Err(fail(format!(
+            "threads must be in 1..={}, not {threads}",
+            i32::MAX
+        )));
+    }
+    if dims.global[1..] != [1, 1] || dims.local != [1, 1, 1] {
+        return Err(fail(format!(
+            "a CPU launch is threads along one dimension with no workgroups, not {dims:?}"
+        )));
+    }
+    if !vals.is_empty() {
+        return Err(fail(format!(
+            "CPU kernels take no scalar arguments, but {} values were given",
+            vals.len()
+        )));
+    }
+    let pointer = |b: &&Buffer| std::ptr::with_exposed_provenance_mut(b.addr() as usize);
+    let mut inline = [std::ptr::null_mut::<c_void>(); INLINE_ARGS];
+    let spilled: Vec<*mut c_void>;
+    let args: &[*mut c_void] = if buffers.len() <= INLINE_ARGS {
+        for (slot, b) in inline.iter_mut().zip(buffers) {
+            *slot = pointer(b);
+        }
+        &inline[..buffers.len()]
+    } else {
+        spilled = buffers.iter().map(pointer).collect();
+        &spilled
+    };
+    // SAFETY: the caller guarantees the buffers fit the kernel and are not in use; the
+    // kernel's core_ids write disjoint data by construction.
+    unsafe {
+        if wait {
+            Ok(Some(pool.run(kernel, args, threads as usize)))
+        } else {
+            pool.run_untimed(kernel, args, threads as usize);
+            Ok(None)
         }
     }
 }

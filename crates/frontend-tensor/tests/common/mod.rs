@@ -15,16 +15,26 @@ use std::sync::{Arc, Once};
 use frontend_tensor::{DType, Tensor};
 
 /// Registers the CPU device; returns false (after saying why) when no C compiler exists.
+/// With `CPU_LLVM=1` the device is the LLVM one (`runtime-llvm`, which needs its `llvm`
+/// feature: `--features runtime-llvm/llvm`), so every test body runs on both backends.
 pub fn cpu() -> bool {
     static INIT: Once = Once::new();
+    let llvm = std::env::var("CPU_LLVM").is_ok_and(|v| !v.is_empty() && v != "0");
     INIT.call_once(|| {
-        device::register("CPU", |name| {
-            Ok(Arc::new(runtime_cpu::CpuDevice::new(
-                name,
-                Box::new(renderer_c::CRenderer::new()),
-            )))
-        });
+        if llvm {
+            device::register("CPU", runtime_llvm::open);
+        } else {
+            device::register("CPU", |name| {
+                Ok(Arc::new(runtime_cpu::CpuDevice::new(
+                    name,
+                    Box::new(renderer_c::CRenderer::new()),
+                )))
+            });
+        }
     });
+    if llvm {
+        return true;
+    }
     let ok =
         std::process::Command::new(std::env::var("FERROGRAD_CC").unwrap_or_else(|_| "cc".into()))
             .arg("--version")

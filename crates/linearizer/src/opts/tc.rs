@@ -7,7 +7,7 @@
 //! the batch, `lidx0` the block's 256 threads) as its sources. It refuses (`None`)
 //! anything else: a gated or second store, another epilogue than a constant scale, a
 //! non-affine address, strides it has no layout for, sizes the tile does not divide, or a
-//! dtype the target has no tensor core for.
+//! dtype the target has no `m16n8k16` tensor core for (the unit the GEMM is made of).
 //!
 //! Layouts: A row-major (`k` contiguous); B row-major (`n` contiguous) or transposed
 //! (`k` contiguous, as `q @ k^T` reads it); C row-major. Batch loops may have any strides.
@@ -16,9 +16,22 @@ use std::fmt;
 
 use uop_ir::{Arg, AxisType, DType, Op, Special, UOp, toposort};
 
-use crate::Target;
 use crate::access::stride;
 use crate::ranges::{output_ranges, ranges_of_kind};
+use crate::{Target, TensorCore};
+
+/// The matrix unit the GEMM is made of: `m16n8k16` with `dtype_in` in and f32
+/// accumulators (`mma.sync`). A target whose units have other shapes (AMD's 16x16x16
+/// MFMA) gets no TC opt.
+fn gemm_unit(dtype_in: DType) -> TensorCore {
+    TensorCore {
+        dtype_in,
+        dtype_acc: DType::F32,
+        m: 16,
+        n: 8,
+        k: 16,
+    }
+}
 
 /// Threads of a GEMM block: 8 warps.
 pub const GEMM_THREADS: i64 = 256;
@@ -287,7 +300,7 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
     let has_unit = target
         .tensor_cores
         .iter()
-        .any(|t| t.dtype_in == dtype_in && t.dtype_acc == DType::F32);
+        .any(|t| *t == gemm_unit(dtype_in));
     if pb.dtype() != dtype_in
         || !has_unit
         || !matches!(dtype_out, DType::F16 | DType::BF16 | DType::F32)

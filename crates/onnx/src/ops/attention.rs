@@ -87,7 +87,11 @@ fn attention(ctx: &OpCtx, i: &Inputs) -> Result<Vec<Value>> {
     let mut bias: Option<Tensor> = None;
     if let Some(m) = i.opt_tensor(3)? {
         let mut m = ctx.t(m)?;
-        let short = skv - m.shape()[m.shape().len() - 1];
+        let last = *m
+            .shape()
+            .last()
+            .ok_or_else(|| invalid!("the mask must have at least one dim, got a scalar"))?;
+        let short = skv - last;
         let is_bool = m.dtype() == DType::Bool;
         if short > 0 {
             let mut pads = vec![(0, 0); m.shape().len()];

@@ -195,7 +195,6 @@ pub fn threaded(threads: i64, per: i64) -> LinearProgram {
     p.dims = LaunchDims::of(&p.uops).unwrap_or_else(|e| panic!("{e}"));
     p
 }
-pub mod run;
 
 /// `data0[i] = (fp8e4m3)(data1[i] + (float)data2[i])` over `0..n`: f32 and fp8e5m2fnuz in.
 pub fn fp8(n: i64) -> LinearProgram {

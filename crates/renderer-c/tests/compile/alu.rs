@@ -6,8 +6,9 @@
 
 use uop_ir::{ConstValue, DType, Op, UOp, exec_alu, floor_div, floor_mod};
 
-use crate::common::run::{Buf, Kernel, Rng, is_narrow_nan, skip_without_cc};
 use crate::common::*;
+use crate::kernel::{Kernel, skip_without_cc};
+use crate::run::{Buf, Rng, is_narrow_nan};
 
 const INTS: [DType; 9] = [
     DType::I8,

@@ -6,8 +6,9 @@
 use dtype::Fp8Overflow;
 use uop_ir::{ConstValue, DType, UOp};
 
-use crate::common::run::{Buf, Kernel, from_bits, is_narrow_nan, skip_without_cc};
 use crate::common::*;
+use crate::kernel::{Kernel, skip_without_cc};
+use crate::run::{Buf, from_bits, is_narrow_nan};
 
 const NARROW: [DType; 6] = [
     DType::F16,

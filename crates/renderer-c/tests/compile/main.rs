@@ -5,6 +5,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/run.rs"]
+mod run;
+
+mod kernel;
 
 mod alu;
 mod floats;

@@ -2,8 +2,9 @@
 
 use uop_ir::{ConstValue, DType};
 
-use crate::common::run::{Buf, Kernel, Rng, f16_value, skip_without_cc};
 use crate::common::*;
+use crate::kernel::{Kernel, skip_without_cc};
+use crate::run::{Buf, Rng, f16_value};
 
 fn f32_bits(buf: &Buf) -> Vec<u32> {
     buf.bits().into_iter().map(|b| b as u32).collect()
@@ -96,7 +97,7 @@ fn half_precision_load_compute_store() {
     }
     let n = 4096;
     let mut rng = Rng::new(3);
-    let not_nan = |d: DType, bits: u64| !crate::common::run::is_narrow_nan(d, bits);
+    let not_nan = |d: DType, bits: u64| !crate::run::is_narrow_nan(d, bits);
     let a: Vec<u64> = (0..)
         .map(|_| rng.next() & 0xffff)
         .filter(|&b| not_nan(DType::F16, b))

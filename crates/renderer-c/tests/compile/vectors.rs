@@ -7,7 +7,8 @@ use renderer::Renderer;
 use renderer_c::CRenderer;
 use uop_ir::{Arg, AxisType, ConstValue, DType, Op, UOp};
 
-use crate::common::run::{Buf, Kernel, Rng, skip_without_cc};
+use crate::kernel::{Kernel, skip_without_cc};
+use crate::run::{Buf, Rng};
 
 fn param(slot: u32) -> UOp {
     UOp::new(Op::Param, DType::F32, [], Arg::Param { slot })
