@@ -34,7 +34,7 @@ pub use jit::Jit;
 pub use movement::broadcast_shape;
 pub use ops::{
     AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, Idx, Interpolation, PadMode, Pool2dOpts,
-    Reduction, Rounding,
+    Reduction, Rounding, ScatterReduce,
 };
 pub use rand::manual_seed;
 pub use state::{load_safetensors, load_safetensors_on, save_safetensors};

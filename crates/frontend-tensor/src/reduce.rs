@@ -210,7 +210,8 @@ impl Tensor {
         named("var", || {
             self.via_f32(|x| {
                 let centered = x.sub(&x.mean(axes, true)?)?;
-                let scale = 1.0 / (count as f64 - correction);
+                // no degrees of freedom left: 0 / 0 is NaN, as in PyTorch
+                let scale = 1.0 / (count as f64 - correction).max(0.0);
                 centered.square()?.sum(axes, keepdim)?.mul_scalar(scale)
             })
         })
@@ -230,6 +231,27 @@ impl Tensor {
         })
     }
 
+    /// Standard deviation over `axes` (all when empty) with PyTorch's default correction
+    /// of 1: the square root of the unbiased variance, dividing by `n - 1` (NaN when
+    /// `n <= 1`). Floats only, as PyTorch; `std_correction` takes another correction.
+    ///
+    /// ```no_run
+    /// # use frontend_tensor::*;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.5, 2.0, 4.0], &[2, 2])?;
+    /// let s = x.std(&[1], false)?; // over the last dim
+    /// let all = x.std(&[], false)?;
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn std(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        if !self.dtype().is_float() {
+            return Err(TensorError::DType {
+                op: "std",
+                dtype: self.dtype(),
+            });
+        }
+        self.std_correction(axes, 1.0, keepdim)
+    }
+
     /// `max`.
     ///
     /// ```no_run
@@ -243,7 +265,8 @@ impl Tensor {
         self.reduce(Op::Max, "max", axes, keepdim)
     }
 
-    /// `min`.
+    /// `min`: floats as `-max(-x)`; integers and bools as `!max(!x)` (negation would
+    /// wrap at an unsigned 0 or a signed minimum; `!` reverses either order exactly).
     ///
     /// ```no_run
     /// # use frontend_tensor::*;
@@ -253,7 +276,13 @@ impl Tensor {
     /// # Ok::<(), TensorError>(())
     /// ```
     pub fn min(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        named("min", || Ok(self.neg().max(axes, keepdim)?.neg()))
+        named("min", || {
+            if self.dtype().is_float() {
+                Ok(self.neg().max(axes, keepdim)?.neg())
+            } else {
+                self.bitwise_not()?.max(axes, keepdim)?.bitwise_not()
+            }
+        })
     }
 
     /// Mean over `axes`: a float of the input's dtype (integers give f32).

@@ -7,7 +7,7 @@ mod common;
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use frontend_tensor::{DType, Result, Tensor};
+use frontend_tensor::{DType, Result, ScatterReduce, Tensor};
 
 /// `f` returns an error (it does not panic, and it does not succeed) whose message
 /// contains each of `needles`.
@@ -282,5 +282,114 @@ fn axis_errors_name_the_shape() {
     });
     expect_named("slice", &["shape [2, 3]"], || {
         t23().slice(&[(0, 1), (0, 1), (0, 1)])
+    });
+}
+
+#[test]
+fn scatter_reduce_of_bad_arguments() {
+    let t34 = || Tensor::rand(&[3, 4]).expect("rand");
+    let index = |shape: &[i64]| {
+        let n: i64 = shape.iter().product();
+        Tensor::zeros(&[n], DType::I64)?.reshape(shape)
+    };
+    let go = |axis: isize, idx: Result<Tensor>, src: Result<Tensor>, reduce: ScatterReduce| {
+        t34().scatter_reduce(axis, &idx?, &src?, reduce, true)
+    };
+    expect_named("scatter_reduce", &["axis 2", "[3, 4]"], || {
+        go(2, index(&[2, 4]), Tensor::rand(&[2, 4]), ScatterReduce::Sum)
+    });
+    expect_named("scatter_reduce", &["axis -3"], || {
+        go(
+            -3,
+            index(&[2, 4]),
+            Tensor::rand(&[2, 4]),
+            ScatterReduce::Amax,
+        )
+    });
+    expect_named("scatter_reduce", &["index", "integers", "f32"], || {
+        go(
+            0,
+            Tensor::zeros(&[2, 4], DType::F32),
+            Tensor::rand(&[2, 4]),
+            ScatterReduce::Sum,
+        )
+    });
+    expect_named("scatter_reduce", &["src", "f64", "f32"], || {
+        go(
+            0,
+            index(&[2, 4]),
+            Tensor::zeros(&[2, 4], DType::F64),
+            ScatterReduce::Prod,
+        )
+    });
+    expect_named("scatter_reduce", &["[2, 5]", "[3, 4]"], || {
+        go(
+            0,
+            index(&[2, 5]),
+            Tensor::rand(&[2, 5]),
+            ScatterReduce::Mean,
+        )
+    });
+    expect_named("scatter_reduce", &["[2, 4]", "[1, 4]", "src"], || {
+        go(
+            0,
+            index(&[2, 4]),
+            Tensor::rand(&[1, 4]),
+            ScatterReduce::Amin,
+        )
+    });
+    expect_named("scatter_reduce", &["rank", "[8]"], || {
+        go(0, index(&[8]), Tensor::rand(&[8]), ScatterReduce::Sum)
+    });
+    expect_named("scatter_reduce", &["mean", "bool"], || {
+        let b = Tensor::zeros(&[3, 4], DType::Bool)?;
+        b.scatter_reduce(0, &index(&[2, 4])?, &b, ScatterReduce::Mean, false)
+    });
+}
+
+#[test]
+fn masked_select_of_bad_masks() {
+    let mask = |shape: &[i64], dtype: DType| Tensor::zeros(shape, dtype);
+    expect_named("masked_select", &["bool", "u8"], || {
+        t23().masked_select(&mask(&[2, 3], DType::U8)?)
+    });
+    expect_named("masked_select", &["bool", "f32"], || {
+        t23().masked_select(&mask(&[3], DType::F32)?)
+    });
+    expect_named("masked_select", &["[2, 3]", "[2]", "broadcast"], || {
+        t23().masked_select(&mask(&[2], DType::Bool)?)
+    });
+}
+
+#[test]
+fn bitcast_of_sizes_that_do_not_fit() {
+    expect_named(
+        "bitcast",
+        &["f32", "f64", "divisible by 2", "[2, 3]"],
+        || t23().bitcast(DType::F64),
+    );
+    expect_named("bitcast", &["u8", "i32", "divisible by 4"], || {
+        Tensor::zeros(&[6], DType::U8)?.bitcast(DType::I32)
+    });
+    expect_named("bitcast", &["scalar", "f32", "i16"], || {
+        t23().sum(&[], false)?.bitcast(DType::I16)
+    });
+    expect_named("bitcast", &["void"], || t23().bitcast(DType::Void));
+    expect_named("bitcast", &["index"], || t23().bitcast(DType::Index));
+}
+
+#[test]
+fn std_and_mode_of_bad_axes_and_dtypes() {
+    expect_named("std", &["axis 2", "[2, 3]"], || t23().std(&[2], false));
+    expect_named("std", &["axis -3", "[2, 3]"], || t23().std(&[0, -3], true));
+    expect_named("std", &["i32"], || t23().cast(DType::I32)?.std(&[], false));
+    expect_named("std", &["bool"], || t23().lt(&t23())?.std(&[1], false));
+    expect_named("mode", &["axis 2", "[2, 3]"], || t23().mode(2, false));
+    expect_named("mode", &["axis -3", "[2, 3]"], || t23().mode(-3, true));
+    expect_named("mode", &["empty", "[0, 3]"], || {
+        Tensor::zeros(&[0, 3], DType::F32)?.mode(0, false)
+    });
+    expect_named("mode", &["axis 1", "[]"], || {
+        t23().sum(&[], false)?.mode(1, false)
     });
 }

@@ -11,7 +11,7 @@ use std::io::Read;
 
 use frontend_tensor::{
     AttentionOpts, Conv2dOpts, ConvOpts, CrossEntropyOpts, DType, Idx, Interpolation, PadMode,
-    Pool2dOpts, Reduction, Result, Rounding, Tensor,
+    Pool2dOpts, Reduction, Result, Rounding, ScatterReduce, Tensor,
 };
 use serde_json::Value;
 
@@ -96,6 +96,10 @@ fn conv_opts(args: &Value) -> ConvOpts {
         dilation: ints(args, "dilation"),
         groups: i(args, "groups"),
     }
+}
+
+fn keepdim(args: &Value) -> bool {
+    args["keepdim"].as_bool().unwrap_or(false)
 }
 
 fn axes(args: &Value) -> Vec<isize> {
@@ -190,7 +194,10 @@ fn run(name: &str, x: &[Tensor], args: &Value) -> Result<Vec<Tensor>> {
         "any" => one(x[0].any(&axes(args), false)),
         "all" => one(x[0].all(&axes(args), false)),
         "var" => one(x[0].var_correction(&[a()], f(args, "correction"), false)),
-        "std" => one(x[0].std_correction(&[a()], f(args, "correction"), false)),
+        "std" if args.get("correction").is_some() => {
+            one(x[0].std_correction(&[a()], f(args, "correction"), false))
+        }
+        "std" => one(x[0].std(&axes(args), keepdim(args))),
         "logsumexp" => one(x[0].logsumexp(&[a()], false)),
         "softmax" => one(x[0].softmax(a())),
         "log_softmax" => one(x[0].log_softmax(a())),
@@ -210,6 +217,10 @@ fn run(name: &str, x: &[Tensor], args: &Value) -> Result<Vec<Tensor>> {
             Ok(vec![v, ix])
         }
         "median" => one(x[0].median(a(), false)),
+        "mode" => {
+            let (v, ix) = x[0].mode(a(), keepdim(args))?;
+            Ok(vec![v, ix])
+        }
         "reshape" => one(x[0].reshape(&ints(args, "shape"))),
         "permute" => one(x[0].permute(
             &ints(args, "axes")
@@ -264,6 +275,20 @@ fn run(name: &str, x: &[Tensor], args: &Value) -> Result<Vec<Tensor>> {
         "index_select" => one(x[0].index_select(a(), &x[1])),
         "masked_fill" => one(x[0].masked_fill(&x[1], f(args, "value"))),
         "scatter_add" => one(x[0].scatter_add(a(), &x[1], &x[2])),
+        "scatter_reduce" => {
+            let reduce = match args["reduce"].as_str().unwrap_or("") {
+                "sum" => ScatterReduce::Sum,
+                "prod" => ScatterReduce::Prod,
+                "mean" => ScatterReduce::Mean,
+                "amax" => ScatterReduce::Amax,
+                "amin" => ScatterReduce::Amin,
+                other => panic!("scatter_reduce {other:?}"),
+            };
+            let include_self = args["include_self"].as_bool().unwrap_or(true);
+            one(x[0].scatter_reduce(a(), &x[1], &x[2], reduce, include_self))
+        }
+        "masked_select" => one(x[0].masked_select(&x[1])),
+        "bitcast" => one(x[0].bitcast(dtype(args["dtype"].as_str().unwrap_or("")))),
         "matmul" => one(x[0].matmul(&x[1])),
         "conv2d" => {
             let opts = Conv2dOpts {

@@ -7,7 +7,7 @@
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
 
 use dtype::DType;
-use uop_ir::Op;
+use uop_ir::{ConstValue, Op, UOp};
 
 use crate::error::{Result, named};
 use crate::tensor::Tensor;
@@ -18,6 +18,19 @@ impl Tensor {
         self.scalar_like(v)
             .cast(self.dtype())?
             .broadcast_to(self.shape())
+    }
+
+    /// The largest (or the smallest) value of this tensor's dtype as a scalar on its
+    /// device: ±inf for floats, the bounds of an integer dtype, true or false for bools.
+    pub(crate) fn extreme_like(&self, largest: bool) -> Tensor {
+        let d = self.dtype();
+        let value = match (d.is_float(), largest) {
+            (true, true) => ConstValue::Float(f64::INFINITY),
+            (true, false) => ConstValue::Float(f64::NEG_INFINITY),
+            (false, true) => ConstValue::Int(d.int_max().unwrap_or(0)),
+            (false, false) => ConstValue::Int(d.int_min().unwrap_or(0)),
+        };
+        Tensor::from_node(UOp::const_of(d, value), Vec::new(), self.device())
     }
 
     /// `tan`.

@@ -366,7 +366,7 @@ impl Tensor {
     }
 
     /// A one-hot mask `(.., index dims.., n)`: true where an index equals a position.
-    fn hits(index: &Tensor, n: i64, device: &str) -> Result<Tensor> {
+    pub(crate) fn hits(index: &Tensor, n: i64, device: &str) -> Result<Tensor> {
         let mut shape = index.shape().to_vec();
         shape.push(1);
         index

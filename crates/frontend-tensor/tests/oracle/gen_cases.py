@@ -45,7 +45,7 @@ def data(shape, dtype, domain):
     if dtype == "bool":
         v = rng.integers(0, 2, n).astype(bool)
     elif dtype in ("i8", "i16", "i32", "i64", "u8"):
-        lo, hi = {"small": (-9, 10), "positive": (1, 10), "shift": (0, 12), "index": (0, 4), "index3": (0, 3), "negindex": (-4, 0)}.get(domain, (-50, 51))
+        lo, hi = {"small": (-9, 10), "positive": (1, 10), "shift": (0, 12), "index": (0, 4), "index3": (0, 3), "index2": (0, 2), "index1": (0, 1), "negindex": (-4, 0), "few": (-2, 3)}.get(domain, (-50, 51))
         if dtype == "u8":
             lo = max(lo, 0)
         v = rng.integers(lo, hi, n)
@@ -62,6 +62,8 @@ def data(shape, dtype, domain):
             v = rng.uniform(-6.0, 6.0, n)
         elif domain == "halves":
             v = rng.integers(-8, 9, n) * 0.5 + rng.choice([0.0, 0.25], n)
+        elif domain == "few":
+            v = rng.integers(-2, 3, n) * 0.5
         elif domain == "specials":
             v = rng.choice([0.0, -1.5, 2.0, np.inf, -np.inf, np.nan, 7.25], n)
         else:
@@ -339,6 +341,101 @@ for dt in ["f32", "f64", "i32"]:
     index_case([4, 5, 3], [{"tensor": 1}, {"all": 1}, {"tensor": 2}], tensors=[([2], "index"), ([2], "index3")], dt=dt)
     index_case([2, 4, 5], [{"at": 1}, {"tensor": 1}, {"range": [0, 4, 3]}], tensors=[([3], "index")], dt=dt)
     index_case([4, 5], [{"tensor": 1}], tensors=[([3], "negindex")], dt=dt)
+
+# scatter_reduce: every reduce with and without the input's values; the "index" domain
+# (0..4) sends several values to one place and leaves places unsent. Each entry: the
+# input, index and src shapes, the axis, the index domain.
+# (PyTorch's gradient fails for a src larger than the index: those run in f32 alone)
+SCATTER_SHAPES = [
+    ([4, 5], [6, 5], [6, 5], 0, "index"),
+    ([3, 5], [3, 4], [3, 4], 1, "index"),
+    ([3, 5], [3, 4], [4, 6], 1, "index"),
+    ([2, 3, 4], [2, 2, 5], [2, 2, 5], -1, "index3"),
+    ([2, 3, 4], [2, 2, 5], [2, 3, 5], -1, "index3"),
+    ([5], [8], [8], 0, "index"),
+    ([1, 4], [3, 4], [3, 4], 0, "index1"),
+    ([3, 4], [0, 4], [0, 4], 0, "index"),
+    ([0, 3], [0, 3], [0, 3], 0, "index"),
+]
+for red in ["sum", "prod", "mean", "amax", "amin"]:
+    # ties for amax/amin (their gradient is spread over equal values); no zeros for prod.
+    # Without include_self the input's values never tie with src's: PyTorch still counts
+    # such a tie when it spreads the gradient (ferrograd does not; docs/pytorch.md)
+    dom = "halves" if red in ("amax", "amin") else None
+    for inc in [True, False]:
+        args = {"reduce": red, "include_self": inc}
+        sdom = dom if inc else None
+        for shape, ishape, sshape, ax, idom in SCATTER_SHAPES:
+            for dt in ["f64", "f32"] if ishape == sshape else ["f32"]:
+                case("scatter_reduce", [(shape, dt, sdom), (ishape, "i64", idom), (sshape, dt, dom)],
+                     lambda x, i, s: x.scatter_reduce(ax, i, s, red, include_self=inc), args=dict(args, axis=ax))
+        for dt in ["f16", "bf16", "i32", "i64", "u8", "i8", "bool"]:
+            shape, ishape, sshape, ax, idom = SCATTER_SHAPES[0]
+            case("scatter_reduce", [(shape, dt, dom if dt in FLOATS else "small"), (ishape, "i64", idom), (sshape, dt, dom if dt in FLOATS else "small")],
+                 lambda x, i, s: x.scatter_reduce(ax, i, s, red, include_self=inc), args=dict(args, axis=ax), grad=False)
+    case("scatter_reduce", [([5], "f32"), ([1, 3], "i64", "index"), ([1, 3], "f32")],
+         lambda x, i, s: x.scatter_reduce(0, i, s, red), args={"reduce": red, "include_self": True, "axis": 0})
+    case("scatter_reduce", [([4, 2], "f32"), ([3, 3], "i64", "index"), ([3, 3], "f32")],
+         lambda x, i, s: x.scatter_reduce(0, i, s, red), args={"reduce": red, "include_self": True, "axis": 0})
+    case("scatter_reduce", [([4, 5], "f32"), ([2, 5], "i64", "index"), ([2, 5], "f64")],
+         lambda x, i, s: x.scatter_reduce(0, i, s, red), args={"reduce": red, "include_self": True, "axis": 0})
+    case("scatter_reduce", [([4, 5], "f32"), ([2, 5], "f32", "index"), ([2, 5], "f32")],
+         lambda x, i, s: x.scatter_reduce(0, i, s, red), args={"reduce": red, "include_self": True, "axis": 0})
+case("scatter_reduce", [([], "f64"), ([], "i64", "index1"), ([], "f64")],
+     lambda x, i, s: x.scatter_reduce(0, i, s, "sum"), args={"reduce": "sum", "include_self": True, "axis": 0})
+
+# masked_select: the mask and the input broadcast together; the output is 1-D
+MASKED_SHAPES = [([3, 4], [3, 4]), ([3, 4], [4]), ([4], [3, 4]), ([2, 1, 3], [1, 4, 1]), ([], []), ([0, 3], [3]), ([5], [1])]
+for xs, ms in MASKED_SHAPES:
+    for dt in ["f64", "f32"]:
+        case("masked_select", [(xs, dt), (ms, "bool")], torch.masked_select)
+for dt in ["f16", "bf16", "i32", "i64", "u8", "bool"]:
+    case("masked_select", [([3, 4], dt, "small"), ([4], "bool")], torch.masked_select, grad=False)
+case("masked_select", [([3, 4], "f32"), ([4], "u8", "small")], torch.masked_select)
+case("masked_select", [([3, 4], "f32"), ([3], "bool")], torch.masked_select)
+
+# bitcast (PyTorch's view(dtype)): the same size, and other sizes along the last dim
+BITCASTS = [
+    ("f32", "i32", [3, 4], "specials"), ("i32", "f32", [3, 4], "small"), ("f64", "i64", [5], None),
+    ("i64", "f64", [2, 3], "small"), ("f16", "i16", [3, 4], None), ("bf16", "i16", [3, 4], None),
+    ("i16", "f16", [6], "small"), ("i16", "bf16", [6], "small"), ("f16", "bf16", [4], None),
+    ("u8", "i8", [2, 5], None), ("i8", "u8", [2, 5], None), ("u8", "bool", [7], "small"),
+    ("bool", "u8", [7], None), ("bool", "i8", [2, 3], None), ("f32", "i32", [], None),
+    ("f32", "u8", [3, 4], None), ("f32", "i16", [2, 3], None), ("f64", "i32", [2, 2], None),
+    ("f64", "u8", [3], None), ("f16", "u8", [2, 3], None), ("u8", "f32", [2, 8], None),
+    ("u8", "f64", [8], None), ("i16", "f64", [2, 4], None), ("i32", "i64", [3, 4], None),
+    ("u8", "i16", [3, 4], None), ("i8", "f16", [4], None), ("bool", "i16", [2, 4], None),
+    ("f32", "u8", [0, 4], None), ("u8", "f32", [0, 8], None), ("i64", "i8", [1, 2], None),
+    ("f32", "f64", [3], None), ("f32", "f64", [2, 3], None), ("f32", "i16", [], None),
+]
+for src, dst, shape, dom in BITCASTS:
+    case("bitcast", [(shape, src, dom)], lambda x: x.view(TORCH_DTYPE[dst]), args={"dtype": dst}, grad=False)
+
+# std with PyTorch's default correction (1); n <= 1 gives NaN
+for shape, axes, keepdim in [([4, 5], [1], False), ([4, 5], [0], True), ([4, 5], [], False),
+                             ([2, 3, 4], [0, 2], False), ([2, 3, 4], [-1], True), ([7], [0], False)]:
+    for dt in FLOATS:
+        case("std", [(shape, dt)], lambda x: torch.std(x, axes if axes else None, keepdim=keepdim), args={"axes": axes, "keepdim": keepdim})
+for shape, axes in [([1, 5], [0]), ([3, 0], [1]), ([0, 3], [0])]:
+    case("std", [(shape, "f32")], lambda x: torch.std(x, axes), args={"axes": axes, "keepdim": False}, grad=False)
+case("std", [([4, 5], "i32", "small")], lambda x: torch.std(x, [1]), args={"axes": [1], "keepdim": False})
+
+# mode: the smallest most frequent value and the last index holding it ("few" and the
+# index domains repeat values)
+for shape, axis, keepdim in [([4, 6], 1, False), ([4, 6], 0, False), ([2, 3, 5], -1, True), ([7], 0, False),
+                             ([1, 5], 0, False), ([3, 0], 0, False), ([], 0, False)]:
+    for dt in ["f64", "f32", "f16", "bf16"]:
+        case("mode", [(shape, dt, "few")], lambda x: tuple(torch.mode(x, axis, keepdim)), args={"axis": axis, "keepdim": keepdim})
+    for dt in ["i32", "i64", "u8", "bool"]:
+        case("mode", [(shape, dt, "index")], lambda x: tuple(torch.mode(x, axis, keepdim)), args={"axis": axis, "keepdim": keepdim}, grad=False)
+case("mode", [([0, 3], "f32")], lambda x: tuple(torch.mode(x, 0)), args={"axis": 0, "keepdim": False})
+case("mode", [([3, 4], "f32")], lambda x: tuple(torch.mode(x, 2)), args={"axis": 2, "keepdim": False})
+
+# min and max of integers (an unsigned 0 and a signed minimum are where negation wraps)
+for dt in ["i32", "u8", "i8", "i64"]:
+    for ax in [[1], [0, 1]]:
+        case("min", [([4, 5], dt, "small")], lambda x: x.amin(ax), args={"axes": ax}, grad=False)
+        case("max", [([4, 5], dt, "small")], lambda x: x.amax(ax), args={"axes": ax}, grad=False)
 
 # type promotion: tensor with tensor, and tensor with a Python scalar (a weak literal)
 PROMO_DTYPES = ["bool", "u8", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"]

@@ -1,6 +1,7 @@
 //! Constant folding: an ALU op whose operands are all constants becomes the constant
 //! `exec_alu` computes (truncated to the dtype); an integer or bool node whose bounds
-//! pin it to one value becomes that value.
+//! pin it to one value becomes that value. A BITCAST of a constant is left to the
+//! kernel: its bits depend on the source's dtype, which `exec_alu` does not see.
 
 use uop_ir::{ConstValue, Op, PatternMatcher, UOp, UPat, exec_alu};
 
@@ -8,7 +9,7 @@ fn alu_ops() -> Vec<Op> {
     Op::ALL
         .iter()
         .copied()
-        .filter(|op| op.alu_arity().is_some() && *op != Op::Threefry)
+        .filter(|op| op.alu_arity().is_some() && !matches!(op, Op::Threefry | Op::Bitcast))
         .collect()
 }
 
