@@ -14,6 +14,13 @@ static DEFAULT: RwLock<Option<Arc<str>>> = RwLock::new(None);
 
 /// The device new tensors are created on: the last `set_default_device`, else `DEV`
 /// from the environment, else `CPU`.
+///
+/// ```
+/// # use frontend_tensor::*;
+/// set_default_device("CPU");
+/// assert_eq!(&*default_device(), "CPU");
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn default_device() -> Arc<str> {
     if let Some(d) = DEFAULT.read().as_ref() {
         return d.clone();
@@ -29,6 +36,13 @@ pub fn default_device() -> Arc<str> {
 }
 
 /// Makes `device` (`"CPU"`, `"CUDA"`, `"CUDA:1"`) the device new tensors are created on.
+///
+/// ```
+/// # use frontend_tensor::*;
+/// set_default_device("cpu"); // names are upper-cased
+/// assert_eq!(&*default_device(), "CPU");
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn set_default_device(device: &str) {
     *DEFAULT.write() = Some(device.trim().to_ascii_uppercase().into());
 }
@@ -37,6 +51,15 @@ impl Tensor {
     /// This tensor on `device`: itself when it is there already, else a copy (realized
     /// first; see `engine::copy`). The copy is a new leaf: gradients do not flow back
     /// through it.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+    /// let y = x.to("CPU")?; // already there: x itself
+    /// assert_eq!(y.to_vec::<f32>()?, [1.0, 2.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn to(&self, device: &str) -> Result<Tensor> {
         let dev = device::open(device)?;
         if dev.name().eq_ignore_ascii_case(self.device()) {

@@ -119,6 +119,16 @@ where
     F: FnMut(&[Tensor]) -> Result<Vec<Tensor>>,
 {
     /// A JIT of `f`, which takes the inputs and returns the outputs.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let mut double = Jit::new(|x: &[Tensor]| Ok(vec![x[0].mul_scalar(2.0)?]));
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+    /// let y = double.call(&[x])?;
+    /// assert_eq!(y[0].to_vec::<f32>()?, [2.0, 4.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(f: F) -> Jit<F> {
         Jit {
             f,
@@ -128,6 +138,19 @@ where
 
     /// Calls the function on `inputs` (realized first, if lazy): normally the first time
     /// for their signature, capturing the second time, replaying after that.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let mut double = Jit::new(|x: &[Tensor]| Ok(vec![x[0].mul_scalar(2.0)?]));
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+    /// for _ in 0..3 {
+    ///     // runs, captures, then replays
+    ///     let y = double.call(&[x.clone()])?;
+    ///     assert_eq!(y[0].to_vec::<f32>()?, [2.0, 4.0]);
+    /// }
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn call(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let refs: Vec<&Tensor> = inputs.iter().collect();
         Tensor::realize_all(&refs)?;
@@ -195,6 +218,18 @@ where
     }
 
     /// How many kernels a call with inputs like these replays (None before the capture).
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let mut double = Jit::new(|x: &[Tensor]| Ok(vec![x[0].mul_scalar(2.0)?]));
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+    /// assert_eq!(double.captured_kernels(&[x.clone()]), None);
+    /// double.call(&[x.clone()])?; // runs
+    /// double.call(&[x.clone()])?; // captures
+    /// assert!(double.captured_kernels(&[x]).is_some());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn captured_kernels(&self, inputs: &[Tensor]) -> Option<usize> {
         self.entries.iter().find_map(|(kinds, state)| match state {
             State::Captured(c)
@@ -208,6 +243,18 @@ where
     }
 
     /// Forgets every capture (and its memory): the next call runs normally.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let mut double = Jit::new(|x: &[Tensor]| Ok(vec![x[0].mul_scalar(2.0)?]));
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+    /// double.call(&[x.clone()])?;
+    /// double.call(&[x.clone()])?;
+    /// double.reset();
+    /// assert_eq!(double.captured_kernels(&[x]), None);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn reset(&mut self) {
         self.entries.clear();
     }

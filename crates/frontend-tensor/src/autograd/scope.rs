@@ -17,6 +17,15 @@ pub(crate) fn grad_enabled() -> bool {
 }
 
 /// Runs `f` with gradients off on this thread (scopes nest).
+///
+/// ```
+/// # use frontend_tensor::*;
+/// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+/// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+/// let y = no_grad(|| w.mul_scalar(2.0))?;
+/// assert!(w.mul_scalar(2.0)?.requires_grad() && !y.requires_grad());
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn no_grad<T>(f: impl FnOnce() -> T) -> T {
     let _guard = NoGradGuard::enter();
     f()
@@ -28,6 +37,16 @@ pub fn no_grad<T>(f: impl FnOnce() -> T) -> T {
 pub struct NoGradGuard(());
 
 impl NoGradGuard {
+    /// Turns gradients off on this thread until the guard is dropped.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let _guard = NoGradGuard::enter();
+    /// assert!(!w.mul_scalar(2.0)?.requires_grad());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn enter() -> NoGradGuard {
         DEPTH.with(|d| d.set(d.get() + 1));
         NoGradGuard(())

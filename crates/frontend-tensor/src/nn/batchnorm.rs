@@ -174,11 +174,30 @@ macro_rules! batch_norm {
 
         impl $name {
             /// `num_features` channels, eps 1e-5, momentum 0.1, with weight and bias.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert_eq!(bn.running_mean().shape(), &[3]);
+            /// assert!(bn.weight().is_some() && bn.bias().is_some());
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn new(num_features: i64) -> Result<$name> {
                 $name::with_options(num_features, 1e-5, 0.1, true)
             }
 
             /// PyTorch's `(num_features, eps, momentum, affine)`.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::with_options(3, 1e-3, 0.01, false)?;")]
+            /// assert!(bn.weight().is_none() && bn.bias().is_none());
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn with_options(
                 num_features: i64,
                 eps: f64,
@@ -189,27 +208,88 @@ macro_rules! batch_norm {
                     .map($name)
             }
 
+            /// The scale of each channel (ones at first), without `affine` none.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert_eq!(bn.weight().unwrap().to_vec::<f32>()?, [1.0; 3]);
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn weight(&self) -> Option<&Tensor> {
                 self.0.weight.as_ref()
             }
 
+            /// The shift of each channel (zeros at first), without `affine` none.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert_eq!(bn.bias().unwrap().to_vec::<f32>()?, [0.0; 3]);
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn bias(&self) -> Option<&Tensor> {
                 self.0.bias.as_ref()
             }
 
+            /// The running mean of each channel (zeros at first), used in evaluation.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert_eq!(bn.running_mean().to_vec::<f32>()?, [0.0; 3]);
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn running_mean(&self) -> &Tensor {
                 &self.0.running_mean
             }
 
+            /// The running variance of each channel (ones at first), used in evaluation.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert_eq!(bn.running_var().to_vec::<f32>()?, [1.0; 3]);
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn running_var(&self) -> &Tensor {
                 &self.0.running_var
             }
 
             /// How many training batches updated the running statistics (i64, shape `[]`).
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert_eq!(bn.num_batches_tracked().to_vec::<i64>()?, [0]);
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn num_batches_tracked(&self) -> &Tensor {
                 &self.0.num_batches_tracked
             }
 
+            /// Whether `forward` normalizes by the batch's statistics (training mode) or by the running ones.
+            ///
+            /// ```
+            /// # use frontend_tensor::*;
+            /// # use frontend_tensor::nn::*;
+            /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+            #[doc = concat!(" ", "let bn = ", stringify!($name), "::new(3)?;")]
+            /// assert!(bn.is_training());
+            /// bn.eval();
+            /// assert!(!bn.is_training());
+            /// # Ok::<(), TensorError>(())
+            /// ```
             pub fn is_training(&self) -> bool {
                 self.0.training.load(Ordering::Relaxed)
             }

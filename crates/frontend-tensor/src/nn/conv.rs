@@ -18,6 +18,16 @@ pub struct Conv2d {
 impl Conv2d {
     /// A square `kernel x kernel` convolution with stride 1, no padding, one group, and a
     /// bias.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let conv = Conv2d::new(1, 2, 3)?;
+    /// let y = conv.forward(&Tensor::ones(&[1, 1, 5, 5], DType::F32)?)?;
+    /// assert_eq!(y.shape(), &[1, 2, 3, 3]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(in_channels: i64, out_channels: i64, kernel: i64) -> Result<Conv2d> {
         Conv2d::with_options(
             in_channels,
@@ -29,6 +39,17 @@ impl Conv2d {
     }
 
     /// PyTorch's `Conv2d(in, out, kernel_size, stride, padding, dilation, groups, bias)`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let opts = Conv2dOpts { padding: (1, 1), ..Conv2dOpts::default() };
+    /// let conv = Conv2d::with_options(1, 2, (3, 3), opts, false)?;
+    /// let y = conv.forward(&Tensor::ones(&[1, 1, 5, 5], DType::F32)?)?;
+    /// assert_eq!(y.shape(), &[1, 2, 5, 5]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_options(
         in_channels: i64,
         out_channels: i64,
@@ -62,6 +83,16 @@ impl Conv2d {
         Ok(Conv2d { weight, bias, opts })
     }
 
+    /// The stride, padding, dilation and groups.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let conv = Conv2d::new(1, 2, 3)?;
+    /// assert_eq!(conv.opts(), &Conv2dOpts::default());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn opts(&self) -> &Conv2dOpts {
         &self.opts
     }

@@ -16,6 +16,15 @@ pub struct Dropout {
 
 impl Dropout {
     /// Dropout with probability `p` (PyTorch's default is 0.5), in training mode.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::nn::*;
+    /// let dropout = Dropout::new(0.1)?;
+    /// assert!(dropout.is_training());
+    /// assert!(Dropout::new(1.5).is_err());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(p: f64) -> Result<Dropout> {
         if !(0.0..=1.0).contains(&p) {
             return Err(TensorError::Module {
@@ -29,10 +38,28 @@ impl Dropout {
         })
     }
 
+    /// The probability of zeroing an element.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::nn::*;
+    /// assert_eq!(Dropout::new(0.25)?.p(), 0.25);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn p(&self) -> f64 {
         self.p
     }
 
+    /// Whether the layer drops elements (training mode) or passes its input through.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::nn::*;
+    /// let dropout = Dropout::new(0.5)?;
+    /// dropout.eval();
+    /// assert!(!dropout.is_training());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn is_training(&self) -> bool {
         self.training.load(Ordering::Relaxed)
     }

@@ -12,6 +12,17 @@ pub struct Embedding {
 }
 
 impl Embedding {
+    /// A table of `num_embeddings` rows of `embedding_dim` values, drawn from a standard normal.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let emb = Embedding::new(10, 4)?;
+    /// let rows = emb.forward(&Tensor::from_slice(&[3i32, 7], &[2])?)?;
+    /// assert_eq!(rows.shape(), &[2, 4]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(num_embeddings: i64, embedding_dim: i64) -> Result<Embedding> {
         if num_embeddings < 1 || embedding_dim < 1 {
             return Err(TensorError::Module {

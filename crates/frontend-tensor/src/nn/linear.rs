@@ -17,11 +17,31 @@ pub struct Linear {
 
 impl Linear {
     /// A layer from `in_features` to `out_features` with a bias.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let layer = Linear::new(3, 2)?;
+    /// let y = layer.forward(&Tensor::ones(&[5, 3], DType::F32)?)?;
+    /// assert_eq!(y.shape(), &[5, 2]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(in_features: i64, out_features: i64) -> Result<Linear> {
         Linear::with_bias(in_features, out_features, true)
     }
 
     /// A layer with or without a bias.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let layer = Linear::with_bias(3, 2, false)?;
+    /// assert!(layer.bias.is_none());
+    /// assert_eq!(layer.weight.shape(), &[2, 3]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_bias(in_features: i64, out_features: i64, bias: bool) -> Result<Linear> {
         if in_features < 0 || out_features < 0 {
             return Err(TensorError::Module {

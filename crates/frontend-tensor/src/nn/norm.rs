@@ -49,11 +49,31 @@ pub struct LayerNorm {
 
 impl LayerNorm {
     /// Over the last dims `normalized_shape`, eps 1e-5, weight ones and bias zeros.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let norm = LayerNorm::new(&[2])?;
+    /// let y = norm.forward(&Tensor::from_slice(&[1.0f32, 3.0], &[1, 2])?)?;
+    /// let y: Vec<f32> = y.to_vec()?;
+    /// assert!((y[0] + 1.0).abs() < 1e-4 && (y[1] - 1.0).abs() < 1e-4);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(normalized_shape: &[i64]) -> Result<LayerNorm> {
         LayerNorm::with_options(normalized_shape, 1e-5, true, true)
     }
 
     /// PyTorch's `LayerNorm(normalized_shape, eps, elementwise_affine, bias)`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let norm = LayerNorm::with_options(&[4], 1e-6, false, false)?;
+    /// assert!(norm.weight.is_none() && norm.bias.is_none());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_options(
         normalized_shape: &[i64],
         eps: f64,
@@ -109,11 +129,31 @@ pub struct RMSNorm {
 impl RMSNorm {
     /// Over the last dims `normalized_shape`, weight ones, and eps the machine epsilon of
     /// the input's dtype (PyTorch's `eps=None`).
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let norm = RMSNorm::new(&[2])?;
+    /// let y = norm.forward(&Tensor::from_slice(&[3.0f32, 3.0], &[1, 2])?)?;
+    /// let y: Vec<f32> = y.to_vec()?;
+    /// assert!((y[0] - 1.0).abs() < 1e-4);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(normalized_shape: &[i64]) -> Result<RMSNorm> {
         RMSNorm::with_options(normalized_shape, None, true)
     }
 
     /// PyTorch's `RMSNorm(normalized_shape, eps, elementwise_affine)`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let norm = RMSNorm::with_options(&[4], Some(1e-6), false)?;
+    /// assert!(norm.weight.is_none());
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_options(
         normalized_shape: &[i64],
         eps: Option<f64>,
@@ -131,6 +171,14 @@ impl RMSNorm {
 }
 
 /// `torch.finfo(dtype).eps`: the distance from 1 to the next larger value.
+///
+/// ```
+/// # use frontend_tensor::*;
+/// use frontend_tensor::nn::machine_epsilon;
+/// assert_eq!(machine_epsilon(DType::F32), f64::from(f32::EPSILON));
+/// assert_eq!(machine_epsilon(DType::BF16), 0.0078125);
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn machine_epsilon(dtype: DType) -> f64 {
     match dtype {
         DType::F64 => f64::EPSILON,

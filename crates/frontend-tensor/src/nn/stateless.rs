@@ -30,6 +30,17 @@ impl Default for Flatten {
 }
 
 impl Flatten {
+    /// Merges the dims `start_dim..=end_dim`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let x = Tensor::ones(&[2, 3, 4], DType::F32)?;
+    /// let y = Flatten::new(1, -1).forward(&x)?;
+    /// assert_eq!(y.shape(), &[2, 12]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(start_dim: isize, end_dim: isize) -> Flatten {
         Flatten { start_dim, end_dim }
     }
@@ -78,6 +89,16 @@ impl std::fmt::Debug for Func {
 
 impl Func {
     /// `f` as a module; `name` is for `Debug` output.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::nn::*;
+    /// let double = Func::new("double", |x| x.mul_scalar(2.0));
+    /// let y = double.forward(&Tensor::from_slice(&[1.0f32, 2.0], &[2])?)?;
+    /// assert_eq!(y.to_vec::<f32>()?, [2.0, 4.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(
         name: &'static str,
         f: impl Fn(&Tensor) -> Result<Tensor> + Send + Sync + 'static,

@@ -23,7 +23,7 @@ pub(crate) struct Window {
 
 impl Window {
     /// How many windows fit in `i` elements (`None`: not even one).
-    pub fn outputs(&self, i: i64) -> Option<i64> {
+    pub(crate) fn outputs(&self, i: i64) -> Option<i64> {
         let span = self.dilation * (self.kernel - 1) + 1;
         (i >= span && self.stride > 0).then(|| (i - span) / self.stride + 1)
     }

@@ -11,6 +11,16 @@ use crate::tensor::Tensor;
 impl Tensor {
     /// The last `kernel.len()` dims `(.., i1, .., id)` as windows
     /// `(.., o1, .., od, k1, .., kd)`, `o = (i - dilation*(k-1) - 1) / stride + 1`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[4])?;
+    /// let w = x.sliding_windows(&[2], &[1], &[1])?;
+    /// assert_eq!(w.shape(), &[3, 2]);
+    /// assert_eq!(w.to_vec::<f32>()?, [1.0, 2.0, 2.0, 3.0, 3.0, 4.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn sliding_windows(
         &self,
         kernel: &[i64],
@@ -42,6 +52,16 @@ impl Tensor {
     }
 
     /// `conv1d`, `conv2d` or `conv3d` by the input's rank `(n, c, spatial..)`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let x = Tensor::ones(&[1, 1, 3], DType::F32)?; // rank 3: conv1d
+    /// let w = Tensor::ones(&[1, 1, 2], DType::F32)?;
+    /// let y = x.conv(&w, None, &ConvOpts::padded(1, 0))?;
+    /// assert_eq!(y.to_vec::<f32>()?, [2.0, 2.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv(&self, weight: &Tensor, bias: Option<&Tensor>, opts: &ConvOpts) -> Result<Tensor> {
         match self.shape().len() {
             3 => self.conv1d(weight, bias, opts),
@@ -57,6 +77,16 @@ impl Tensor {
     /// The full transposed convolution (no padding cut, no output padding) of
     /// `(n, c, spatial..)` with `(c, o / groups, kernel..)` weights, any spatial rank:
     /// each spatial dim `(i - 1) * stride + dilation * (k - 1) + 1`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// let x = Tensor::ones(&[1, 1, 2], DType::F32)?;
+    /// let w = Tensor::ones(&[1, 1, 2], DType::F32)?;
+    /// let y = x.conv_transpose_full(&w, &[1], &[1], 1)?;
+    /// assert_eq!(y.to_vec::<f32>()?, [1.0, 2.0, 1.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn conv_transpose_full(
         &self,
         weight: &Tensor,

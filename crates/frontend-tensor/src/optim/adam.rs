@@ -62,10 +62,36 @@ pub struct Adam {
 
 impl Adam {
     /// Adam with PyTorch's defaults.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = Adam::new(vec![w.clone()], 0.1)?;
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.steps(0)?, 1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(params: Vec<Tensor>, lr: f64) -> Result<Adam> {
         Adam::with_config(params, lr, AdamConfig::default())
     }
 
+    /// Adam with other betas, eps, weight decay or AMSGrad.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let config = AdamConfig { amsgrad: true, ..AdamConfig::default() };
+    /// let mut opt = Adam::with_config(vec![w.clone()], 0.1, config)?;
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.steps(0)?, 1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_config(params: Vec<Tensor>, lr: f64, config: AdamConfig) -> Result<Adam> {
         Adam::build("Adam", params, lr, config, false)
     }
@@ -104,12 +130,40 @@ impl Adam {
 
     /// The first and second moments of parameter `index` (exp_avg, exp_avg_sq), once a
     /// step has made them.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = Adam::new(vec![w.clone()], 0.1)?;
+    /// assert!(opt.moments(0).is_none());
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// let (m, _v) = opt.moments(0).unwrap();
+    /// let m: Vec<f32> = m.to_vec()?; // (1 - beta1) * grad
+    /// assert!((m[0] - 0.1).abs() < 1e-6);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn moments(&self, index: usize) -> Option<(&Tensor, &Tensor)> {
         let m = self.state.get(index)?;
         Some((m.exp_avg.as_ref()?, m.exp_avg_sq.as_ref()?))
     }
 
     /// How many steps updated parameter `index` (read from the device).
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = Adam::new(vec![w.clone()], 0.1)?;
+    /// assert_eq!(opt.steps(0)?, 0);
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.steps(0)?, 1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn steps(&self, index: usize) -> Result<u64> {
         match self.state.get(index).and_then(|m| m.steps.as_ref()) {
             Some(t) => Ok(t.to_vec::<f64>()?.first().map_or(0, |&n| n as u64)),
@@ -193,6 +247,18 @@ pub struct AdamW(Adam);
 
 impl AdamW {
     /// AdamW with PyTorch's defaults (weight decay 0.01).
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = AdamW::new(vec![w.clone()], 0.1)?;
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.steps(0)?, 1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(params: Vec<Tensor>, lr: f64) -> Result<AdamW> {
         let config = AdamConfig {
             weight_decay: 0.01,
@@ -201,16 +267,58 @@ impl AdamW {
         AdamW::with_config(params, lr, config)
     }
 
+    /// AdamW with other betas, eps, weight decay or AMSGrad.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let config = AdamConfig { amsgrad: true, ..AdamConfig::default() };
+    /// let mut opt = AdamW::with_config(vec![w.clone()], 0.1, config)?;
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.steps(0)?, 1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_config(params: Vec<Tensor>, lr: f64, config: AdamConfig) -> Result<AdamW> {
         Adam::build("AdamW", params, lr, config, true).map(AdamW)
     }
 
     /// See [`Adam::moments`].
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = AdamW::new(vec![w.clone()], 0.1)?;
+    /// assert!(opt.moments(0).is_none());
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// let (m, _v) = opt.moments(0).unwrap();
+    /// let m: Vec<f32> = m.to_vec()?; // (1 - beta1) * grad
+    /// assert!((m[0] - 0.1).abs() < 1e-6);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn moments(&self, index: usize) -> Option<(&Tensor, &Tensor)> {
         self.0.moments(index)
     }
 
     /// See [`Adam::steps`].
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = AdamW::new(vec![w.clone()], 0.1)?;
+    /// assert_eq!(opt.steps(0)?, 0);
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.steps(0)?, 1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn steps(&self, index: usize) -> Result<u64> {
         self.0.steps(index)
     }

@@ -48,6 +48,18 @@ pub struct StepLR {
 }
 
 impl StepLR {
+    /// A schedule of `optimizer`'s learning rate: times `gamma` every `step_size` steps.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::optim::*;
+    /// let mut opt = SGD::new(Vec::new(), 0.1)?;
+    /// let mut schedule = StepLR::new(&mut opt, 2, 0.5)?;
+    /// schedule.step(&mut opt)?;
+    /// schedule.step(&mut opt)?;
+    /// assert_eq!(opt.lr(), 0.05);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(optimizer: &mut dyn Optimizer, step_size: u64, gamma: f64) -> Result<StepLR> {
         if step_size == 0 {
             return Err(invalid("StepLR", "step_size must be positive".into()));
@@ -86,6 +98,19 @@ pub struct CosineAnnealingLR {
 }
 
 impl CosineAnnealingLR {
+    /// A schedule of `optimizer`'s learning rate, from its rate now down to `eta_min` over `t_max` steps.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::optim::*;
+    /// let mut opt = SGD::new(Vec::new(), 0.1)?;
+    /// let mut schedule = CosineAnnealingLR::new(&mut opt, 10, 0.0)?;
+    /// for _ in 0..5 {
+    ///     schedule.step(&mut opt)?;
+    /// }
+    /// assert!((opt.lr() - 0.05).abs() < 1e-12);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(
         optimizer: &mut dyn Optimizer,
         t_max: u64,
@@ -133,6 +158,18 @@ pub struct LinearLR {
 }
 
 impl LinearLR {
+    /// A schedule of `optimizer`'s learning rate; sets it to the first rate of the warmup now.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::optim::*;
+    /// let mut opt = SGD::new(Vec::new(), 0.1)?;
+    /// let mut schedule = LinearLR::new(&mut opt, 0.5, 1.0, 4)?;
+    /// assert_eq!(opt.lr(), 0.05);
+    /// schedule.step(&mut opt)?;
+    /// assert!((opt.lr() - 0.0625).abs() < 1e-12);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(
         optimizer: &mut dyn Optimizer,
         start_factor: f64,
@@ -213,10 +250,32 @@ pub struct OneCycleLR {
 
 impl OneCycleLR {
     /// PyTorch's defaults: `pct_start` 0.3, cosine, `div_factor` 25, `final_div_factor` 1e4.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::optim::*;
+    /// let mut opt = SGD::new(Vec::new(), 0.1)?;
+    /// let schedule = OneCycleLR::new(&mut opt, 1.0, 10)?;
+    /// assert!((opt.lr() - 0.04).abs() < 1e-12); // max_lr / 25
+    /// assert!((schedule.last_lr()? - 0.04).abs() < 1e-12);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(optimizer: &mut dyn Optimizer, max_lr: f64, total_steps: u64) -> Result<OneCycleLR> {
         OneCycleLR::with_options(optimizer, max_lr, total_steps, 0.3, Anneal::Cos, 25.0, 1e4)
     }
 
+    /// With `pct_start`, the annealing, `div_factor` and `final_div_factor` given.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// use frontend_tensor::optim::*;
+    /// let mut opt = SGD::new(Vec::new(), 0.1)?;
+    /// let mut schedule = OneCycleLR::with_options(&mut opt, 1.0, 10, 0.5, Anneal::Linear, 10.0, 1e4)?;
+    /// assert!((opt.lr() - 0.1).abs() < 1e-12); // max_lr / div_factor
+    /// schedule.step(&mut opt)?;
+    /// assert!(opt.lr() > 0.1);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_options(
         optimizer: &mut dyn Optimizer,
         max_lr: f64,

@@ -35,10 +35,36 @@ pub struct SGD {
 
 impl SGD {
     /// Plain SGD: `p = p - lr * grad`.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let mut opt = SGD::new(vec![w.clone()], 0.5)?;
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(w.to_vec::<f32>()?, [0.5, 1.5]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn new(params: Vec<Tensor>, lr: f64) -> Result<SGD> {
         SGD::with_config(params, lr, SgdConfig::default())
     }
 
+    /// SGD with momentum, dampening, Nesterov momentum or weight decay.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let config = SgdConfig { momentum: 0.9, ..SgdConfig::default() };
+    /// let mut opt = SGD::with_config(vec![w.clone()], 0.5, config)?;
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(w.to_vec::<f32>()?, [0.5, 1.5]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn with_config(params: Vec<Tensor>, lr: f64, config: SgdConfig) -> Result<SGD> {
         check_ranges(
             "SGD",
@@ -71,6 +97,20 @@ impl SGD {
     }
 
     /// The momentum buffer of parameter `index`, once a step has made it.
+    ///
+    /// ```
+    /// # use frontend_tensor::*;
+    /// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+    /// use frontend_tensor::optim::*;
+    /// let w = Tensor::from_slice(&[1.0f32, 2.0], &[2])?.requires_grad_(true)?;
+    /// let config = SgdConfig { momentum: 0.9, ..SgdConfig::default() };
+    /// let mut opt = SGD::with_config(vec![w.clone()], 0.5, config)?;
+    /// assert!(opt.momentum_buffer(0).is_none());
+    /// w.sum(&[], false)?.backward()?; // gradient: ones
+    /// opt.step()?;
+    /// assert_eq!(opt.momentum_buffer(0).unwrap().to_vec::<f32>()?, [1.0, 1.0]);
+    /// # Ok::<(), TensorError>(())
+    /// ```
     pub fn momentum_buffer(&self, index: usize) -> Option<&Tensor> {
         self.momentum_buffers.get(index)?.as_ref()
     }

@@ -61,6 +61,16 @@ fn error(path: &Path, tensor: Option<&str>, why: impl Into<String>) -> TensorErr
 
 /// Writes `tensors` to a safetensors file at `path` (realizing them, in one schedule).
 /// Names must be unique; `Void` and `Index` tensors cannot be saved.
+///
+/// ```
+/// # use frontend_tensor::*;
+/// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+/// let path = std::env::temp_dir().join("frontend_tensor_doc_save.safetensors");
+/// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+/// save_safetensors(&path, &[("x".to_string(), x)])?;
+/// assert!(path.exists());
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn save_safetensors(path: impl AsRef<Path>, tensors: &[(String, Tensor)]) -> Result<()> {
     let path = path.as_ref();
     let mut seen = HashMap::new();
@@ -97,11 +107,34 @@ pub fn save_safetensors(path: impl AsRef<Path>, tensors: &[(String, Tensor)]) ->
 }
 
 /// The tensors of the safetensors file at `path`, on the default device, sorted by name.
+///
+/// ```
+/// # use frontend_tensor::*;
+/// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+/// let path = std::env::temp_dir().join("frontend_tensor_doc_load.safetensors");
+/// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+/// save_safetensors(&path, &[("x".to_string(), x)])?;
+/// let loaded = load_safetensors(&path)?;
+/// assert_eq!(loaded[0].0, "x");
+/// assert_eq!(loaded[0].1.to_vec::<f32>()?, [1.0, 2.0]);
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
     load_safetensors_on(path, &crate::device::default_device())
 }
 
 /// The tensors of the safetensors file at `path`, on `device`, sorted by name.
+///
+/// ```
+/// # use frontend_tensor::*;
+/// # device::register("CPU", |n| Ok(std::sync::Arc::new(runtime_cpu::CpuDevice::new(n, Box::new(renderer_c::CRenderer::new())))));
+/// let path = std::env::temp_dir().join("frontend_tensor_doc_load_on.safetensors");
+/// let x = Tensor::from_slice(&[1.0f32, 2.0], &[2])?;
+/// save_safetensors(&path, &[("x".to_string(), x)])?;
+/// let loaded = load_safetensors_on(&path, "CPU")?;
+/// assert_eq!(loaded[0].1.device(), "CPU");
+/// # Ok::<(), TensorError>(())
+/// ```
 pub fn load_safetensors_on(path: impl AsRef<Path>, device: &str) -> Result<Vec<(String, Tensor)>> {
     let path = path.as_ref();
     let file = std::fs::read(path).map_err(|e| error(path, None, format!("cannot read: {e}")))?;
