@@ -50,6 +50,13 @@ fn main() {
         props.compute_capability.1,
         props.peak_gbs()
     );
+    if quick {
+        // the rows keep their names (the peers' script matches them) at smaller sizes
+        println!(
+            "--quick: smaller sizes under the same row names: 2^24 elements, softmax \
+             1024x8192, matmul 1024^3, conv2d 4x64x56x56, attention 1x4x512x64"
+        );
+    }
     let rows = rows::all(&device, quick);
     let peers_script = args
         .iter()
