@@ -21,6 +21,9 @@
 //! | variable | effect |
 //! |---|---|
 //! | `DEBUG` | `1`: each schedule's kernel count and times; `2`: a line per kernel run (name, launch size, time, GFLOP/s, GB/s, share of the device's roofline); `4`: the generated source of each kernel compiled |
+//! | `DEV` | the device new tensors are created on (`CPU`, `CUDA`, `CUDA:1`, ...; default `CPU`) |
+//! | `SCACHE` | `0` turns the schedule cache off (every realize schedules its graph anew) |
+//! | `FERROGRAD_PYTHON` | the Python (with `onnxruntime`) that `ferrograd onnx-diff` runs when `--python` is not given (default `python3`) |
 //! | `NOOPT` | `1` turns the kernel heuristics off (plain loops) |
 //! | `FERROGRAD_CC` | the C compiler the CPU device runs (default `cc`) |
 //! | `FERROGRAD_CFLAGS` | flags for it instead of the defaults |
