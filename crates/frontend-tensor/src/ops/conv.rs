@@ -330,24 +330,7 @@ impl Tensor {
         }
         let (c, og) = (x[1], w[1]);
         named(op, || {
-            // spread the input by the stride: (s-1) zeros between elements
-            let mut spread = self.clone();
-            for d in 0..dims {
-                let s = opts.stride[d];
-                if s == 1 {
-                    continue;
-                }
-                let axis = 2 + d;
-                let len = spread.shape()[axis];
-                let t = spread.unsqueeze(axis + 1)?;
-                let mut pads = vec![(0, 0); t.shape().len()];
-                pads[axis + 1] = (0, s - 1);
-                let mut merged = spread.shape().to_vec();
-                merged[axis] = len * s;
-                let mut keep: Vec<(i64, i64)> = merged.iter().map(|&m| (0, m)).collect();
-                keep[axis] = (0, (len - 1) * s + 1);
-                spread = t.pad(&pads)?.reshape(&merged)?.shrink(&keep)?;
-            }
+            let spread = self.spread_by_stride(&opts.stride[..dims])?;
             // pad by dilation*(k-1) - padding (output_padding more at the far side)
             let mut pads = vec![(0, 0), (0, 0)];
             for d in 0..dims {

@@ -111,23 +111,7 @@ impl Tensor {
             });
         }
         named("conv_transpose", || {
-            // spread the input by the stride: (s-1) zeros between elements
-            let mut spread = self.clone();
-            for (d, &s) in stride.iter().enumerate() {
-                if s == 1 {
-                    continue;
-                }
-                let axis = 2 + d;
-                let len = spread.shape()[axis];
-                let t = spread.unsqueeze(axis + 1)?;
-                let mut pads = vec![(0, 0); t.shape().len()];
-                pads[axis + 1] = (0, s - 1);
-                let mut merged = spread.shape().to_vec();
-                merged[axis] = len * s;
-                let mut keep: Vec<(i64, i64)> = merged.iter().map(|&m| (0, m)).collect();
-                keep[axis] = (0, (len - 1) * s + 1);
-                spread = t.pad(&pads)?.reshape(&merged)?.shrink(&keep)?;
-            }
+            let spread = self.spread_by_stride(stride)?;
             // pad by dilation*(k-1) on both sides: every partial overlap is an output
             let mut pads = vec![(0, 0), (0, 0)];
             for d in 0..dims {
@@ -176,4 +160,28 @@ fn conv2d_opts(o: &ConvOpts) -> Result<crate::ops::conv::Conv2dOpts> {
         dilation: pair(&o.dilation)?,
         groups: o.groups,
     })
+}
+
+impl Tensor {
+    /// The input of a transposed convolution spread by `stride` over the spatial dims
+    /// (from dim 2): `s - 1` zeros between neighbouring elements of a dim.
+    pub(crate) fn spread_by_stride(&self, stride: &[i64]) -> Result<Tensor> {
+        let mut spread = self.clone();
+        for (d, &s) in stride.iter().enumerate() {
+            if s == 1 {
+                continue;
+            }
+            let axis = 2 + d;
+            let len = spread.shape()[axis];
+            let t = spread.unsqueeze(axis + 1)?;
+            let mut pads = vec![(0, 0); t.shape().len()];
+            pads[axis + 1] = (0, s - 1);
+            let mut merged = spread.shape().to_vec();
+            merged[axis] = len * s;
+            let mut keep: Vec<(i64, i64)> = merged.iter().map(|&m| (0, m)).collect();
+            keep[axis] = (0, (len - 1) * s + 1);
+            spread = t.pad(&pads)?.reshape(&merged)?.shrink(&keep)?;
+        }
+        Ok(spread)
+    }
 }
