@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-pub use lru::{DEFAULT_PROGRAM_CACHE, Lru, program_cache_capacity};
+pub use lru::{DEFAULT_PROGRAM_CACHE, Lru, get_or_build, program_cache_capacity};
 pub use registry::{open, register, registered};
 pub use renderer::{LaunchDims, LinearProgram, RenderError, Renderer, Source};
 

@@ -14,6 +14,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
+use parking_lot::Mutex;
+
 /// How many compiled programs a cache keeps unless `FERROGRAD_PROGRAM_CACHE` says otherwise.
 pub const DEFAULT_PROGRAM_CACHE: usize = 4096;
 
@@ -137,6 +139,28 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         self.tick += 1;
         self.tick
     }
+}
+
+/// The value `cache` holds for `key`, else the one `build` makes, kept. `build` runs
+/// without the lock, so that programs compile in parallel (a race builds twice and keeps
+/// the first); an evicted value is dropped outside the lock, so unloading a program never
+/// holds up the others.
+pub fn get_or_build<K: Hash + Eq + Clone, V: Clone, E>(
+    cache: &Mutex<Lru<K, V>>,
+    key: K,
+    build: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E> {
+    if let Some(v) = cache.lock().get(&key) {
+        return Ok(v.clone());
+    }
+    let value = build()?;
+    let (kept, evicted) = {
+        let mut cache = cache.lock();
+        let (kept, evicted) = cache.get_or_insert(key, value);
+        (kept.clone(), evicted)
+    };
+    drop(evicted);
+    Ok(kept)
 }
 
 #[cfg(test)]

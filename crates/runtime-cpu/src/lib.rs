@@ -136,20 +136,12 @@ impl Device for CpuDevice {
 
     fn compile(&self, source: &Source) -> Result<Arc<dyn Program>> {
         let key = cache::key(&[source.function.as_bytes(), source.code.as_bytes()]);
-        if let Some(program) = self.programs.lock().get(&key) {
-            return Ok(program.clone());
-        }
-        // Built without the lock, so that kernels compile in parallel; a race builds twice
-        // and keeps the first.
-        let program = Arc::new(self.build(source)?);
-        let (kept, evicted) = {
-            let mut programs = self.programs.lock();
-            let (kept, evicted) = programs.get_or_insert(key, program);
-            (kept.clone(), evicted)
-        };
-        // Unloaded here, outside the lock, unless a launch or a caller still holds it.
-        drop(evicted);
-        Ok(kept)
+        // built without the lock (kernels compile in parallel), unloaded on eviction
+        // unless a launch or a caller still holds it
+        let program = device::get_or_build(&self.programs, key, || {
+            Ok::<_, DeviceError>(Arc::new(self.build(source)?))
+        })?;
+        Ok(program)
     }
 
     /// This CPU's peaks (see `roofline.rs`), computed and measured on the first call.

@@ -98,18 +98,10 @@ impl Device for LlvmCpuDevice {
         hash.write(&[0]);
         hash.write(source.code.as_bytes());
         let key = hash.finish();
-        if let Some(program) = self.programs.lock().get(&key) {
-            return Ok(program.clone());
-        }
-        // built without the lock, so that kernels compile in parallel
-        let program = Arc::new(self.build(source)?);
-        let (kept, evicted) = {
-            let mut programs = self.programs.lock();
-            let (kept, evicted) = programs.get_or_insert(key, program);
-            (kept.clone(), evicted)
-        };
-        drop(evicted);
-        Ok(kept)
+        let program = device::get_or_build(&self.programs, key, || {
+            Ok::<_, DeviceError>(Arc::new(self.build(source)?))
+        })?;
+        Ok(program)
     }
 
     fn roofline(&self) -> Roofline {

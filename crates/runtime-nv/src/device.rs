@@ -79,24 +79,16 @@ impl CudaDevice {
     /// Compiles and loads `source` as a `CudaProgram` (cached in memory and on disk).
     pub fn load(&self, source: &Source) -> Result<Arc<CudaProgram>> {
         let key = cache::key(&[source.function.as_bytes(), source.code.as_bytes()]);
-        if let Some(p) = self.programs.lock().get(&key) {
-            return Ok(p.clone());
-        }
-        let arch = self.arch_for(&source.code);
-        let cubin = nvrtc::compile_cubin(&source.function, &source.code, &arch)?;
-        let program = Arc::new(CudaProgram::load(
-            self.ctx.clone(),
-            self.timer.clone(),
-            &source.function,
-            &cubin,
-        )?);
-        let (kept, evicted) = {
-            let mut programs = self.programs.lock();
-            let (kept, evicted) = programs.get_or_insert(key, program);
-            (kept.clone(), evicted)
-        };
-        drop(evicted);
-        Ok(kept)
+        device::get_or_build(&self.programs, key, || {
+            let arch = self.arch_for(&source.code);
+            let cubin = nvrtc::compile_cubin(&source.function, &source.code, &arch)?;
+            Ok(Arc::new(CudaProgram::load(
+                self.ctx.clone(),
+                self.timer.clone(),
+                &source.function,
+                &cubin,
+            )?))
+        })
     }
 
     /// A buffer of `bytes` as its concrete type.
