@@ -547,7 +547,7 @@ fn stage(out: &mut Ranges, n: &UOp, evals: &[Eval]) -> Option<Stage> {
     if !cost::stage_fills_pay(fills, held_elements, numel) {
         return None;
     }
-    let bytes = held.iter().map(|&d| shape[d] as usize).product::<usize>() * itemsize(n.dtype());
+    let bytes = held_elements as usize * itemsize(n.dtype());
     if held.is_empty() || bytes > LOCAL_MAX_BYTES || k.local_bytes + bytes > LOCAL_KERNEL_MAX_BYTES
     {
         return None;
