@@ -18,7 +18,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, OnceLock, Weak};
 
 use parking_lot::Mutex;
-use rangeify::{Kernel, RangeifyError, Schedule};
+use rangeify::{Kernel, RangeifyError, Schedule, StageLimits};
 use uop_ir::{Arg, DType, Key, UOp, UOpMap};
 
 use crate::compile::Compiled;
@@ -364,6 +364,16 @@ pub fn clear_schedule_cache() {
     CACHE.lock().templates.clear();
 }
 
+/// How much scratch `device`'s kernels may stage values in: none on a target with
+/// workgroups (a GPU), whose heuristics do not split a copy loop across a workgroup (a
+/// kernel that stages would run one thread per workgroup), a CPU's budget elsewhere.
+fn stage_limits(device: &str) -> StageLimits {
+    match device::open(device) {
+        Ok(d) if d.renderer().target().has_workgroups() => StageLimits::NONE,
+        _ => StageLimits::CPU,
+    }
+}
+
 /// Schedules the graph `s` on `device`, from the cache when a graph of its structure was
 /// scheduled there before.
 pub(crate) fn schedule(s: &Structure, device: &str) -> Result<Scheduled, RangeifyError> {
@@ -383,7 +393,7 @@ pub(crate) fn schedule(s: &Structure, device: &str) -> Result<Scheduled, Rangeif
             return Ok(Scheduled::known(template));
         }
     }
-    let schedule = rangeify::schedule(&s.sink(), device)?;
+    let schedule = rangeify::schedule_with(&s.sink(), device, stage_limits(device))?;
     let (template, made) = Template::of(&schedule, s);
     let template = Arc::new(template);
     if on {

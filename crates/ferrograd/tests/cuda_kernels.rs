@@ -17,12 +17,16 @@ use ferrograd::cuda::{CudaArch, CudaRenderer, nvrtc};
 use ferrograd::{DType, Tensor};
 use linearizer::{LinearProgram, LinearizeOptions, Target, interpret, linearize};
 use renderer::Renderer;
-use uop_ir::ConstValue;
+use uop_ir::{Arg, ConstValue, Op, UOp};
 
-/// The kernels of `tensors`, each linearized for the H100 target with the heuristics.
+/// The kernels of `tensors`, scheduled as for a GPU (no scratch stages) and each
+/// linearized for the H100 target with the heuristics.
 fn cuda_programs(tensors: &[&Tensor]) -> Vec<(rangeify::Kernel, LinearProgram)> {
     ferrograd::init();
-    let sched = Tensor::schedule(tensors).expect("schedule");
+    let nodes: Vec<UOp> = tensors.iter().map(|t| t.node()).collect();
+    let sink = UOp::new(Op::Sink, DType::Void, nodes, Arg::None);
+    let sched =
+        rangeify::schedule_with(&sink, "CPU", rangeify::StageLimits::NONE).expect("schedule");
     let r = CudaRenderer::new(CudaArch::h100());
     let options = LinearizeOptions {
         optimize: true,
@@ -299,6 +303,21 @@ fn half_matmuls_run_on_tensor_cores() {
             .any(|u| u.op() == uop_ir::Op::Wmma),
         "blocked K on TC"
     );
+    // rounded to f16, widened to f32 for its consumer: C is an f32 buffer
+    let (a, b) = (
+        half_ramp(&[128, 64], DType::F16),
+        half_ramp(&[64, 128], DType::F16),
+    );
+    let wide = a.matmul(&b).unwrap().cast(DType::F32).unwrap();
+    let programs = cuda_programs(&[&wide]);
+    assert_eq!(programs.len(), 1);
+    let code = render(&programs[0].1);
+    assert!(code.contains("mma.sync"), "widened result on TC:\n{code}");
+    assert!(
+        code.contains("float* __restrict__ data0"),
+        "an f32 C is declared float:\n{code}"
+    );
+    check_all(&[&wide]);
     // batched, with B transposed and a scale: attention's q @ k^T
     let q = half_ramp(&[2, 3, 128, 64], DType::F16);
     let k = half_ramp(&[2, 3, 128, 64], DType::F16);
@@ -313,12 +332,27 @@ fn half_matmuls_run_on_tensor_cores() {
         .find(|(_, p)| p.uops.iter().any(|u| u.op() == uop_ir::Op::Wmma));
     assert!(gemm.is_some(), "q @ k^T on tensor cores");
     check_all(&[&scores]);
-    // whole attention is one kernel (its scores staged per query row, never an S x S
-    // buffer): the scores are then not a GEMM of their own, so not on tensor cores
+    // whole attention: on a GPU the scores are not staged per query row (a copy loop
+    // would run on one thread per workgroup) but stored, so q @ k^T is a GEMM of its own
     let v = half_ramp(&[2, 3, 128, 64], DType::F16);
     let out = scores.softmax(-1).unwrap().matmul(&v).unwrap();
     let programs = cuda_programs(&[&out]);
-    assert_eq!(programs.len(), 1, "attention is one kernel");
+    assert!(
+        programs
+            .iter()
+            .any(|(_, p)| p.uops.iter().any(|u| u.op() == uop_ir::Op::Wmma)),
+        "attention's scores on tensor cores"
+    );
+    assert!(
+        programs
+            .iter()
+            .all(|(_, p)| p.dims.local.iter().product::<u32>() > 1),
+        "every attention kernel has a workgroup of threads: {:?}",
+        programs
+            .iter()
+            .map(|(_, p)| p.dims.clone())
+            .collect::<Vec<_>>()
+    );
     check_all(&[&out]);
 }
 

@@ -63,3 +63,50 @@ fn a_dead_load_leaves_no_argument() {
     assert_eq!(sched.kernels[0].ast.key(), sched.kernels[1].ast.key());
     common::check_f32(&x, &rb.map(|v| v + 2.0), 1e-6, 1e-6, "x");
 }
+
+/// One transformer-like layer: layernorm, a matmul, attention scores, softmax, and a
+/// residual ReLU MLP.
+fn layer(x: &Tensor, w: &[Tensor]) -> Tensor {
+    let h = x.layernorm(-1, 1e-5).unwrap();
+    let q = h.matmul(&w[0]).unwrap();
+    let p = q
+        .matmul(&h.transpose(0, 1).unwrap())
+        .unwrap()
+        .softmax(-1)
+        .unwrap();
+    let a = p.matmul(&h).unwrap();
+    x.add(&a.matmul(&w[1]).unwrap().relu().unwrap()).unwrap()
+}
+
+#[test]
+fn layers_alike_lower_once_and_compute_as_one_at_a_time() {
+    if !common::cpu() {
+        return;
+    }
+    let mut rng = common::Rng::new(43);
+    let (x, _) = rng.tensor(&[12, 20]);
+    let weights: Vec<Vec<Tensor>> = (0..4)
+        .map(|_| (0..2).map(|_| rng.tensor(&[20, 20]).0).collect())
+        .collect();
+    // all layers in one schedule: the kernels of layers 2-4 are those of layer 1 over
+    // other buffers (debug builds also lower each and compare)
+    let all = weights.iter().fold(x.clone(), |h, w| layer(&h, w));
+    let sched = Tensor::schedule(&[&all]).unwrap();
+    let distinct: std::collections::HashSet<_> =
+        sched.kernels.iter().map(|k| k.ast.key()).collect();
+    assert!(
+        distinct.len() * 2 < sched.kernels.len(),
+        "{} kernels, {} distinct",
+        sched.kernels.len(),
+        distinct.len()
+    );
+    let got: Vec<f32> = all.to_vec().unwrap();
+    // one layer per schedule: no two kernels of a schedule alike
+    let mut h = x.clone();
+    for w in &weights {
+        h = layer(&h, w);
+        h.realize().unwrap();
+    }
+    let want: Vec<f32> = h.to_vec().unwrap();
+    assert_eq!(got, want);
+}

@@ -192,10 +192,23 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
         })
         .cloned()
         .collect();
+    // output loops that are not grid loops (softmax's store loop, attention's loop over
+    // the columns of v): they are split across the group's threads below, so a
+    // reduction inside one stays each thread's own (grouped, its partials would mix
+    // the threads' different outputs)
+    let grid = grid_loops(ast);
+    let split_later: Vec<UOp> = output_ranges(ast)
+        .into_iter()
+        .filter(|o| !grid.contains(o))
+        .collect();
     // the range of each reduction to split: the one its loads step through most densely
     // (neighbouring threads then read neighbouring elements), the widest among equals
     let mut chosen: Vec<UOp> = Vec::new();
     for red in nodes.iter().filter(|u| u.op() == Op::Reduce) {
+        let inside = toposort(&red.src()[0]);
+        if split_later.iter().any(|o| inside.contains(o)) {
+            continue;
+        }
         let loads: Vec<UOp> = toposort(&red.src()[0])
             .into_iter()
             .filter(|u| u.op() == Op::Load)
@@ -266,8 +279,8 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
             continue;
         }
         let gr = UOp::range_of(UOp::int(g), g_axis, AxisType::GroupReduce);
-        let grid = grid_loops(&cur);
-        for o in output_ranges(&cur).iter().filter(|o| !grid.contains(o)) {
+        let grid_now = grid_loops(&cur);
+        for o in output_ranges(&cur).iter().filter(|o| !grid_now.contains(o)) {
             if let Some(next) = split_with(&cur, o, &gr) {
                 cur = next;
             }

@@ -5,6 +5,7 @@
 //! The stages, in order, are in `pipeline.rs`; each is a rule set applied by
 //! `graph_rewrite` or, where the module doc says why, a walk.
 
+mod alike;
 mod assign;
 mod block_reduce;
 mod cost;
@@ -23,8 +24,8 @@ pub use block_reduce::{SUM_BLOCK, blocked_reduce};
 pub use cost::{MAX_RECOMPUTE_BUFFERS, STAGE_MIN_REPEATS, Subgraph};
 pub use lower::{pm_buffers, pm_compute, pm_movement};
 pub use normalize::pm_renumber;
-pub use pipeline::{STAGES, schedule};
-pub use ranges::{LOCAL_KERNEL_MAX_BYTES, LOCAL_MAX_BYTES};
+pub use pipeline::{STAGES, schedule, schedule_with};
+pub use ranges::{LOCAL_KERNEL_MAX_BYTES, LOCAL_MAX_BYTES, StageLimits};
 pub use split_reduce::{SPLIT_MAX_OUTPUTS, SPLIT_MIN_REDUCED, pm_split_reduce, split_reductions};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

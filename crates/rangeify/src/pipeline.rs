@@ -6,7 +6,7 @@
 //! | split reductions | `split_reduce.rs`, `block_reduce.rs` | rule set `pm_split_reduce` | a reduction of many elements into few outputs becomes partials then their reduction; a long float sum folds at most `SUM_BLOCK` terms per level |
 //! | ranges | `ranges.rs`, `cost.rs` | walk | every node gets the indices it is evaluated at, consumer to producer, and is placed once by the cost function: fused, stored, staged in scratch, or split by `contiguous_axes` |
 //! | assign buffers | `pipeline.rs` | walk | each stored node gets a BUFFER (an ASSIGN the buffer it writes) |
-//! | lower | `lower.rs` | rule sets `pm_buffers`, `pm_movement`, `pm_compute` | each kernel's root evaluation pushed to the leaves: loads of buffers and scratch, index math for movement ops, values for the rest |
+//! | lower | `lower.rs`, `alike.rs` | rule sets `pm_buffers`, `pm_movement`, `pm_compute` | each kernel's root evaluation pushed to the leaves: loads of buffers and scratch, index math for movement ops, values for the rest; kernels alike (a model's layers) lowered once |
 //! | partial contiguous | `partial.rs` | hand-written | the listed-axes pieces of a `contiguous_axes` get kernels, the rest a template |
 //! | simplify | `symbolic` | rule sets | index math simplified |
 //! | renumber ranges | `normalize.rs` | rule set `pm_renumber` | loops and arguments numbered from 0, so identical kernels share one AST |
@@ -18,14 +18,16 @@
 //! partial-contiguous split picks the largest subexpressions of a simplified kernel that
 //! depend only on the listed loops, a search over the expression, not a local rewrite.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use uop_ir::{Arg, DType, Op, UOp, UOpMap, UOpSet, checked_numel, linearize, toposort};
+use uop_ir::{Arg, DType, Key, Op, UOp, UOpMap, UOpSet, checked_numel, linearize, toposort};
 
+use crate::alike::{self, Class};
 use crate::assign::{self, Built};
 use crate::lower::{LowerCtx, lower};
 use crate::partial::{self, Partial};
-use crate::ranges::{self, Place, Ranges, eval_node};
+use crate::ranges::{self, Place, Ranges, StageLimits, eval_node};
 use crate::shape::check_shapes;
 use crate::split_reduce::split_reductions;
 use crate::{Kernel, RangeifyError, Schedule, normalize};
@@ -42,14 +44,25 @@ pub const STAGES: [&str; 8] = [
     "order kernels",
 ];
 
-/// Schedules the tensors under `sink` (a SINK of tensor-graph nodes) on `device`.
+/// Schedules the tensors under `sink` (a SINK of tensor-graph nodes) on `device`, a CPU
+/// (see `schedule_with`).
 pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
+    schedule_with(sink, device, StageLimits::CPU)
+}
+
+/// Schedules the tensors under `sink` on `device`, whose kernels may stage values in as
+/// much scratch memory as `limits` allow.
+pub fn schedule_with(
+    sink: &UOp,
+    device: &str,
+    limits: StageLimits,
+) -> Result<Schedule, RangeifyError> {
     // split reductions
     let (split, replaced) = split_reductions(sink)?;
     // ranges
     let order = toposort(&split);
     check_shapes(&order)?;
-    let ranges = Arc::new(ranges::ranges(&split, &order)?);
+    let ranges = Arc::new(ranges::ranges(&split, &order, limits)?);
     // assign buffers
     let pos: UOpMap<usize> = order.iter().cloned().zip(0..).collect();
     let mut kernels: Vec<usize> = (0..ranges.kernels.len()).collect();
@@ -85,6 +98,7 @@ pub fn schedule(sink: &UOp, device: &str) -> Result<Schedule, RangeifyError> {
         buffers,
         partials: Arc::default(),
         cache: Default::default(),
+        classes: (assigned.is_empty()).then(Default::default),
     };
     let none: Arc<UOpMap<(UOp, UOp)>> = Arc::default();
     let mut built = Vec::with_capacity(kernels.len());
@@ -136,6 +150,9 @@ struct Builder {
     partials: Arc<UOpMap<Partial>>,
     /// Kernels built alike (layers of a model) simplify once.
     cache: KernelCache,
+    /// Kernels alike lower once (`alike.rs`); `None` when the schedule assigns buffers
+    /// (an assigned buffer is both read and written, which signatures do not tell).
+    classes: Option<HashMap<Key, Class>>,
 }
 
 impl Builder {
@@ -162,6 +179,44 @@ impl Builder {
     /// Kernel `k`: its root's value stored at its ranges, simplified and renumbered,
     /// reading `redirect`ed buffers from their copies.
     fn kernel(
+        &mut self,
+        k: usize,
+        redirect: &Arc<UOpMap<(UOp, UOp)>>,
+    ) -> Result<Built, RangeifyError> {
+        let sig = match &self.classes {
+            Some(_) if redirect.is_empty() => alike::signature(&self.ranges, k),
+            _ => None,
+        };
+        let Some(sig) = sig else {
+            return self.lower_kernel(k, redirect);
+        };
+        let root = self.ranges.kernels[k].root.clone();
+        let classes = self.classes.as_ref().expect("signatures only with classes");
+        if let Some(built) = classes
+            .get(&sig.key)
+            .and_then(|c| c.instantiate(&root, &sig, &self.buffers))
+        {
+            if cfg!(debug_assertions) {
+                let lowered = self.lower_kernel(k, redirect)?;
+                assert_eq!(
+                    (&built.kernel, &built.reads),
+                    (&lowered.kernel, &lowered.reads),
+                    "a kernel alike another must lower alike"
+                );
+            }
+            return Ok(built);
+        }
+        let built = self.lower_kernel(k, redirect)?;
+        if let Some(class) = Class::of(&built, &sig, &self.buffers)
+            && let Some(classes) = &mut self.classes
+        {
+            classes.insert(sig.key, class);
+        }
+        Ok(built)
+    }
+
+    /// Kernel `k`, lowered (see `kernel`).
+    fn lower_kernel(
         &mut self,
         k: usize,
         redirect: &Arc<UOpMap<(UOp, UOp)>>,

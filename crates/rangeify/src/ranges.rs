@@ -22,6 +22,7 @@
 //! its sources.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use uop_ir::{Arg, AxisType, DType, Movement, Op, UOp, UOpMap, hoist_depth, toposort};
 
@@ -29,9 +30,34 @@ use crate::RangeifyError;
 use crate::cost::{self, Choice};
 use crate::partial::listed_axes;
 
-/// The most bytes one scratch stage may hold, and all stages of one kernel together.
+/// The most bytes one scratch stage may hold, and all stages of one kernel together, on
+/// a device that stages (`StageLimits::CPU`).
 pub const LOCAL_MAX_BYTES: usize = 64 << 10;
 pub const LOCAL_KERNEL_MAX_BYTES: usize = 128 << 10;
+
+/// How much scratch memory the kernels of a device may stage values in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageLimits {
+    /// The most bytes of one stage.
+    pub stage: usize,
+    /// The most bytes of all stages of one kernel.
+    pub kernel: usize,
+}
+
+impl StageLimits {
+    /// A CPU: a stage is a stack array of each call.
+    pub const CPU: StageLimits = StageLimits {
+        stage: LOCAL_MAX_BYTES,
+        kernel: LOCAL_KERNEL_MAX_BYTES,
+    };
+    /// No stages: what would be staged is stored, or recomputed. A GPU's kernels get
+    /// this: a copy loop is not split across the threads of a workgroup, so a kernel
+    /// that stages runs one thread per workgroup.
+    pub const NONE: StageLimits = StageLimits {
+        stage: 0,
+        kernel: 0,
+    };
+}
 
 /// Where a node's value is computed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,8 +175,14 @@ pub fn and(a: Option<&UOp>, b: Option<UOp>) -> Option<UOp> {
 #[derive(Debug, Default)]
 pub struct Moves {
     simplified: UOpMap<UOp>,
+    /// The source index and gate of a movement (op, argument, source shape) at an index,
+    /// whichever node it is: the layers of a model move alike.
+    math: HashMap<MoveKey, (Vec<UOp>, Option<UOp>)>,
     pub through: UOpMap<(UOp, Option<UOp>)>,
 }
+
+/// A movement op, its argument, its source's shape and the index it is evaluated at.
+type MoveKey = (Op, Arg, Vec<i64>, Vec<UOp>);
 
 impl Moves {
     /// The source evaluation that evaluation `e` of a movement op makes, and its gate.
@@ -161,6 +193,30 @@ impl Moves {
         let (n, idx, valid) = eval_parts(e);
         let src = &n.src()[0];
         let src_shape = src.shape().unwrap_or(&[]);
+        let key: MoveKey = (n.op(), n.arg().clone(), src_shape.to_vec(), idx.to_vec());
+        let (src_idx, gate) = match self.math.get(&key) {
+            Some(done) => done.clone(),
+            None => {
+                let done = self.index_math(n, src_shape, idx)?;
+                self.math.insert(key, done.clone());
+                done
+            }
+        };
+        let done = (
+            eval_node(src, &src_idx, and(valid, gate.clone()).as_ref()),
+            gate,
+        );
+        self.through.insert(e.clone(), done.clone());
+        Ok(done)
+    }
+
+    /// The source index of movement op `n` at `idx` and its gate, a RESHAPE's simplified.
+    fn index_math(
+        &mut self,
+        n: &UOp,
+        src_shape: &[i64],
+        idx: &[UOp],
+    ) -> Result<(Vec<UOp>, Option<UOp>), RangeifyError> {
         let m = Movement::of(n, src_shape.len())
             .ok_or_else(|| RangeifyError::Malformed(format!("{} without its argument", n.op())))?;
         let (mut src_idx, gate) = m.input_index(src_shape, idx);
@@ -176,12 +232,7 @@ impl Moves {
                 };
             }
         }
-        let done = (
-            eval_node(src, &src_idx, and(valid, gate.clone()).as_ref()),
-            gate,
-        );
-        self.through.insert(e.clone(), done.clone());
-        Ok(done)
+        Ok((src_idx, gate))
     }
 }
 
@@ -250,6 +301,30 @@ fn ranges_in(u: &UOp) -> Vec<UOp> {
         .collect()
 }
 
+/// The RANGEs of each index expression the walk has asked about: it asks of the same
+/// expressions again and again (every evaluation at a kernel's output loops, every layer
+/// of a model).
+#[derive(Default)]
+struct RangeSets(UOpMap<Arc<[UOp]>>);
+
+impl RangeSets {
+    fn of(&mut self, u: &UOp) -> Arc<[UOp]> {
+        if let Some(done) = self.0.get(u) {
+            return done.clone();
+        }
+        let done: Arc<[UOp]> = ranges_in(u).into();
+        self.0.insert(u.clone(), done.clone());
+        done
+    }
+
+    /// Whether `u` depends on an output loop.
+    fn uses_loop(&mut self, u: &UOp) -> bool {
+        self.of(u)
+            .iter()
+            .any(|r| matches!(range_axis(r), Some((_, AxisType::Loop))))
+    }
+}
+
 fn range_axis(r: &UOp) -> Option<(u32, AxisType)> {
     match r.arg() {
         Arg::Range { axis, kind } => Some((*axis, *kind)),
@@ -258,14 +333,14 @@ fn range_axis(r: &UOp) -> Option<(u32, AxisType)> {
 }
 
 /// What `cost` needs to know of one evaluation of a node of shape `shape`.
-fn view(e: &Eval, k: &KernelLoops, shape: &[i64]) -> cost::EvalView {
+fn view(e: &Eval, k: &KernelLoops, shape: &[i64], sets: &mut RangeSets) -> cost::EvalView {
     let (_, idx, _) = eval_parts(&e.index);
     let mut loops = Vec::new();
     let mut nested = false;
     let mut reduces = false;
     for i in idx {
-        for r in ranges_in(i) {
-            match range_axis(&r) {
+        for r in sets.of(i).iter() {
+            match range_axis(r) {
                 Some((a, AxisType::Loop)) => loops.push(a),
                 Some((_, AxisType::Reduce)) => {
                     nested = true;
@@ -289,16 +364,21 @@ fn view(e: &Eval, k: &KernelLoops, shape: &[i64]) -> cost::EvalView {
             hoist_depth(&k.loops, &loops)
         },
         repeats,
-        recomputed_in_reduction: reduces && idx.iter().zip(shape).any(|(i, &n)| revisits(i, n)),
+        recomputed_in_reduction: reduces
+            && idx
+                .iter()
+                .zip(shape)
+                .any(|(i, &n)| revisits(i, &sets.of(i), n)),
     }
 }
 
-/// Whether the index `i` of a dim of `n` elements (its span where bounds are unknown) takes some value on several trips of
-/// its ranges: their trips outnumber the values it spans (as `oh + kh`, a window that
-/// overlaps the next; `2 * oh + kh` over windows of 2 does not, nor does `r - 3` over a
-/// padded dim, whose values outside `0..n` are never read).
-fn revisits(i: &UOp, n: i64) -> bool {
-    let trips = ranges_in(i)
+/// Whether the index `i` (over `ranges`) of a dim of `n` elements (its span where bounds
+/// are unknown) takes some value on several trips of its ranges: their trips outnumber
+/// the values it spans (as `oh + kh`, a window that overlaps the next; `2 * oh + kh` over
+/// windows of 2 does not, nor does `r - 3` over a padded dim, whose values outside `0..n`
+/// are never read).
+fn revisits(i: &UOp, ranges: &[UOp], n: i64) -> bool {
+    let trips = ranges
         .iter()
         .map(|r| r.src()[0].const_int().unwrap_or(1))
         .fold(1i128, |a, b| a.saturating_mul(b));
@@ -308,11 +388,12 @@ fn revisits(i: &UOp, n: i64) -> bool {
 
 /// Places every node under `sink` (a SINK of tensor-graph nodes); `order` is its
 /// `toposort`.
-pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
+pub fn ranges(sink: &UOp, order: &[UOp], limits: StageLimits) -> Result<Ranges, RangeifyError> {
     let forced = |n: &UOp| {
         matches!(n.op(), Op::Contiguous | Op::Assign) || (sink.src().contains(n) && !is_leaf(n))
     };
     let stats = cost::subgraphs(order, &forced);
+    let mut sets = RangeSets::default();
     let mut evals: UOpMap<Vec<Eval>> = Default::default();
     let mut out = Ranges::default();
     for n in order.iter().rev() {
@@ -330,7 +411,7 @@ pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
         } else {
             let views: Vec<cost::EvalView> = mine
                 .iter()
-                .map(|e| view(e, &out.kernels[e.kernel], &shape))
+                .map(|e| view(e, &out.kernels[e.kernel], &shape, &mut sets))
                 .collect();
             let sub = stats.get(n).cloned().unwrap_or_default();
             match cost::choose(n, &sub, &views) {
@@ -343,7 +424,10 @@ pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
                         || mine.first().is_some_and(|e| {
                             cost::stage_over_store(numel(n), numel(&out.kernels[e.kernel].root))
                         });
-                    match pays.then(|| stage(&mut out, n, &mine)).flatten() {
+                    match pays
+                        .then(|| stage(&mut out, n, &mine, &mut sets, limits))
+                        .flatten()
+                    {
                         Some(s) => Place::Local(s),
                         None if or_store => Place::Global(new_kernel(&mut out, n, &shape, false)),
                         None => Place::Fused,
@@ -368,7 +452,7 @@ pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
                 }
             }
             Place::Local(s) => {
-                let depth = stage_depth(&out.kernels[s.kernel], &s.eval);
+                let depth = stage_depth(&out.kernels[s.kernel], &s.eval, &mut sets);
                 vec![Eval {
                     index: s.eval.clone(),
                     kernel: s.kernel,
@@ -379,7 +463,7 @@ pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
         };
         out.place.insert(n.clone(), place);
         for e in computed {
-            let depth = source_depth(n, &e, &out.kernels[e.kernel]);
+            let depth = source_depth(n, &e, &out.kernels[e.kernel], &mut sets);
             let kernel = &mut out.kernels[e.kernel];
             let mut opened = Vec::new();
             let srcs = source_evals(
@@ -428,13 +512,13 @@ pub fn ranges(sink: &UOp, order: &[UOp]) -> Result<Ranges, RangeifyError> {
 
 /// How many outer loops the sources of evaluation `e` of `n` run inside: a reduction's
 /// source runs once per trip of the loops it is hoisted to, others where `e` runs.
-fn source_depth(n: &UOp, e: &Eval, k: &KernelLoops) -> usize {
+fn source_depth(n: &UOp, e: &Eval, k: &KernelLoops, sets: &mut RangeSets) -> usize {
     if n.op() != Op::Reduce {
         return e.depth;
     }
     let (_, idx, _) = eval_parts(&e.index);
     let mut loops = Vec::new();
-    for r in idx.iter().flat_map(ranges_in) {
+    for r in idx.iter().flat_map(|i| sets.of(i).to_vec()) {
         match range_axis(&r) {
             Some((a, AxisType::Loop)) => loops.push(a),
             _ => return e.depth,
@@ -478,11 +562,11 @@ fn new_kernel(out: &mut Ranges, n: &UOp, shape: &[i64], partial: bool) -> usize 
 }
 
 /// How many outer loops a stage evaluation runs inside (the loops its outer dims use).
-fn stage_depth(k: &KernelLoops, eval: &UOp) -> usize {
+fn stage_depth(k: &KernelLoops, eval: &UOp, sets: &mut RangeSets) -> usize {
     let (_, idx, _) = eval_parts(eval);
     let loops: Vec<u32> = idx
         .iter()
-        .flat_map(ranges_in)
+        .flat_map(|i| sets.of(i).to_vec())
         .filter_map(|r| match range_axis(&r) {
             Some((a, AxisType::Loop)) => Some(a),
             _ => None,
@@ -495,23 +579,26 @@ fn stage_depth(k: &KernelLoops, eval: &UOp) -> usize {
 /// index either the same expression of outer output loops in every evaluation (within
 /// bounds, nothing but output loops, a prefix of them: `hoist_depth`) or free of output
 /// loops (those dims are held whole), and the held dims within the scratch budget.
-fn stage(out: &mut Ranges, n: &UOp, evals: &[Eval]) -> Option<Stage> {
+fn stage(
+    out: &mut Ranges,
+    n: &UOp,
+    evals: &[Eval],
+    sets: &mut RangeSets,
+    limits: StageLimits,
+) -> Option<Stage> {
     let kernel = evals.first()?.kernel;
     let shape = n.shape()?;
     if evals.iter().any(|e| e.kernel != kernel) || out.kernels[kernel].locals == u32::MAX {
         return None;
     }
     let (_, first, _) = eval_parts(&evals[0].index);
-    let uses_loop = |i: &UOp| {
-        ranges_in(i)
-            .iter()
-            .any(|r| matches!(range_axis(r), Some((_, AxisType::Loop))))
-    };
-    let outer: Vec<usize> = (0..shape.len()).filter(|&d| uses_loop(&first[d])).collect();
+    let outer: Vec<usize> = (0..shape.len())
+        .filter(|&d| sets.uses_loop(&first[d]))
+        .collect();
     let mut loops = Vec::new();
     for &d in &outer {
-        for r in ranges_in(&first[d]) {
-            match range_axis(&r) {
+        for r in sets.of(&first[d]).iter() {
+            match range_axis(r) {
                 Some((a, AxisType::Loop)) => loops.push(a),
                 _ => return None,
             }
@@ -527,7 +614,7 @@ fn stage(out: &mut Ranges, n: &UOp, evals: &[Eval]) -> Option<Stage> {
             if outer.contains(&d) {
                 idx[d] == first[d]
             } else {
-                !uses_loop(&idx[d])
+                !sets.uses_loop(&idx[d])
             }
         });
         if !same {
@@ -548,8 +635,7 @@ fn stage(out: &mut Ranges, n: &UOp, evals: &[Eval]) -> Option<Stage> {
         return None;
     }
     let bytes = held_elements as usize * itemsize(n.dtype());
-    if held.is_empty() || bytes > LOCAL_MAX_BYTES || k.local_bytes + bytes > LOCAL_KERNEL_MAX_BYTES
-    {
+    if held.is_empty() || bytes > limits.stage || k.local_bytes + bytes > limits.kernel {
         return None;
     }
     let idx: Vec<UOp> = (0..shape.len())
@@ -590,11 +676,12 @@ mod tests {
     fn overlapping_windows_revisit_and_disjoint_ones_do_not() {
         let (oh, kh) = (range(4, 0), range(3, 1));
         // oh + kh: 12 trips over 6 values
-        assert!(revisits(&(&oh + &kh), 6));
+        let revisits = |i: UOp, n| revisits(&i, &ranges_in(&i), n);
+        assert!(revisits(&oh + &kh, 6));
         // 2 * oh + kh over windows of 2: 8 trips, 8 values
         let kw = range(2, 2);
-        assert!(!revisits(&(&(&oh * 2) + &kw), 8));
+        assert!(!revisits(&(&oh * 2) + &kw, 8));
         // r - 3 over a padded dim of 1: the values outside are never read
-        assert!(!revisits(&(&range(7, 3) - 3), 1));
+        assert!(!revisits(&range(7, 3) - 3, 1));
     }
 }

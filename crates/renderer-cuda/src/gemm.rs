@@ -41,7 +41,8 @@ pub fn render_gemm(g: &TcGemm, name: &str) -> String {
     for (slot, decl) in [
         (
             c_slot,
-            if g.dtype_out == DType::F32 {
+            // C holds f32 also when the result is rounded narrow and widened again
+            if g.dtype_out == DType::F32 || g.store_f32 {
                 "float"
             } else {
                 "unsigned short"
@@ -265,5 +266,29 @@ mod tests {
             code.contains("unsigned short* __restrict__ data0"),
             "{code}"
         );
+    }
+
+    #[test]
+    fn a_result_widened_to_f32_is_stored_through_a_float_pointer() {
+        // (a @ b).cast(f32) rounded to f16 first: C is an f32 buffer, and its offsets
+        // count floats
+        let g = TcGemm {
+            m: 128,
+            n: 128,
+            k: 32,
+            dtype_in: DType::F16,
+            dtype_out: DType::F16,
+            b_transposed: false,
+            alpha: 1.0,
+            scale_after_cast: false,
+            store_f32: true,
+            tile_m: 128,
+            tile_n: 128,
+            batch: Vec::new(),
+            slots: [0, 1, 2],
+        };
+        let code = render_gemm(&g, "gemm_w");
+        assert!(code.contains("float* __restrict__ data0"), "{code}");
+        assert!(code.contains("*((float2*)(c + "), "{code}");
     }
 }

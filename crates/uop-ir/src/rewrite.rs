@@ -12,6 +12,8 @@
 //! node rewritten into something that contains a node still being rewritten is a cycle,
 //! and a chain of more than `CHAIN_LIMIT` rewrites of one node is an error.
 
+use std::panic::Location;
+
 use thiserror::Error;
 
 use crate::matcher::PatternMatcher;
@@ -104,11 +106,15 @@ struct Frame {
     stage: Stage,
     to: Option<UOp>,
     chain: u32,
-    by: Option<(&'static str, String)>,
+    by: Option<By>,
 }
 
+/// The rule that made a node (its name and where it is written), for error messages:
+/// formatted only when one is reported.
+type By = (&'static str, &'static Location<'static>);
+
 impl Frame {
-    fn open(n: UOp, chain: u32, by: Option<(&'static str, String)>) -> Frame {
+    fn open(n: UOp, chain: u32, by: Option<By>) -> Frame {
         Frame {
             n,
             stage: Stage::Open,
@@ -120,9 +126,9 @@ impl Frame {
 }
 
 impl<C: 'static> Rewriter<'_, C> {
-    fn apply(&mut self, u: &UOp) -> Result<Option<(UOp, &'static str, String)>, RewriteError> {
+    fn apply(&mut self, u: &UOp) -> Result<Option<(UOp, By)>, RewriteError> {
         match self.pm.rewrite(self.ctx, u) {
-            Ok(Some((new, rule))) => Ok(Some((new, rule.name, rule.location.to_string()))),
+            Ok(Some((new, rule))) => Ok(Some((new, (rule.name, rule.location)))),
             Ok(None) => Ok(None),
             Err(f) => Err(RewriteError::RuleFailed {
                 rule: f.rule,
@@ -133,8 +139,8 @@ impl<C: 'static> Rewriter<'_, C> {
         }
     }
 
-    fn cycle(n: &UOp, by: Option<(&'static str, String)>) -> RewriteError {
-        let (rule, location) = by.unwrap_or(("?", String::new()));
+    fn cycle(n: &UOp, by: Option<By>) -> RewriteError {
+        let (rule, location) = by.map_or(("?", String::new()), |(r, l)| (r, l.to_string()));
         RewriteError::Cycle {
             rule,
             location,
@@ -176,19 +182,19 @@ impl<C: 'static> Rewriter<'_, C> {
                                 self.replace.insert(f.n.clone(), f.n);
                                 continue;
                             }
-                            Some((new, rule, loc)) => {
+                            Some((new, by)) => {
                                 if f.chain >= CHAIN_LIMIT {
                                     return Err(RewriteError::ChainTooLong {
-                                        rule,
-                                        location: loc,
+                                        rule: by.0,
+                                        location: by.1.to_string(),
                                         node: short_string(&f.n),
                                     });
                                 }
-                                Frame::open(new, f.chain + 1, Some((rule, loc)))
+                                Frame::open(new, f.chain + 1, Some(by))
                             }
                         }
                     } else {
-                        Frame::open(f.n.with_src(new_src), f.chain, f.by.clone())
+                        Frame::open(f.n.with_src(new_src), f.chain, f.by)
                     };
                     stack.push(Frame {
                         n: f.n,
@@ -225,12 +231,24 @@ impl<C: 'static> Rewriter<'_, C> {
                     if !self.pending.insert(f.n.clone()) {
                         return Err(Self::cycle(&f.n, f.by));
                     }
-                    // rules first, to a fixed point on this node
+                    // rules first, to a fixed point on this node (most nodes take no
+                    // rewrite or one: the chain is a list until it grows long)
                     let mut cur = f.n.clone();
-                    let mut seen = UOpSet::from_iter([cur.clone()]);
-                    while let Some((new, rule, loc)) = self.apply(&cur)? {
-                        if !seen.insert(new.clone()) || seen.len() as u32 > CHAIN_LIMIT {
-                            return Err(Self::cycle(&cur, Some((rule, loc))));
+                    let mut chain: Vec<UOp> = Vec::new();
+                    let mut seen = UOpSet::default();
+                    while let Some((new, by)) = self.apply(&cur)? {
+                        let again = if chain.len() < 16 {
+                            new == f.n || chain.contains(&new)
+                        } else {
+                            if seen.is_empty() {
+                                seen.extend(chain.iter().cloned());
+                                seen.insert(f.n.clone());
+                            }
+                            !seen.insert(new.clone())
+                        };
+                        chain.push(new.clone());
+                        if again || chain.len() as u32 >= CHAIN_LIMIT {
+                            return Err(Self::cycle(&cur, Some(by)));
                         }
                         cur = new;
                     }
@@ -285,7 +303,7 @@ impl<C: 'static> Rewriter<'_, C> {
             } else {
                 n.with_src(new_src)
             };
-            let out = self.apply(&rebuilt)?.map_or(rebuilt, |(new, _, _)| new);
+            let out = self.apply(&rebuilt)?.map_or(rebuilt, |(new, _)| new);
             self.replace.insert(n, out);
         }
         Ok(self.replace[root].clone())
