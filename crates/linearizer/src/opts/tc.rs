@@ -13,7 +13,7 @@
 //!
 //! Layouts: A row-major (`k` contiguous); B row-major (`n` contiguous) or transposed
 //! (`k` contiguous, as `q @ k^T` reads it); C row-major. Batch loops may have any strides
-//! that keep rows of 8 elements aligned.
+//! that are multiples of 8 elements in A and B and of 2 in C (whole 16-byte copies).
 
 use std::fmt;
 

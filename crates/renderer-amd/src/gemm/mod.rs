@@ -24,7 +24,8 @@
 //! The index arithmetic is written once over `layout::Arith`; the IR generator emits it
 //! and the tests' software model (`model.rs`: the instruction computed lane by lane,
 //! with the right-hand column above as its definition) evaluates it, against a plain
-//! matrix product.
+//! matrix product and, for the GEMMs the TC opt makes of tensor matmuls, against the
+//! plain program in the linearizer's interpreter (`programs.rs`).
 
 mod ir;
 pub mod layout;
