@@ -12,13 +12,16 @@
 //! - the kernel's attributes say its workgroup size (`amdgpu-flat-work-group-size`,
 //!   from the launch) and which implicit inputs it never reads (`amdgpu-no-*`), so the
 //!   descriptor asks only for the kernarg pointer and the ids it uses;
-//! - WMMA nodes become MFMA instructions (`mfma.rs`).
+//! - WMMA nodes become MFMA instructions (`mfma.rs`), and the TC opt's whole-kernel
+//!   GEMM a loop of them over each wavefront's tiles (`gemm`).
 
-use renderer_llvm::{Flavor, KernelBody, Module, Operand, Scratch, SpecialRead};
+use renderer_llvm::{
+    Flavor, KernelBody, KernelOperand, Line, Module, Operand, Scratch, SpecialRead,
+};
 use uop_ir::{DType, Special};
 
 use crate::arch::Arch;
-use crate::mfma;
+use crate::{gemm, mfma};
 
 /// LLVM 19's data layout of `amdgcn-amd-amdhsa`.
 pub const DATA_LAYOUT: &str = "e-p:64:64-p1:64:64-p2:32:32-p3:32:32-p4:64:64-p5:32:32-p6:32:32-p7:160:256:256:32-p8:128:128-p9:192:256:256:32-i64:64-v16:16-v24:32-v32:32-v48:64-v96:128-v192:256-v256:256-v512:512-v1024:1024-v2048:2048-n32:64-S32-A5-G1-ni:7:8:9";
@@ -142,5 +145,15 @@ impl Flavor for AmdFlavor {
         module: &mut Module,
     ) -> Result<Vec<String>, String> {
         mfma::lower(self.arch, instruction, dest, out, src, module)
+    }
+
+    fn gemm(
+        &self,
+        text: &str,
+        prefix: &str,
+        src: &[KernelOperand],
+        module: &mut Module,
+    ) -> Result<Vec<Line>, String> {
+        gemm::lower(self.arch, text, prefix, src, module)
     }
 }

@@ -7,6 +7,8 @@
 //! - `flavor`: what AMD IR writes differently (kernel arguments, workgroup and workitem
 //!   ids, address spaces, LDS, barriers, native halves, kernel attributes);
 //! - `mfma`: WMMA nodes as MFMA matrix instructions;
+//! - `gemm`: the TC opt's whole-kernel GEMM as a loop of MFMA instructions per wavefront,
+//!   with the lane layout and a software model of it in the tests;
 //! - `descriptor`, `metadata`, `code_object`: reading a code object back: its 64-byte
 //!   kernel descriptors, its metadata note, and the checks a loader relies on;
 //! - `compile` (feature `llvm`): IR to relocatable object to code object.
@@ -19,6 +21,7 @@ pub mod code_object;
 pub mod compile;
 pub mod descriptor;
 pub mod flavor;
+pub mod gemm;
 pub mod metadata;
 pub mod mfma;
 

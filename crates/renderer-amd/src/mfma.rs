@@ -19,7 +19,7 @@ use crate::arch::Arch;
 
 /// A matrix instruction: WMMA name, input dtype, intrinsic, and the IR type of its A/B
 /// operands.
-struct Mfma {
+pub(crate) struct Mfma {
     name: &'static str,
     dtype_in: DType,
     intrinsic: &'static str,
@@ -104,29 +104,70 @@ pub fn lower(
     }
     let mut lines = Vec::new();
     let mut operand = |tag: &str, v: &Operand| {
-        let narrow = if m.dtype_in == DType::F16 {
+        let t = format!("{dest}.{tag}");
+        let narrow = m.narrow();
+        lines.push(format!("{t} = fptrunc <4 x float> {} to {narrow}", v.text));
+        m.operand(dest, tag, &t, &mut lines)
+    };
+    let (ta, tb) = (operand("a", a), operand("b", b));
+    lines.push(m.call(dest, &ta, &tb, &c.text, module));
+    Ok(lines)
+}
+
+/// The instruction for `dtype_in` inputs.
+pub(crate) fn for_dtype(dtype_in: DType) -> Option<&'static Mfma> {
+    MFMA.iter().find(|m| m.dtype_in == dtype_in)
+}
+
+impl Mfma {
+    /// The vector of 4 narrow floats an A or B operand is computed as.
+    pub(crate) fn narrow(&self) -> &'static str {
+        if self.dtype_in == DType::F16 {
             "<4 x half>"
         } else {
             "<4 x bfloat>"
-        };
-        let t = format!("{dest}.{tag}");
-        lines.push(format!("{t} = fptrunc <4 x float> {} to {narrow}", v.text));
-        if m.operand == narrow {
-            return t;
+        }
+    }
+
+    /// `v` (of `narrow()`) as the intrinsic's operand type: itself, or its bits as
+    /// `{dest}.{tag}bits` (a line added to `lines`).
+    pub(crate) fn operand(
+        &self,
+        dest: &str,
+        tag: &str,
+        v: &str,
+        lines: &mut Vec<String>,
+    ) -> String {
+        if self.operand == self.narrow() {
+            return v.to_string();
         }
         let bits = format!("{dest}.{tag}bits");
-        lines.push(format!("{bits} = bitcast {narrow} {t} to {}", m.operand));
+        lines.push(format!(
+            "{bits} = bitcast {} {v} to {}",
+            self.narrow(),
+            self.operand
+        ));
         bits
-    };
-    let (ta, tb) = (operand("a", a), operand("b", b));
-    let op = m.operand;
-    module.declare(format!(
-        "declare <4 x float> @{}({op}, {op}, <4 x float>, i32 immarg, i32 immarg, i32 immarg)",
-        m.intrinsic
-    ));
-    lines.push(format!(
-        "{dest} = call <4 x float> @{}({op} {ta}, {op} {tb}, <4 x float> {}, i32 0, i32 0, i32 0)",
-        m.intrinsic, c.text
-    ));
-    Ok(lines)
+    }
+
+    /// The call that sets `dest` (`<4 x float>`) to the product of operands `a` and `b`
+    /// added to `c` (`<4 x float>`).
+    pub(crate) fn call(
+        &self,
+        dest: &str,
+        a: &str,
+        b: &str,
+        c: &str,
+        module: &mut Module,
+    ) -> String {
+        let op = self.operand;
+        module.declare(format!(
+            "declare <4 x float> @{}({op}, {op}, <4 x float>, i32 immarg, i32 immarg, i32 immarg)",
+            self.intrinsic
+        ));
+        format!(
+            "{dest} = call <4 x float> @{}({op} {a}, {op} {b}, <4 x float> {c}, i32 0, i32 0, i32 0)",
+            self.intrinsic
+        )
+    }
 }

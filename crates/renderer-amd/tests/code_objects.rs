@@ -1,7 +1,7 @@
 //! Code objects (feature `llvm`): kernels compiled by LLVM 19 and linked by ld.lld-19
 //! parse back, and their descriptors hold what the kernels need; the `add1` descriptor
 //! matches the golden vectors of docs/amd.md; MFMA instructions appear in the
-//! disassembly of the WMMA tiles. Tests that need `ld.lld` or `llvm-objdump` print why
+//! disassembly of the WMMA tiles and of the TC opt's GEMMs. Tests that need `ld.lld` or `llvm-objdump` print why
 //! and return when they are missing.
 
 mod common;
@@ -66,8 +66,23 @@ fn checked_kernel(arch: Arch, p: &LinearProgram, bytes: &[u8]) -> KernelEntry {
         meta.group_segment_fixed_size
     );
     assert_eq!(kd.private_segment_fixed_size, 0, "no scratch");
-    // registers: the descriptor gives at least what the compiler counted
-    assert!(u64::from(kd.vgprs(arch)) >= meta.vgpr_count + meta.agpr_count);
+    // registers: the descriptor gives at least what the compiler counted; on gfx90a-class
+    // parts (one register file) the metadata's VGPR count already holds the AGPRs (the
+    // VGPRs rounded up to 4, then the AGPRs), elsewhere they are counted apart
+    let vgprs = if arch.is_gfx9() {
+        assert!(meta.vgpr_count >= meta.agpr_count);
+        meta.vgpr_count
+    } else {
+        meta.vgpr_count + meta.agpr_count
+    };
+    assert!(
+        u64::from(kd.vgprs(arch)) >= vgprs,
+        "rsrc1 {:#x}: {} VGPRs for {} and {} AGPRs",
+        kd.compute_pgm_rsrc1,
+        kd.vgprs(arch),
+        meta.vgpr_count,
+        meta.agpr_count
+    );
     if let Some(sgprs) = kd.sgprs(arch) {
         assert!(
             u64::from(sgprs) >= meta.sgpr_count,
@@ -251,5 +266,48 @@ fn wmma_tiles_use_mfma_instructions_on_gfx942() {
         if let Some(asm) = disassemble(&bytes, &p.name) {
             assert!(asm.contains(mnemonic), "no {mnemonic} in\n{asm}");
         }
+    }
+}
+
+/// The TC opt's GEMMs of f16 and bf16 matmuls (and of attention's batched, transposed,
+/// scaled scores) compile for gfx942 into a loop of MFMA instructions: 4 per `k` step for
+/// a wavefront of 2 x 2 tiles (LLVM may unroll the loop, so at least that many), and a
+/// descriptor that holds what the kernel needs.
+#[test]
+fn tc_gemms_use_mfma_instructions_on_gfx942() {
+    if skip_without_lld() {
+        return;
+    }
+    let arch = Arch::Gfx942;
+    let programs = [
+        (
+            half_matmul(arch, DType::F16, 64, 64, 128),
+            "v_mfma_f32_16x16x16_f16",
+            4,
+        ),
+        (
+            half_matmul(arch, DType::BF16, 64, 64, 128),
+            "v_mfma_f32_16x16x16_bf16",
+            4,
+        ),
+        (half_scores(arch), "v_mfma_f32_16x16x16_f16", 2),
+    ];
+    for (p, mnemonic, per_step) in programs {
+        assert!(
+            p.uops.iter().any(|u| u.op() == Op::Wmma),
+            "{}: no GEMM",
+            p.name
+        );
+        let bytes = code_object(arch, &p);
+        let k = checked_kernel(arch, &p, &bytes);
+        assert_eq!(p.dims.local, [256, 1, 1]);
+        assert_eq!(k.descriptor.workitem_ids(), 0, "{}: lidx0 only", p.name);
+        let Some(asm) = disassemble(&bytes, &p.name) else {
+            continue;
+        };
+        let count = asm.matches(mnemonic).count();
+        println!("{}: {count} x {mnemonic}", p.name);
+        assert!(count >= per_step, "{count} x {mnemonic} in\n{asm}");
+        assert!(!asm.contains("scratch_"), "{}: spills", p.name);
     }
 }

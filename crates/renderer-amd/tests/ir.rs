@@ -63,15 +63,44 @@ fn snapshot_mfma_f16_and_bf16() {
 fn the_gpu_heuristics_kernels_render() {
     for arch in [Arch::Gfx942, Arch::Gfx1100] {
         for (name, p) in heuristic_programs(arch) {
-            // the TC opt's GEMM is CUDA's (mma.sync m16n8k16), not MFMA's
-            assert!(
-                p.uops.iter().all(|u| u.op() != Op::Wmma),
+            // the half matmul is the TC opt's MFMA GEMM where the processor has MFMA
+            let gemm = p.uops.iter().any(|u| u.op() == Op::Wmma);
+            assert_eq!(
+                gemm,
+                name == "half_matmul" && arch == Arch::Gfx942,
                 "{name} on {arch}"
             );
             assert!(p.dims.local[0] > 1, "{name} on {arch}: workgroups");
             render(arch, &p);
         }
     }
+}
+
+#[test]
+fn the_gemm_renders_for_every_shape_the_tc_opt_makes() {
+    for dtype in [DType::F16, DType::BF16] {
+        let p = half_matmul(Arch::Gfx942, dtype, 64, 128, 64);
+        let ir = render(Arch::Gfx942, &p);
+        let name = if dtype == DType::F16 {
+            "16x16x16f16"
+        } else {
+            "16x16x16bf16.1k"
+        };
+        // 2 x 2 tiles of 16 x 16 per wavefront: four instructions a k step
+        assert_eq!(
+            ir.matches(&format!("call <4 x float> @llvm.amdgcn.mfma.f32.{name}"))
+                .count(),
+            4
+        );
+    }
+    let scores = half_scores(Arch::Gfx942);
+    assert_eq!(
+        scores.dims.global,
+        [1, 1, 6],
+        "one 64 x 32 tile per batch entry"
+    );
+    let ir = render(Arch::Gfx942, &scores);
+    assert!(ir.contains("fmul float"), "the scale");
 }
 
 #[test]
@@ -127,4 +156,42 @@ fn what_the_flavor_refuses() {
         err.to_string().contains("A must be 4 lanes of f16"),
         "{err}"
     );
+    // the MFMA GEMM on a part without MFMA, and a GEMM of NVIDIA's unit
+    let gemm = half_matmul(Arch::Gfx942, DType::F16, 32, 32, 16);
+    let err = AmdRenderer::new(Arch::Gfx1100)
+        .render(&gemm)
+        .expect_err("no MFMA");
+    assert!(err.to_string().contains("gfx1100 has no MFMA"), "{err}");
+    let mut nv = gemm.clone();
+    nv.uops = nv
+        .uops
+        .iter()
+        .map(|u| match u.arg() {
+            Arg::Name(text) if u.op() == Op::Wmma => UOp::new(
+                Op::Wmma,
+                u.dtype(),
+                u.src().to_vec(),
+                Arg::Name(text.replace("unit=16x16x16", "unit=m16n8k16").into()),
+            ),
+            _ => u.clone(),
+        })
+        .collect();
+    let err = AmdRenderer::new(Arch::Gfx942)
+        .render(&nv)
+        .expect_err("not MFMA");
+    assert!(
+        err.to_string().contains("m16n8k16 is not made of MFMA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn snapshot_mfma_gemm_of_32x32x16() {
+    let p = half_matmul(Arch::Gfx942, DType::F16, 32, 32, 16);
+    assert_eq!(
+        (p.dims.global, p.dims.local),
+        ([1, 1, 1], [256, 1, 1]),
+        "one block of 4 wavefronts"
+    );
+    insta::assert_snapshot!(render(Arch::Gfx942, &p));
 }

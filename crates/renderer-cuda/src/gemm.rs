@@ -234,10 +234,12 @@ extern "C" __global__ void __launch_bounds__(256) {name}({args}) {{
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linearizer::opts::tc::GemmUnit;
 
     #[test]
     fn the_gemm_names_its_instructions() {
         let g = TcGemm {
+            unit: GemmUnit::M16n8k16,
             m: 256,
             n: 128,
             k: 64,

@@ -14,7 +14,7 @@ mod narrow;
 mod target;
 mod vector;
 
-use linearizer::opts::tc::TcGemm;
+use linearizer::opts::tc::{GemmUnit, TcGemm};
 use renderer::{LinearProgram, RenderError, Renderer, Source, Target};
 use uop_ir::{Arg, Op};
 
@@ -57,12 +57,14 @@ impl Renderer for CudaRenderer {
             Arg::Name(text) => TcGemm::parse(text),
             _ => None,
         };
-        let g = parsed.ok_or_else(|| RenderError::Unsupported {
-            target: "CUDA",
-            kernel: program.name.clone(),
-            op: Op::Wmma,
-            why: format!("not a GEMM this renderer knows: {}", wmma.arg()),
-        })?;
+        let g = parsed
+            .filter(|g| g.unit == GemmUnit::M16n8k16)
+            .ok_or_else(|| RenderError::Unsupported {
+                target: "CUDA",
+                kernel: program.name.clone(),
+                op: Op::Wmma,
+                why: format!("not a GEMM of mma.sync m16n8k16: {}", wmma.arg()),
+            })?;
         Ok(Source {
             function: program.name.clone(),
             code: gemm::render_gemm(&g, &program.name),

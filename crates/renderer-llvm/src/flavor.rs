@@ -2,7 +2,8 @@
 //! devices. The emitter writes every kernel the same way (loops, registers, ALU, memory);
 //! a flavor says how the kernel is entered and reaches its buffers, where its memory
 //! lives (address spaces), how launch indices are read, what scratch and a barrier are,
-//! and which matrix instructions it has. `CpuFlavor` is the host CPU; the AMD GPU flavor
+//! which matrix instructions it has, and the whole-kernel GEMMs (the TC opt's) it
+//! instantiates. `CpuFlavor` is the host CPU; the AMD GPU flavor
 //! lives in `renderer-amd`.
 
 use std::fmt;
@@ -50,6 +51,24 @@ pub struct Operand {
     pub text: String,
     pub dtype: DType,
     pub lanes: u8,
+}
+
+/// A source of a whole-kernel WMMA node (dtype void: the TC opt's GEMM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KernelOperand {
+    /// A buffer: the pointer to its first element, and the element dtype.
+    Buffer { ptr: String, dtype: DType },
+    /// A launch index or an integer constant, as an `i64` value.
+    Index(String),
+}
+
+/// A line of IR a flavor writes into the kernel's body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
+    /// An instruction of the current block.
+    Ins(String),
+    /// The label that starts a new block (the one before must have ended with a branch).
+    Label(String),
 }
 
 /// Where scratch memory (DEFINE_LOCAL) lives.
@@ -115,6 +134,20 @@ pub trait Flavor: Send + Sync + fmt::Debug {
             "{} has no matrix instruction {instruction}",
             self.name()
         ))
+    }
+
+    /// The lines that compute a whole-kernel WMMA node: the GEMM its argument `gemm`
+    /// names, of the buffers and launch indices `src` (in the node's order). The lines
+    /// continue the current block; values and blocks they add are named `%{prefix}.*`
+    /// and `{prefix}.*`, and the kernel goes on in the last block they start.
+    fn gemm(
+        &self,
+        gemm: &str,
+        _prefix: &str,
+        _src: &[KernelOperand],
+        _module: &mut Module,
+    ) -> Result<Vec<Line>, String> {
+        Err(format!("{} has no whole-kernel GEMM: {gemm}", self.name()))
     }
 
     /// The instructions that hold every thread of a workgroup until all have reached

@@ -7,7 +7,7 @@
 //! - `types`: IR types and exact constants of dtypes;
 //! - `module`: a module's declarations, helper functions and globals;
 //! - `flavor`: what differs between targets (entry, address spaces, launch indices,
-//!   scratch, barrier), and `CpuFlavor`;
+//!   scratch, barrier, matrix instructions, whole-kernel GEMMs), and `CpuFlavor`;
 //! - `emit`: the walk over the program (loops, registers, memory, ALU, casts);
 //! - `helpers`: IR functions for narrow-float conversions and the f32 `exp2`.
 //!
@@ -30,7 +30,8 @@ use renderer_cstyle::rewrite_program;
 use uop_ir::{DType, Op, PatternMatcher};
 
 pub use flavor::{
-    CpuFlavor, Flavor, KernelBody, KernelParam, Operand, Scratch, SpecialRead, pointer,
+    CpuFlavor, Flavor, KernelBody, KernelOperand, KernelParam, Line, Operand, Scratch, SpecialRead,
+    pointer,
 };
 pub use helpers::exp2::EXP2_POLY;
 pub use module::Module;

@@ -7,10 +7,13 @@
 //! the batch, `lidx0` the block's 256 threads) as its sources. It refuses (`None`)
 //! anything else: a gated or second store, another epilogue than a constant scale, a
 //! non-affine address, strides it has no layout for, sizes the tile does not divide, or a
-//! dtype the target has no `m16n8k16` tensor core for (the unit the GEMM is made of).
+//! dtype the target has no unit for that a GEMM is made of (`GemmUnit`: NVIDIA's
+//! `mma.sync` m16n8k16, AMD's 16x16x16 MFMA). The GEMM names its unit, so each renderer
+//! knows what it instantiates and refuses what it does not.
 //!
 //! Layouts: A row-major (`k` contiguous); B row-major (`n` contiguous) or transposed
-//! (`k` contiguous, as `q @ k^T` reads it); C row-major. Batch loops may have any strides.
+//! (`k` contiguous, as `q @ k^T` reads it); C row-major. Batch loops may have any strides
+//! that are multiples of 8 elements in A and B and of 2 in C (whole 16-byte copies).
 
 use std::fmt;
 
@@ -20,20 +23,66 @@ use crate::access::stride;
 use crate::ranges::{output_ranges, ranges_of_kind};
 use crate::{Target, TensorCore};
 
-/// The matrix unit the GEMM is made of: `m16n8k16` with `dtype_in` in and f32
-/// accumulators (`mma.sync`). A target whose units have other shapes (AMD's 16x16x16
-/// MFMA) gets no TC opt.
-fn gemm_unit(dtype_in: DType) -> TensorCore {
-    TensorCore {
-        dtype_in,
-        dtype_acc: DType::F32,
-        m: 16,
-        n: 8,
-        k: 16,
+/// The matrix unit a GEMM is made of, with `dtype_in` in and f32 accumulators. It fixes
+/// the block's tiles and K step; the renderer of its vendor instantiates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GemmUnit {
+    /// NVIDIA `mma.sync` m16n8k16 (sm_80 and later): 8 warps of 32 threads per block, block
+    /// tiles of 128 or 64 rows and columns, K in steps of 32 (one shared-memory stage).
+    M16n8k16,
+    /// AMD `v_mfma_f32_16x16x16` (CDNA 3): 4 wavefronts of 64 lanes per block (2 x 2), block
+    /// tiles of 64 or 32 rows and columns (a wavefront's part is 2 x 2 or 1 x 1 tiles of
+    /// 16 x 16), K in steps of 16.
+    Mfma16x16x16,
+}
+
+impl GemmUnit {
+    /// The units in the order the TC opt tries them.
+    pub const ALL: [GemmUnit; 2] = [GemmUnit::M16n8k16, GemmUnit::Mfma16x16x16];
+
+    /// The name a GEMM's text gives the unit.
+    pub fn name(self) -> &'static str {
+        match self {
+            GemmUnit::M16n8k16 => "m16n8k16",
+            GemmUnit::Mfma16x16x16 => "16x16x16",
+        }
+    }
+
+    /// The tensor core a target must list for this unit with `dtype_in` inputs.
+    pub fn tensor_core(self, dtype_in: DType) -> TensorCore {
+        let n = match self {
+            GemmUnit::M16n8k16 => 8,
+            GemmUnit::Mfma16x16x16 => 16,
+        };
+        TensorCore {
+            dtype_in,
+            dtype_acc: DType::F32,
+            m: 16,
+            n,
+            k: 16,
+        }
+    }
+
+    /// The block tile along M or N for an extent of `extent`: the largest this unit's
+    /// blocks are made in that divides it.
+    pub fn tile(self, extent: i64) -> Option<i64> {
+        let tiles: &[i64] = match self {
+            GemmUnit::M16n8k16 => &[128, 64],
+            GemmUnit::Mfma16x16x16 => &[64, 32],
+        };
+        tiles.iter().copied().find(|t| extent % t == 0)
+    }
+
+    /// How far along K a block steps at a time: K must be a multiple of it.
+    pub fn k_step(self) -> i64 {
+        match self {
+            GemmUnit::M16n8k16 => 32,
+            GemmUnit::Mfma16x16x16 => 16,
+        }
     }
 }
 
-/// Threads of a GEMM block: 8 warps.
+/// Threads of a GEMM block: 8 warps of 32, or 4 wavefronts of 64.
 pub const GEMM_THREADS: i64 = 256;
 
 /// One batch loop of a GEMM: its extent and its stride in A, B and C (elements).
@@ -48,6 +97,8 @@ pub struct BatchDim {
 /// A tensor-core GEMM, as the TC opt found it and the renderer instantiates it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TcGemm {
+    /// The matrix unit the renderer builds the GEMM of.
+    pub unit: GemmUnit,
     pub m: i64,
     pub n: i64,
     pub k: i64,
@@ -99,6 +150,7 @@ impl TcGemm {
     /// Reads back what `Display` wrote.
     pub fn parse(text: &str) -> Option<TcGemm> {
         let mut g = TcGemm {
+            unit: GemmUnit::M16n8k16,
             m: 0,
             n: 0,
             k: 0,
@@ -118,6 +170,7 @@ impl TcGemm {
             let (key, value) = field.split_once('=')?;
             let int = || value.parse::<i64>().ok();
             match key {
+                "unit" => g.unit = GemmUnit::ALL.into_iter().find(|u| u.name() == value)?,
                 "m" => g.m = int()?,
                 "n" => g.n = int()?,
                 "k" => g.k = int()?,
@@ -161,7 +214,8 @@ impl fmt::Display for TcGemm {
             .collect();
         write!(
             f,
-            "gemm m={} n={} k={} in={} out={} bt={} alpha={:016x} late={} wide={} tile={}x{} slots={},{},{} batch={}",
+            "gemm unit={} m={} n={} k={} in={} out={} bt={} alpha={:016x} late={} wide={} tile={}x{} slots={},{},{} batch={}",
+            self.unit.name(),
             self.m,
             self.n,
             self.k,
@@ -297,14 +351,10 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
     }
     let ((pa, off_a), (pb, off_b)) = (operand(x)?, operand(y)?);
     let dtype_in = pa.dtype();
-    let has_unit = target
-        .tensor_cores
-        .iter()
-        .any(|t| *t == gemm_unit(dtype_in));
-    if pb.dtype() != dtype_in
-        || !has_unit
-        || !matches!(dtype_out, DType::F16 | DType::BF16 | DType::F32)
-    {
+    let unit = GemmUnit::ALL
+        .into_iter()
+        .find(|u| target.tensor_cores.contains(&u.tensor_core(dtype_in)))?;
+    if pb.dtype() != dtype_in || !matches!(dtype_out, DType::F16 | DType::BF16 | DType::F32) {
         return None;
     }
     let loops = output_ranges(ast);
@@ -398,9 +448,8 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
     {
         return None;
     }
-    let tile_m = [128, 64].into_iter().find(|t| mm % t == 0)?;
-    let tile_n = [128, 64].into_iter().find(|t| nn % t == 0)?;
-    if kk % 32 != 0 {
+    let (tile_m, tile_n) = (unit.tile(mm)?, unit.tile(nn)?);
+    if kk % unit.k_step() != 0 {
         return None;
     }
     let slot = |p: &UOp| match p.arg() {
@@ -408,6 +457,7 @@ pub fn match_gemm(ast: &UOp, target: &Target) -> Option<TcGemm> {
         _ => None,
     };
     Some(TcGemm {
+        unit,
         m: mm,
         n: nn,
         k: kk,
@@ -448,6 +498,7 @@ mod tests {
     #[test]
     fn a_gemm_round_trips_through_its_name() {
         let g = TcGemm {
+            unit: GemmUnit::Mfma16x16x16,
             m: 256,
             n: 64,
             k: 96,
@@ -469,5 +520,6 @@ mod tests {
         };
         assert_eq!(TcGemm::parse(&g.to_string()), Some(g));
         assert!(TcGemm::parse("gemm m=x").is_none());
+        assert!(TcGemm::parse("gemm unit=8x8x4 m=64").is_none());
     }
 }

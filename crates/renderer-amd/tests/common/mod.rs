@@ -1,8 +1,8 @@
 //! The programs the AMD tests render: the matmul and softmax kernels the scheduler makes
 //! from tensor programs (scheduling needs a registered device: the C CPU device, which
 //! runs nothing here), linearized for an AMD target with explicit workgroup opts or with
-//! the GPU heuristics; a hand-built `add1` (the kernel of the descriptor golden vectors);
-//! and a WMMA tile.
+//! the GPU heuristics; half-precision matmuls the TC opt makes one MFMA GEMM of; a
+//! hand-built `add1` (the kernel of the descriptor golden vectors); and a WMMA tile.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Once};
@@ -108,6 +108,51 @@ pub fn heuristic_programs(arch: Arch) -> Vec<(&'static str, LinearProgram)> {
         ("half_matmul", one_kernel_with(&half_matmul, arch, &options)),
         ("softmax", one_kernel_with(&softmax, arch, &options)),
     ]
+}
+
+/// A realized tensor of `shape` and the narrow float `dtype`.
+fn half(shape: &[i64], dtype: DType) -> Tensor {
+    data(shape)
+        .cast(dtype)
+        .and_then(|t| t.realize().cloned())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `a @ b` of (m, k) x (k, n) `dtype`, linearized for `arch` by the GPU heuristics (the
+/// TC opt's GEMM where the processor has MFMA).
+pub fn half_matmul(arch: Arch, dtype: DType, m: i64, n: i64, k: i64) -> LinearProgram {
+    register_cpu();
+    let c = half(&[m, k], dtype)
+        .matmul(&half(&[k, n], dtype))
+        .unwrap_or_else(|e| panic!("{e}"));
+    one_kernel_with(
+        &c,
+        arch,
+        &LinearizeOptions {
+            optimize: true,
+            opts: None,
+        },
+    )
+}
+
+/// Attention's scores `q @ k^T * 0.125` of f16 (batch 2 x 3, 64 queries, 32 keys, 32
+/// features), linearized for `arch` by the GPU heuristics.
+pub fn half_scores(arch: Arch) -> LinearProgram {
+    register_cpu();
+    let q = half(&[2, 3, 64, 32], DType::F16);
+    let k = half(&[2, 3, 32, 32], DType::F16);
+    let s = q
+        .matmul(&k.transpose(2, 3).unwrap_or_else(|e| panic!("{e}")))
+        .and_then(|s| s.mul_scalar(0.125))
+        .unwrap_or_else(|e| panic!("{e}"));
+    one_kernel_with(
+        &s,
+        arch,
+        &LinearizeOptions {
+            optimize: true,
+            opts: None,
+        },
+    )
 }
 
 /// Softmax over the rows of (rows, cols) f32, each row's reductions split across 64

@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 use renderer::{LinearProgram, RenderError};
 use uop_ir::{Arg, DType, Op, Special, UOp};
 
-use crate::flavor::{Flavor, KernelBody, KernelParam, SpecialRead, pointer};
+use crate::flavor::{Flavor, KernelBody, KernelOperand, KernelParam, Line, SpecialRead, pointer};
 use crate::module::Module;
 use crate::types::{literal, splat, value_type, value_type_of};
 
@@ -619,10 +619,14 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
 
     /// WMMA: a matrix multiply-accumulate by the flavor's matrix instruction named by
     /// the node's argument; the sources are the A and B fragments and the accumulator.
+    /// A WMMA of dtype void is a whole GEMM (`gemm`).
     fn wmma(&mut self, i: usize, u: &UOp) -> Result<Node, RenderError> {
         let Arg::Name(name) = u.arg() else {
             return Err(self.malformed(i, u, "no instruction name"));
         };
+        if u.dtype() == DType::Void {
+            return self.gemm(i, u, name);
+        }
         let mut src = Vec::new();
         for s in u.src() {
             let v = self.value(i, u, s)?;
@@ -645,6 +649,37 @@ impl<F: Flavor + ?Sized> Emitter<'_, F> {
             dtype: u.dtype(),
             lanes: u.lanes(),
         }))
+    }
+
+    /// A whole-kernel WMMA (the TC opt's GEMM): the flavor's blocks over its buffers and
+    /// launch indices.
+    fn gemm(&mut self, i: usize, u: &UOp, name: &str) -> Result<Node, RenderError> {
+        let mut src = Vec::new();
+        for s in u.src() {
+            let operand = match &self.get(i, u, s)?.node {
+                Node::Buffer { ptr, dtype, .. } => KernelOperand::Buffer {
+                    ptr: ptr.clone(),
+                    dtype: *dtype,
+                },
+                Node::Value(v) if v.lanes == 1 && v.dtype.is_int() => {
+                    let v = v.clone();
+                    KernelOperand::Index(self.index_value(&v))
+                }
+                _ => return Err(self.malformed(i, u, "a source is no buffer or index")),
+            };
+            src.push(operand);
+        }
+        let lines = self
+            .flavor
+            .gemm(name, &format!("v{i}"), &src, self.module)
+            .map_err(|why| self.unsupported(i, u, why))?;
+        for l in lines {
+            match l {
+                Line::Ins(text) => self.stmt(text),
+                Line::Label(label) => self.start_block(label),
+            }
+        }
+        Ok(Node::Stmt)
     }
 
     /// GEP: one lane of a vector.
