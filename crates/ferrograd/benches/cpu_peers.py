@@ -1,7 +1,7 @@
 """Peer figures for the CPU benchmark rows (crates/ferrograd/examples/cpu_bench.rs):
-numpy and tinygrad 0.14's CPU device on the same programs, median of 9 runs after a
-warm-up. tinygrad's CPU device compiles with clang: run with CC=clang-19 (gcc does not
-take its flags). Usage: python cpu_peers.py [numpy|tinygrad|all]"""
+PyTorch (all cores), numpy and tinygrad 0.14's CPU device on the same programs, median of
+9 runs after a warm-up. tinygrad's CPU device compiles with clang: run with CC=clang-19
+(gcc does not take its flags). Usage: python cpu_peers.py [torch|numpy|tinygrad|all]"""
 import os, sys, time
 
 def median_ms(f, n=9):
@@ -25,6 +25,17 @@ def numpy_rows():
         rows[f"matmul {m}"] = median_ms(lambda: x @ y)
     return rows
 
+def torch_rows():
+    import torch
+    torch.set_num_threads(os.cpu_count())
+    a = torch.rand(1 << 22); b = torch.rand(1 << 22); s = torch.rand(2048, 2048)
+    rows = {"a*b+1": median_ms(lambda: a * b + 1), "sum": median_ms(lambda: a.sum()),
+            "softmax": median_ms(lambda: torch.softmax(s, -1))}
+    for m in (512, 1024, 2048):
+        x = torch.rand(m, m); y = torch.rand(m, m)
+        rows[f"matmul {m}"] = median_ms(lambda: x @ y)
+    return rows
+
 def tinygrad_rows():
     os.environ.setdefault("DEV", "CPU")
     from tinygrad import Tensor
@@ -39,6 +50,6 @@ def tinygrad_rows():
 
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    for name, fn in [("numpy", numpy_rows), ("tinygrad", tinygrad_rows)]:
+    for name, fn in [("torch", torch_rows), ("numpy", numpy_rows), ("tinygrad", tinygrad_rows)]:
         if which in (name, "all"):
             print(name, {k: round(v, 3) for k, v in fn().items()}, "ms")
