@@ -5,7 +5,9 @@
 //! opts meet the kernels rangeify makes (gates, pads, several stores), including the ones
 //! no CPU target has, and a wrong opt shows as a mismatch with the plain interpreter.
 //! A third of the kernels instead get the GPU heuristics and the grid stage for a CUDA
-//! device's target (`renderer_cuda::cuda_target`), as they would on a GPU.
+//! device's target (`renderer_cuda::cuda_target`), as they would on a GPU; and a third of
+//! the programs are scheduled as for a GPU (`StageLimits::NONE`: no scratch stages) and
+//! all their kernels get the GPU heuristics.
 //! The opts of a kernel depend only on the run seed and the kernel's content key.
 
 use std::collections::HashMap;
@@ -99,12 +101,18 @@ pub fn execute_interpreted(p: &Program, seed: u64) -> Result<Run, String> {
     }
     let nodes: Vec<UOp> = p.outputs.iter().map(|&o| t[o].node()).collect();
     let sink = UOp::new(Op::Sink, DType::Void, nodes.clone(), Arg::None);
-    let sched = engine::schedule(&sink, "CPU").map_err(|e| format!("schedule: {e}"))?;
+    let as_gpu = SplitMix(seed ^ sink.key().0[0]).below(3) == 0;
+    let sched = if as_gpu {
+        rangeify::schedule_with(&sink, "CPU", rangeify::StageLimits::NONE)
+            .map_err(|e| format!("schedule as for a GPU: {e}"))?
+    } else {
+        engine::schedule(&sink, "CPU").map_err(|e| format!("schedule: {e}"))?
+    };
     let mut counts = [0usize; 3];
     for k in &sched.kernels {
         let key = k.ast.key();
         let mut rng = SplitMix(seed ^ key.0[0] ^ key.0[1].rotate_left(17));
-        let mode = rng.below(3);
+        let mode = if as_gpu { 2 } else { rng.below(3) };
         let gpu = mode == 0;
         let (options, target, list) = if mode == 2 {
             // the GPU heuristics and grid, for a CUDA device's target
