@@ -348,10 +348,7 @@ fn half_matmuls_run_on_tensor_cores() {
             .iter()
             .all(|(_, p)| p.dims.local.iter().product::<u32>() > 1),
         "every attention kernel has a workgroup of threads: {:?}",
-        programs
-            .iter()
-            .map(|(_, p)| p.dims.clone())
-            .collect::<Vec<_>>()
+        programs.iter().map(|(_, p)| p.dims).collect::<Vec<_>>()
     );
     check_all(&[&out]);
 }

@@ -275,6 +275,7 @@ mod tests {
         // (a @ b).cast(f32) rounded to f16 first: C is an f32 buffer, and its offsets
         // count floats
         let g = TcGemm {
+            unit: GemmUnit::M16n8k16,
             m: 128,
             n: 128,
             k: 32,
