@@ -181,6 +181,22 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        // the row's mean and variance are computed once per row of the matmul's output
+        // (outside its column loop) and each element normalized as it is read
+        name: "layernorm then matmul",
+        bound: Bound::Exactly(1),
+        tinygrad: 3,
+        build: |rng| {
+            let (a, ra) = rng.tensor(&[9, 16]);
+            let (w, rw) = rng.tensor(&[16, 8]);
+            Ok(Program {
+                outputs: vec![a.layernorm(-1, 1e-5)?.matmul(&w)?],
+                refs: vec![ra.layernorm(1, 1e-5).matmul(&rw)],
+                tol: (1e-4, 1e-4),
+            })
+        },
+    },
+    Case {
         name: "softmax",
         bound: Bound::Exactly(1),
         tinygrad: 3,
@@ -573,17 +589,33 @@ fn argmax_is_one_kernel() {
 }
 
 #[test]
+fn layernorm_feeding_a_matmul_is_one_kernel() {
+    check("layernorm then matmul");
+}
+
+#[test]
 fn sum_of_a_million_is_two_kernels() {
     check("sum of 2^20");
 }
 
-/// The counts as a table: a change in fusion shows up as a snapshot diff to review.
+/// How many kernels a program takes when scheduled as for a GPU (no scratch stages).
+fn count_gpu(p: &Program) -> usize {
+    let nodes: Vec<uop_ir::UOp> = p.outputs.iter().map(Tensor::node).collect();
+    let sink = uop_ir::UOp::new(uop_ir::Op::Sink, DType::Void, nodes, uop_ir::Arg::None);
+    rangeify::schedule_with(&sink, "CPU", rangeify::StageLimits::NONE)
+        .unwrap_or_else(|e| panic!("schedule as for a GPU: {e}"))
+        .kernels
+        .len()
+}
+
+/// The counts as a table: a change in fusion shows up as a snapshot diff to review. The
+/// `gpu` column is the schedule a GPU gets (no scratch stages).
 #[test]
 fn kernel_count_table() {
     common::cpu();
     let mut table = format!(
-        "{:<32} {:>7} {:>8}  {}\n",
-        "program", "kernels", "tinygrad", "bound"
+        "{:<32} {:>7} {:>8} {:>4}  {}\n",
+        "program", "kernels", "tinygrad", "gpu", "bound"
     );
     for case in CASES {
         let p = (case.build)(&mut Rng::new(7)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
@@ -595,8 +627,12 @@ fn kernel_count_table() {
             case.tinygrad
         );
         table += &format!(
-            "{:<32} {:>7} {:>8}  {}\n",
-            case.name, n, case.tinygrad, case.bound
+            "{:<32} {:>7} {:>8} {:>4}  {}\n",
+            case.name,
+            n,
+            case.tinygrad,
+            count_gpu(&p),
+            case.bound
         );
     }
     insta::assert_snapshot!("kernel_counts", table);

@@ -43,6 +43,7 @@ PROGRAMS = [
     ("cat", lambda: [Tensor.cat(inp(4, 5), inp(4, 3), inp(4, 2), dim=1)]),
     ("argmax", lambda: [inp(9, 16).argmax(1)]),
     ("sum of 2^20", lambda: [inp(1 << 20).sum()]),
+    ("layernorm then matmul", lambda: [inp(9, 16).layernorm(-1, 1e-5) @ inp(16, 8)]),
 ]
 
 for name, build in PROGRAMS:
