@@ -33,7 +33,9 @@
 //! recomputed in the matmul's inner loop (a subtraction and a multiply per term: cheaper
 //! than a buffer round trip, and the matmul keeps its tiling). Softmax feeding a matmul
 //! stages the probabilities of one row (rule 3), and attention's scores are staged
-//! (rule 2) when S > D.
+//! (rule 2) when S > D. Staging is possible only where the device allows scratch
+//! (`StageLimits`): on a GPU it does not, and what would be staged is stored (`or_store`)
+//! or fused.
 
 use uop_ir::{Op, UOp, UOpMap};
 
