@@ -29,7 +29,7 @@ use crate::lower::{LowerCtx, lower};
 use crate::partial::{self, Partial};
 use crate::ranges::{self, Place, Ranges, StageLimits, eval_node};
 use crate::shape::check_shapes;
-use crate::split_reduce::split_reductions;
+use crate::split_reduce::{any_split, split_reductions};
 use crate::{Kernel, RangeifyError, Schedule, normalize};
 
 /// The stages of `schedule`, in the order they run.
@@ -57,10 +57,16 @@ pub fn schedule_with(
     device: &str,
     limits: StageLimits,
 ) -> Result<Schedule, RangeifyError> {
-    // split reductions
-    let (split, replaced) = split_reductions(sink)?;
+    // split reductions (most graphs have none to split: their order is kept)
+    let order = toposort(sink);
+    let (split, replaced, order) = if any_split(&order)? {
+        let (split, replaced) = split_reductions(sink)?;
+        let order = toposort(&split);
+        (split, replaced, order)
+    } else {
+        (sink.clone(), Default::default(), order)
+    };
     // ranges
-    let order = toposort(&split);
     check_shapes(&order)?;
     let ranges = Arc::new(ranges::ranges(&split, &order, limits)?);
     // assign buffers

@@ -71,6 +71,22 @@ pub fn pm_split_reduce() -> PatternMatcher<Replaced> {
 
 static PM_SPLIT: LazyLock<PatternMatcher<Replaced>> = LazyLock::new(pm_split_reduce);
 
+/// Whether a rule of `pm_split_reduce` applies to a REDUCE of `order` (a toposort of the
+/// graph). When none does, `split_reductions` would give the graph back unchanged (the
+/// rules see only REDUCE nodes, and no source of one would change).
+pub fn any_split(order: &[UOp]) -> Result<bool, RangeifyError> {
+    let mut scratch = Replaced::default();
+    for n in order.iter().filter(|n| n.op() == Op::Reduce) {
+        let fired = PM_SPLIT
+            .rewrite(&mut scratch, n)
+            .map_err(|f| RangeifyError::Malformed(format!("{}: {}", f.rule, f.message)))?;
+        if fired.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// `sink` with every qualifying REDUCE split in two (or blocked), and the replaced
 /// nodes (old -> new).
 pub fn split_reductions(sink: &UOp) -> Result<(UOp, HashMap<UOp, UOp>), RangeifyError> {
