@@ -8,10 +8,12 @@
 //!    target's vectors (16-byte accesses on a GPU), the best one first
 //!    (`choose_vector_axis`), then every other (`vectorize_contiguous`).
 //! 2. GROUP, when the grid loops (`ranges::reduce_loops`) give too few outputs to fill
-//!    the device with one thread each (decided before step 1): every reduction is split
-//!    across one dimension of `g` threads that they all share (`group_at` with one axis), and each output
-//!    loop that runs after the reductions (softmax's store loop) is split across the same
-//!    threads (`split_with`). A blocked float sum (a sum of sums, see rangeify's
+//!    the device with one thread each, or when reductions run inside an output loop after
+//!    the grid (attention's `p @ v`; decided before step 1): every reduction is split
+//!    across one dimension of `g` threads that they all share (`group_at` with one
+//!    axis), and each output loop that runs after the reductions (softmax's store loop,
+//!    attention's columns of `v`) is split across the same threads (`split_with`); a
+//!    reduction inside such a loop stays each thread's own. A blocked float sum (a sum of sums, see rangeify's
 //!    `block_reduce`) is merged into one sum over both ranges first (before the
 //!    vectors, which would give the two levels different lanes): each thread then
 //!    adds only its share of them, so the blocks' purpose, short accumulations, holds.
@@ -51,7 +53,8 @@ pub fn gpu_heuristics(ast: &UOp, target: &Target) -> Result<UOp, LinearizeError>
         return Ok(gemm);
     }
     let has_reduce = toposort(ast).iter().any(|u| u.op() == Op::Reduce);
-    let grouping = has_reduce && grid_outputs(ast) < GROUP_BELOW_OUTPUTS;
+    let grouping =
+        has_reduce && (grid_outputs(ast) < GROUP_BELOW_OUTPUTS || reduces_after_grid(ast));
     let mut ast = if grouping {
         merge_blocked_sums(ast)
     } else {
@@ -93,6 +96,25 @@ fn grid_loops(ast: &UOp) -> Vec<UOp> {
 
 fn extent(r: &UOp) -> i64 {
     r.src()[0].const_int().map_or(1, |n| n as i64)
+}
+
+/// Whether a reduction runs inside an output loop that is not a grid loop (attention's
+/// `p @ v` inside its loop over the columns of `v`, after the row's max and sum): each
+/// grid output then holds a whole loop of reductions, which one thread would run alone.
+fn reduces_after_grid(ast: &UOp) -> bool {
+    let grid = grid_loops(ast);
+    let later: Vec<UOp> = output_ranges(ast)
+        .into_iter()
+        .filter(|o| !grid.contains(o))
+        .collect();
+    !later.is_empty()
+        && toposort(ast)
+            .iter()
+            .filter(|u| u.op() == Op::Reduce)
+            .any(|red| {
+                let inside = toposort(&red.src()[0]);
+                later.iter().any(|o| inside.contains(o))
+            })
 }
 
 /// Outputs of the grid loops together.
