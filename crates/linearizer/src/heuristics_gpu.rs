@@ -98,23 +98,32 @@ fn extent(r: &UOp) -> i64 {
     r.src()[0].const_int().map_or(1, |n| n as i64)
 }
 
-/// Whether a reduction runs inside an output loop that is not a grid loop (attention's
-/// `p @ v` inside its loop over the columns of `v`, after the row's max and sum): each
-/// grid output then holds a whole loop of reductions, which one thread would run alone.
-fn reduces_after_grid(ast: &UOp) -> bool {
+/// The output loops that are not grid loops (softmax's store loop, attention's loop over
+/// the columns of `v`): GROUP splits them across the group's threads.
+fn after_grid(ast: &UOp) -> Vec<UOp> {
     let grid = grid_loops(ast);
-    let later: Vec<UOp> = output_ranges(ast)
+    output_ranges(ast)
         .into_iter()
         .filter(|o| !grid.contains(o))
-        .collect();
+        .collect()
+}
+
+/// Whether reduction `red` runs inside one of `loops` (its source depends on it).
+fn reduces_inside(red: &UOp, loops: &[UOp]) -> bool {
+    let inside = toposort(&red.src()[0]);
+    loops.iter().any(|o| inside.contains(o))
+}
+
+/// Whether a reduction runs inside an output loop after the grid (attention's `p @ v`):
+/// each grid output then holds a whole loop of reductions, which one thread would run
+/// alone.
+fn reduces_after_grid(ast: &UOp) -> bool {
+    let later = after_grid(ast);
     !later.is_empty()
         && toposort(ast)
             .iter()
             .filter(|u| u.op() == Op::Reduce)
-            .any(|red| {
-                let inside = toposort(&red.src()[0]);
-                later.iter().any(|o| inside.contains(o))
-            })
+            .any(|red| reduces_inside(red, &later))
 }
 
 /// Outputs of the grid loops together.
@@ -214,21 +223,15 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
         })
         .cloned()
         .collect();
-    // output loops that are not grid loops (softmax's store loop, attention's loop over
-    // the columns of v): they are split across the group's threads below, so a
-    // reduction inside one stays each thread's own (grouped, its partials would mix
-    // the threads' different outputs)
-    let grid = grid_loops(ast);
-    let split_later: Vec<UOp> = output_ranges(ast)
-        .into_iter()
-        .filter(|o| !grid.contains(o))
-        .collect();
+    // the loops after the grid are split across the group's threads below, so a
+    // reduction inside one stays each thread's own (grouped, its partials would mix the
+    // threads' different outputs)
+    let split_later = after_grid(ast);
     // the range of each reduction to split: the one its loads step through most densely
     // (neighbouring threads then read neighbouring elements), the widest among equals
     let mut chosen: Vec<UOp> = Vec::new();
     for red in nodes.iter().filter(|u| u.op() == Op::Reduce) {
-        let inside = toposort(&red.src()[0]);
-        if split_later.iter().any(|o| inside.contains(o)) {
+        if reduces_inside(red, &split_later) {
             continue;
         }
         let loads: Vec<UOp> = toposort(&red.src()[0])
@@ -301,8 +304,7 @@ fn group_reductions(ast: &UOp, target: &Target) -> Result<Option<(UOp, i64)>, Li
             continue;
         }
         let gr = UOp::range_of(UOp::int(g), g_axis, AxisType::GroupReduce);
-        let grid_now = grid_loops(&cur);
-        for o in output_ranges(&cur).iter().filter(|o| !grid_now.contains(o)) {
+        for o in &after_grid(&cur) {
             if let Some(next) = split_with(&cur, o, &gr) {
                 cur = next;
             }

@@ -196,12 +196,13 @@ impl Builder {
         let Some(sig) = sig else {
             return self.lower_kernel(k, redirect);
         };
-        let root = self.ranges.kernels[k].root.clone();
-        let classes = self.classes.as_ref().expect("signatures only with classes");
-        if let Some(built) = classes
-            .get(&sig.key)
-            .and_then(|c| c.instantiate(&root, &sig, &self.buffers))
-        {
+        let root = &self.ranges.kernels[k].root;
+        let alike = self
+            .classes
+            .as_ref()
+            .and_then(|classes| classes.get(&sig.key))
+            .and_then(|c| c.instantiate(root, &sig, &self.buffers));
+        if let Some(built) = alike {
             if cfg!(debug_assertions) {
                 let lowered = self.lower_kernel(k, redirect)?;
                 assert_eq!(
